@@ -1,0 +1,5 @@
+import sys
+
+from llamo.cli import main
+
+sys.exit(main())

@@ -1,0 +1,67 @@
+"""Benchmark hygiene shared by every `bench` command.
+
+Warm up first; pin and print the thread count; report the median and minimum of N runs; print
+the machine's load. Baselines are timed in the same process, interleaved with the candidate.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+def pin_threads(threads: int | None) -> int:
+    """Pin torch's (and BLAS's) thread count; returns the count in use."""
+    import torch
+
+    if threads:
+        torch.set_num_threads(threads)
+        os.environ.setdefault("OMP_NUM_THREADS", str(threads))
+    return torch.get_num_threads()
+
+
+def machine_line(threads: int) -> str:
+    load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
+    return (
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"threads pinned={threads}, load avg={load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
+    )
+
+
+@dataclass
+class Timing:
+    name: str
+    samples: list[float]
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.samples)
+
+    @property
+    def minimum(self) -> float:
+        return min(self.samples)
+
+    def p(self, q: float) -> float:
+        ordered = sorted(self.samples)
+        return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+    def as_dict(self) -> dict:
+        return {"median_s": self.median, "min_s": self.minimum, "n": len(self.samples)}
+
+
+def interleaved(fns: dict[str, Callable[[], object]], repeats: int, warmup: int = 1) -> dict[str, Timing]:
+    """Time several callables interleaved (a, b, a, b, ...) after `warmup` untimed rounds each."""
+    for _ in range(warmup):
+        for fn in fns.values():
+            fn()
+    timings = {name: Timing(name, []) for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            timings[name].samples.append(time.perf_counter() - start)
+    return timings

@@ -1,0 +1,1 @@
+"""Instruction data: the JSONL conversation format and the synthetic generator."""
