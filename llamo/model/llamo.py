@@ -1,0 +1,681 @@
+"""`Llamo`: motion encoder -> enhancer -> Cross Talker -> projector, spliced into a causal LM.
+
+Prompt layout (ChatML shown; any chat template works, see `PromptBuilder`):
+
+    <|im_start|>system\n{system}<|im_end|>\n
+    <|im_start|>user\n{question}\n<P><P>…<P><|im_end|>\n      <- K placeholders after the question
+    <|im_start|>assistant\n{answer}<|im_end|>\n               <- labels: answer + <|im_end|>
+
+<P> is an existing unused special token (SmolLM2: `<repo_name>`, id 3). Its embeddings are
+replaced with `inputs_embeds.masked_scatter(mask, features)` as in transformers' LLaVA, after a
+count check. User and model text is tokenized with `split_special_tokens=True`, so typed
+`<repo_name>`/`<|im_start|>` stay plain text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+from llamo.backbone import DEFAULT_ID, Progress, choose_device, load_backbone, pick_placeholder
+from llamo.data.schema import MOTION_MARKER, Conversation, Turn
+from llamo.errors import LlamoError
+from llamo.features import motion_features
+from llamo.model.config import LlamoConfig
+from llamo.model.cross_talker import CrossTalker, Selection
+from llamo.model.encoder import MotionEncoder, masked_pool
+from llamo.model.enhancer import MotionFeatureEnhancer
+from llamo.model.layers import MLP
+from llamo.model.video import VideoEncoder
+from llamo.model.vq import MotionVQVAE, train_vqvae
+from llamo.motion import Motion
+
+IGNORE = -100
+CONFIG_FILE = "llamo_config.json"
+MODULES_FILE = "llamo_modules.safetensors"
+ADAPTER_DIR = "adapter"
+_SENTINEL = re.compile("\ue000LLAMO(\\d+)\ue001")
+
+
+def backbone_signature(llm) -> str:
+    c = llm.config
+    return f"{c.model_type}/h{c.hidden_size}/l{c.num_hidden_layers}/v{c.vocab_size}"
+
+
+# ---- prompt building ---------------------------------------------------------------------------
+
+
+class PromptBuilder:
+    """Token ids for a conversation via the backbone's own chat template.
+
+    The template is rendered with sentinel strings as message contents; the template pieces
+    between sentinels are tokenized normally (their special tokens are real), while message text
+    is tokenized with split_special_tokens=True. Motion placeholders are appended to a user turn
+    as "\\n" + K × <P>. Labels cover assistant text plus the template's next token when it is a
+    special end-of-turn token, so the model learns to stop.
+    """
+
+    def __init__(self, tokenizer, placeholder_id: int):
+        self.tok = tokenizer
+        self.placeholder_id = placeholder_id
+        self.special = set(tokenizer.all_special_ids)
+        self.newline = self.text_ids("\n")
+
+    def text_ids(self, text: str) -> list[int]:
+        if not text:
+            return []
+        return self.tok(text, add_special_tokens=False, split_special_tokens=True)["input_ids"]
+
+    def template_ids(self, text: str) -> list[int]:
+        return self.tok(text, add_special_tokens=False)["input_ids"] if text else []
+
+    def pieces(self, roles: list[str], add_generation_prompt: bool) -> list[str | int]:
+        msgs = [{"role": r, "content": f"\ue000LLAMO{i}\ue001"} for i, r in enumerate(roles)]
+        text = self.tok.apply_chat_template(msgs, tokenize=False, add_generation_prompt=add_generation_prompt)
+        parts = _SENTINEL.split(text)
+        return [int(p) if i % 2 else p for i, p in enumerate(parts)]
+
+    def build(
+        self,
+        turns: list[tuple[str, str, bool]],
+        motion_counts: dict[int, int],
+        add_generation_prompt: bool = False,
+    ) -> tuple[list[int], list[int], list[int]]:
+        """turns: (role, text, train). -> ids, labels, turn_start (index in ids where each turn's
+        template piece begins, plus a final entry = len(ids))."""
+        ids: list[int] = []
+        labels: list[int] = []
+        starts: list[int] = []
+        label_next = False
+        for piece in self.pieces([r for r, _, _ in turns], add_generation_prompt):
+            if isinstance(piece, str):
+                if piece == "" and not ids and not starts:
+                    continue
+                new = self.template_ids(piece)
+                ids += new
+                lab = [IGNORE] * len(new)
+                if label_next and new and new[0] in self.special:
+                    lab[0] = new[0]
+                labels += lab
+                label_next = False
+                continue
+            i = piece
+            role, text, train = turns[i]
+            starts.append(len(ids))
+            new = self.text_ids(text)
+            if role == "user" and i in motion_counts and motion_counts[i] > 0:
+                new = new + self.newline + [self.placeholder_id] * motion_counts[i]
+            ids += new
+            if role == "assistant" and train:
+                labels += list(new)
+                label_next = True
+            else:
+                labels += [IGNORE] * len(new)
+        starts.append(len(ids))
+        return ids, labels, starts
+
+
+# ---- outputs -----------------------------------------------------------------------------------
+
+
+@dataclass
+class MotionState:
+    """One clip, encoded once: F̃_M and how its downsampled frames map back to motion frames."""
+
+    features: torch.Tensor  # (1, T, F) normalised input features
+    mask: torch.Tensor  # (1, T) bool
+    fm: torch.Tensor | None  # (1, T', d) F̃_M (None in vq_tokens / none modes)
+    fm_mask: torch.Tensor | None  # (1, T')
+    frame_map: np.ndarray  # (T',) or (codes,) -> motion frame index
+    static_tokens: torch.Tensor | None = None  # (n, H) for question-independent modes
+    static_frames: list[int] = field(default_factory=list)
+    static_scores: list[float] = field(default_factory=list)
+
+
+@dataclass
+class LlamoOutput:
+    loss: torch.Tensor | None
+    logits: torch.Tensor
+    past_key_values: object = None
+    selection: Selection | None = None  # cross_talker: per question slot, downsampled frames
+
+
+# ---- the model ---------------------------------------------------------------------------------
+
+
+class Projector(nn.Module):
+    """MLP d -> LLM hidden size (LLaVA-1.5 style: Linear, GELU, Linear)."""
+
+    def __init__(self, d: int, hidden: int):
+        super().__init__()
+        self.ln = nn.LayerNorm(d)
+        self.mlp = MLP(d, hidden, d_out=hidden)
+
+    def forward(self, x):
+        return self.mlp(self.ln(x))
+
+
+class Llamo(nn.Module):
+    def __init__(self, config: LlamoConfig, llm, tokenizer):
+        super().__init__()
+        cfg = config
+        self.config = cfg
+        self.llm = llm
+        self.tokenizer = tokenizer
+        sig = backbone_signature(llm)
+        if cfg.backbone_signature and cfg.backbone_signature != sig:
+            raise LlamoError(
+                f"this checkpoint was trained for backbone {cfg.backbone!r} ({cfg.backbone_signature}), "
+                f"not {sig}; name a checkpoint directory trained for that backbone instead."
+            )
+        cfg.backbone_signature = sig
+        if not cfg.placeholder:
+            cfg.placeholder = pick_placeholder(tokenizer)
+        self.placeholder_id = tokenizer.convert_tokens_to_ids(cfg.placeholder)
+        if self.placeholder_id is None or self.placeholder_id == tokenizer.unk_token_id:
+            raise LlamoError(
+                f"the backbone's tokenizer has no token {cfg.placeholder!r} for motion placeholders."
+            )
+        self.prompts = PromptBuilder(tokenizer, self.placeholder_id)
+        hidden = llm.config.hidden_size
+        mode = cfg.motion_tokens
+        continuous = mode in ("cross_talker", "mean_pool", "all_frames")
+        with_video = bool(cfg.video_model or cfg.video_config)
+        self.motion_encoder = MotionEncoder(cfg) if continuous else None
+        self.video_encoder = VideoEncoder(cfg) if continuous and with_video else None
+        self.enhancer = MotionFeatureEnhancer(cfg, with_video) if continuous else None
+        self.cross_talker = CrossTalker(cfg, hidden) if mode == "cross_talker" else None
+        self.projector = Projector(cfg.d_model, hidden) if continuous else None
+        self.vq = MotionVQVAE(cfg) if mode == "vq_tokens" else None
+        self.code_embed = nn.Embedding(cfg.vq_codebook, hidden) if mode == "vq_tokens" else None
+        if self.code_embed is not None:
+            w = llm.get_input_embeddings().weight.detach().float()
+            nn.init.normal_(self.code_embed.weight, mean=0.0, std=float(w.std()))
+            self.code_embed.weight.data += w.mean(0)
+        if self.vq is not None:
+            self.vq.requires_grad_(False)
+        mean = torch.tensor(cfg.feature_mean or [0.0] * cfg.feature_dim, dtype=torch.float32)
+        std = torch.tensor(cfg.feature_std or [1.0] * cfg.feature_dim, dtype=torch.float32)
+        self.register_buffer("feature_mean", mean, persistent=False)
+        self.register_buffer("feature_std", std, persistent=False)
+        self.lora_state = "none"  # none | adapter | merged
+        self.checkpoint_dir: str | None = None
+        self.to(self.llm_device)
+        self.set_stage("align")
+        self.eval()
+
+    # ---- construction ----------------------------------------------------------------------
+
+    @classmethod
+    def build(
+        cls,
+        config: LlamoConfig | None = None,
+        backbone=None,
+        device: str | torch.device | None = None,
+        progress: Progress | None = None,
+    ) -> Llamo:
+        """A fresh (untrained) model. backbone: (llm, tokenizer), or None to load config.backbone."""
+        config = config or LlamoConfig()
+        if backbone is None:
+            backbone = load_backbone(config.backbone, device=device, progress=progress)
+        elif isinstance(backbone, str):
+            config.backbone = backbone
+            backbone = load_backbone(backbone, device=device, progress=progress)
+        llm, tokenizer = backbone
+        if device is not None:
+            llm.to(choose_device(device))
+        return cls(config, llm, tokenizer)
+
+    @property
+    def llm_device(self) -> torch.device:
+        return next(self.llm.parameters()).device
+
+    @property
+    def device(self) -> torch.device:
+        return self.llm_device
+
+    @property
+    def llm_dtype(self) -> torch.dtype:
+        return self.llm.get_input_embeddings().weight.dtype
+
+    def motion_modules(self) -> dict[str, nn.Module]:
+        names = ("motion_encoder", "video_encoder", "enhancer", "cross_talker", "projector", "code_embed")
+        return {n: getattr(self, n) for n in names if getattr(self, n) is not None}
+
+    def set_feature_stats(self, mean, std) -> None:
+        """Store feature normalisation (from `llamo.features.feature_stats`) in model and config."""
+        self.config.feature_mean, self.config.feature_std = [float(x) for x in mean], [float(x) for x in std]
+        self.feature_mean.copy_(torch.tensor(self.config.feature_mean))
+        self.feature_std.copy_(torch.tensor(self.config.feature_std))
+
+    # ---- training stages -------------------------------------------------------------------
+
+    def set_stage(self, stage: str, train_encoder: bool = True) -> None:
+        """align: LLM frozen, motion modules train. instruct: LoRA on the LLM + motion modules.
+        The video tower and the VQ-VAE are always frozen here (train_vqvae trains the latter);
+        train_encoder=False also freezes the (pretrained) motion encoder, as in the paper."""
+        if stage not in ("align", "instruct"):
+            raise LlamoError(f"stage must be 'align' or 'instruct', not {stage!r}.")
+        self.llm.requires_grad_(False)
+        if stage == "instruct":
+            if self.lora_state == "merged":
+                raise LlamoError("LoRA was merged for inference; reload the checkpoint to train again.")
+            if self.lora_state == "none":
+                from peft import LoraConfig, get_peft_model
+
+                lora = LoraConfig(
+                    r=self.config.lora_r,
+                    lora_alpha=self.config.lora_alpha,
+                    lora_dropout=self.config.lora_dropout,
+                    target_modules=list(self.config.lora_targets),
+                    task_type="CAUSAL_LM",
+                )
+                self.llm = get_peft_model(self.llm, lora)
+                self.lora_state = "adapter"
+            for name, p in self.llm.named_parameters():
+                p.requires_grad_("lora_" in name)
+        for name, module in self.motion_modules().items():
+            module.requires_grad_(not (name == "motion_encoder" and not train_encoder))
+        if self.video_encoder is not None:
+            self.video_encoder.tower.requires_grad_(False)
+        if self.vq is not None:
+            self.vq.requires_grad_(False)
+        self.stage = stage
+
+    def merge_lora(self) -> Llamo:
+        """Fold LoRA into the backbone weights for inference (decode speed = bare backbone)."""
+        if self.lora_state == "adapter":
+            self.llm = self.llm.merge_and_unload()
+            self.lora_state = "merged"
+        return self
+
+    def train_vqvae(self, motions: list[Motion], **kwargs) -> dict:
+        """Train the vq_tokens VQ-VAE on these motions (kwargs: see llamo.model.vq.train_vqvae)."""
+        if self.vq is None:
+            raise LlamoError("train_vqvae needs a model built with motion_tokens='vq_tokens'.")
+        feats = [self.prepare_features(m)[0].cpu().numpy() for m in motions]
+        return train_vqvae(self.vq, feats, **kwargs)
+
+    # ---- motion features -------------------------------------------------------------------
+
+    def prepare_features(self, motion: Motion) -> tuple[torch.Tensor, np.ndarray]:
+        """Motion -> normalised features (T, F) at config.fps, and (T,) source frame indices."""
+        fps = self.config.fps
+        if motion.num_frames == 0:
+            raise LlamoError("the motion has no frames.")
+        if abs(motion.fps - fps) > 1e-3:
+            t_new = max(1, int(round(motion.duration * fps)))
+            src = np.arange(t_new) * motion.fps / fps
+            lo = np.clip(np.floor(src).astype(int), 0, motion.num_frames - 1)
+            hi = np.clip(lo + 1, 0, motion.num_frames - 1)
+            w = (src - lo)[:, None, None]
+            joints = motion.joints[lo] * (1 - w) + motion.joints[hi] * w
+            conf = np.minimum(motion.confidence[lo], motion.confidence[hi])
+            motion = Motion(joints=joints, fps=fps, confidence=conf, source_times=np.arange(t_new) / fps)
+            frame_map = np.clip(np.round(src), 0, None).astype(int)
+        else:
+            frame_map = np.arange(motion.num_frames)
+        if motion.num_frames > self.config.max_frames:
+            raise LlamoError(
+                f"the clip is {motion.num_frames / fps:.0f} s long; LLaMo takes at most "
+                f"{self.config.max_frames / fps:.0f} s, so trim it first."
+            )
+        x = torch.from_numpy(motion_features(motion))
+        x = (x - self.feature_mean.cpu()) / self.feature_std.cpu()
+        return x.clamp(-20, 20), frame_map
+
+    def num_motion_tokens(self, num_frames: int) -> int:
+        """Placeholders per motion slot for a clip of num_frames (at config.fps)."""
+        mode = self.config.motion_tokens
+        if mode in ("cross_talker", "mean_pool"):
+            return self.config.num_tokens
+        if mode == "all_frames":
+            return self.motion_encoder.out_length(num_frames)
+        if mode == "vq_tokens":
+            return self.vq.code_length(num_frames)
+        return 0
+
+    def encode_motion_features(self, features, mask, video_pixels=None, video_mask=None):
+        """(B, T, F), (B, T) -> F̃_M (B, T', d), mask (B, T'). The motion-encoder + enhancer path."""
+        fm = self.motion_encoder(features, mask)
+        m = self.motion_encoder.downsample_mask(mask)
+        fv = None
+        if self.video_encoder is not None and video_pixels is not None:
+            fv = self.video_encoder(video_pixels)
+            if video_mask is None:
+                video_mask = torch.ones(fv.shape[:2], dtype=torch.bool, device=fv.device)
+        return self.enhancer(fm, m, fv, video_mask), m
+
+    def _slot_embeddings(
+        self,
+        features,
+        mask,
+        query_ids=None,
+        query_mask=None,
+        query_motion=None,
+        video_pixels=None,
+        video_mask=None,
+    ):
+        """Motion embeddings for every placeholder slot, flattened in slot order -> (N, H)."""
+        mode = self.config.motion_tokens
+        selection = None
+        if mode == "vq_tokens":
+            codes, cmask = self.vq.encode(features, mask)
+            emb = self.code_embed(codes[cmask])  # (N, H)
+            return emb, None
+        fm, m = self.encode_motion_features(features, mask, video_pixels, video_mask)
+        if mode == "cross_talker":
+            text = self.llm.get_input_embeddings()(query_ids).float()  # (Q, L, H)
+            tokens, selection = self.cross_talker(fm[query_motion], m[query_motion], text, query_mask.bool())
+            emb = self.projector(tokens).flatten(0, 1)  # (Q*K, H)
+        elif mode == "mean_pool":
+            pooled, _ = masked_pool(fm, m, self.config.num_tokens)
+            emb = self.projector(pooled).flatten(0, 1)
+        else:  # all_frames
+            emb = self.projector(fm[m])
+        return emb, selection
+
+    def splice(
+        self, input_ids: torch.Tensor, embeds: torch.Tensor, motion_embeds: torch.Tensor
+    ) -> torch.Tensor:
+        """inputs_embeds with placeholder positions replaced (LLaVA's masked_scatter)."""
+        mask = input_ids == self.placeholder_id  # (B, L)
+        n = int(mask.sum())
+        if n != motion_embeds.shape[0]:
+            raise LlamoError(
+                f"the prompt has {n} motion placeholders but {motion_embeds.shape[0]} motion embeddings were made."
+            )
+        mask = mask[..., None].expand_as(embeds)
+        return embeds.masked_scatter(mask, motion_embeds.to(embeds.dtype))
+
+    # ---- batches ---------------------------------------------------------------------------
+
+    def _turn_list(self, conv: Conversation, has_motion: bool) -> list[tuple[str, str, bool]]:
+        turns = [(t.role, t.text, t.train) for t in conv.turns]
+        if not turns or turns[0][0] != "system":
+            turns.insert(0, ("system", self.config.system_prompt, False))
+        if has_motion:  # the dataset's <motion> marker: we place motion tokens ourselves
+            turns = [
+                (r, re.sub(r"^\s*" + re.escape(MOTION_MARKER) + r"\s*", "", x) if r == "user" else x, tr)
+                for r, x, tr in turns
+            ]
+        return turns
+
+    def motion_slots(self, turns: list[tuple[str, str, bool]]) -> list[int]:
+        """Indices of the user turns that carry motion tokens."""
+        users = [i for i, (r, _, _) in enumerate(turns) if r == "user"]
+        if self.config.motion_tokens == "none" or not users:
+            return []
+        return users if self.config.per_turn_motion else users[:1]
+
+    def collate(self, conversations: list[Conversation], motions: list[Motion | None], videos=None) -> dict:
+        """Conversations (+ their motions) -> a batch for `model(**batch)`. Right-padded.
+        Labels are set only on assistant turns with train=True (answer + end-of-turn token).
+        videos: optional list of (N, 3, S, S) pixel tensors (or None) for the video path."""
+        if len(conversations) != len(motions):
+            raise LlamoError("collate needs one motion (or None) per conversation.")
+        max_pos = getattr(self.llm.config, "max_position_embeddings", None)
+        rows, feats, queries, query_motion = [], [], [], []
+        for conv, motion in zip(conversations, motions, strict=True):
+            use_motion = motion is not None and self.config.motion_tokens != "none"
+            turns = self._turn_list(conv, use_motion or conv.has_motion)
+            counts: dict[int, int] = {}
+            if use_motion:
+                x, _ = self.prepare_features(motion)
+                n = self.num_motion_tokens(x.shape[0])
+                for i in self.motion_slots(turns):
+                    counts[i] = n
+                    if self.config.motion_tokens == "cross_talker":
+                        queries.append(self.prompts.text_ids(turns[i][1]) or [self.tokenizer.eos_token_id])
+                        query_motion.append(len(feats))
+                feats.append(x)
+            ids, labels, _ = self.prompts.build(turns, counts)
+            if max_pos and len(ids) > max_pos:
+                raise LlamoError(
+                    f"conversation {conv.id!r} needs {len(ids)} tokens, past the backbone's context of {max_pos}."
+                )
+            rows.append((ids, labels))
+        pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
+        length = max(len(ids) for ids, _ in rows)
+        input_ids = torch.full((len(rows), length), pad, dtype=torch.long)
+        label_t = torch.full((len(rows), length), IGNORE, dtype=torch.long)
+        attn = torch.zeros((len(rows), length), dtype=torch.long)
+        for b, (ids, labels) in enumerate(rows):
+            input_ids[b, : len(ids)] = torch.tensor(ids)
+            label_t[b, : len(ids)] = torch.tensor(labels)
+            attn[b, : len(ids)] = 1
+        batch: dict = {"input_ids": input_ids, "attention_mask": attn, "labels": label_t}
+        if feats:
+            t = max(len(x) for x in feats)
+            mf = torch.zeros((len(feats), t, feats[0].shape[1]))
+            mm = torch.zeros((len(feats), t), dtype=torch.bool)
+            for i, x in enumerate(feats):
+                mf[i, : len(x)], mm[i, : len(x)] = x, True
+            batch["motion_features"], batch["motion_mask"] = mf, mm
+        if queries:
+            lq = max(len(q) for q in queries)
+            qi = torch.full((len(queries), lq), pad, dtype=torch.long)
+            qm = torch.zeros((len(queries), lq), dtype=torch.bool)
+            for i, q in enumerate(queries):
+                qi[i, : len(q)], qm[i, : len(q)] = torch.tensor(q), True
+            batch["query_ids"], batch["query_mask"] = qi, qm
+            batch["query_motion"] = torch.tensor(query_motion, dtype=torch.long)
+        if videos is not None and any(v is not None for v in videos):
+            vs = [v for v, m in zip(videos, motions, strict=True) if m is not None]
+            n = max(len(v) for v in vs if v is not None)
+            size = next(v for v in vs if v is not None).shape[-1]
+            vp = torch.zeros((len(vs), n, 3, size, size))
+            vm = torch.zeros((len(vs), n), dtype=torch.bool)
+            for i, v in enumerate(vs):
+                if v is not None:
+                    vp[i, : len(v)], vm[i, : len(v)] = v, True
+            batch["video_pixels"], batch["video_mask"] = vp, vm
+        return batch
+
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor | None = None,
+        labels: torch.Tensor | None = None,
+        motion_features: torch.Tensor | None = None,
+        motion_mask: torch.Tensor | None = None,
+        query_ids: torch.Tensor | None = None,
+        query_mask: torch.Tensor | None = None,
+        query_motion: torch.Tensor | None = None,
+        video_pixels: torch.Tensor | None = None,
+        video_mask: torch.Tensor | None = None,
+        past_key_values=None,
+        use_cache: bool = False,
+    ) -> LlamoOutput:
+        dev = self.llm_device
+        input_ids = input_ids.to(dev)
+        embeds = self.llm.get_input_embeddings()(input_ids)  # (B, L, H)
+        selection = None
+        if motion_features is not None and bool((input_ids == self.placeholder_id).any()):
+            to = lambda t: None if t is None else t.to(dev)  # noqa: E731
+            motion_embeds, selection = self._slot_embeddings(
+                to(motion_features), to(motion_mask).bool(), to(query_ids), to(query_mask),
+                to(query_motion), to(video_pixels), to(video_mask),
+            )  # fmt: skip
+            embeds = self.splice(input_ids, embeds, motion_embeds)
+        out = self.llm(
+            inputs_embeds=embeds,
+            attention_mask=None if attention_mask is None else attention_mask.to(dev),
+            labels=None if labels is None else labels.to(dev),
+            past_key_values=past_key_values,
+            use_cache=use_cache,
+        )
+        return LlamoOutput(
+            loss=out.loss, logits=out.logits, past_key_values=out.past_key_values, selection=selection
+        )
+
+    # ---- inference helpers (used by llamo.chat) --------------------------------------------
+
+    @torch.no_grad()
+    def encode_motion(self, motion: Motion, video_pixels: torch.Tensor | None = None) -> MotionState:
+        """Encode a clip once for a chat (question-independent work only)."""
+        x, frame_map = self.prepare_features(motion)
+        dev = self.llm_device
+        feats, mask = x[None].to(dev), torch.ones((1, x.shape[0]), dtype=torch.bool, device=dev)
+        mode = self.config.motion_tokens
+        state = MotionState(feats, mask, None, None, frame_map)
+        if mode in ("cross_talker", "mean_pool", "all_frames"):
+            vp = None if video_pixels is None else video_pixels[None].to(dev)
+            fm, m = self.encode_motion_features(feats, mask, vp)
+            state.fm, state.fm_mask = fm, m
+            stride = self.motion_encoder.stride
+            state.frame_map = frame_map[np.minimum(np.arange(fm.shape[1]) * stride, len(frame_map) - 1)]
+        if mode == "mean_pool":
+            pooled, centres = masked_pool(state.fm, state.fm_mask, self.config.num_tokens)
+            state.static_tokens = self.projector(pooled)[0]
+            state.static_frames = [int(state.frame_map[c]) for c in centres[0].tolist()]
+            state.static_scores = [1.0 / self.config.num_tokens] * self.config.num_tokens
+        elif mode == "all_frames":
+            state.static_tokens = self.projector(state.fm[state.fm_mask])
+            state.static_frames = [int(f) for f in state.frame_map]
+            state.static_scores = [1.0] * len(state.static_frames)
+        elif mode == "vq_tokens":
+            codes, cmask = self.vq.encode(feats, mask)
+            state.static_tokens = self.code_embed(codes[cmask])
+            down = self.vq.down
+            state.frame_map = frame_map[np.minimum(np.arange(codes.shape[1]) * down, len(frame_map) - 1)]
+            state.static_frames = [int(f) for f in state.frame_map]
+            state.static_scores = [1.0] * len(state.static_frames)
+        return state
+
+    @torch.no_grad()
+    def question_tokens(
+        self, state: MotionState, question: str
+    ) -> tuple[torch.Tensor, list[int], list[float]]:
+        """K motion embeddings (K, H) for this question, plus the chosen motion frames and scores."""
+        if self.config.motion_tokens != "cross_talker":
+            return state.static_tokens, state.static_frames, state.static_scores
+        q = self.prompts.text_ids(question) or [self.tokenizer.eos_token_id]
+        qi = torch.tensor([q], device=self.llm_device)
+        text = self.llm.get_input_embeddings()(qi).float()
+        tokens, sel = self.cross_talker(state.fm, state.fm_mask, text, torch.ones_like(qi, dtype=torch.bool))
+        emb = self.projector(tokens)[0]
+        valid = sel.valid[0]
+        frames = [int(state.frame_map[f]) for f in sel.frames[0][valid].tolist()]
+        scores = [float(s) for s in sel.scores[0][valid].tolist()]
+        return emb, frames, scores
+
+    # ---- checkpoints -----------------------------------------------------------------------
+
+    def _module_state(self) -> dict[str, torch.Tensor]:
+        state = {}
+        for k, v in self.state_dict().items():
+            if k.startswith("llm."):
+                continue
+            if k.startswith("video_encoder.tower.") and self.config.video_config is None:
+                continue  # a hub tower is frozen and re-loaded by id
+            state[k] = v.detach().cpu().contiguous()
+        return state
+
+    def save_pretrained(self, directory: str | Path) -> Path:
+        """config + LLaMo modules (safetensors) + peft adapter (if LoRA was added)."""
+        from safetensors.torch import save_file
+
+        from llamo.fileio import atomic_path
+
+        if self.lora_state == "merged":
+            raise LlamoError(
+                "LoRA has been merged into the backbone for inference; save before merge_lora()."
+            )
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        with atomic_path(directory / MODULES_FILE) as tmp:
+            save_file(self._module_state(), str(tmp), metadata={"format": "pt"})
+        if self.lora_state == "adapter":
+            self.llm.save_pretrained(str(directory / ADAPTER_DIR))
+        elif (directory / ADAPTER_DIR).exists():
+            import shutil
+
+            shutil.rmtree(directory / ADAPTER_DIR)
+        with atomic_path(directory / CONFIG_FILE) as tmp:
+            self.config.save(tmp)
+        return directory
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        directory: str | Path,
+        device: str | torch.device | None = None,
+        backbone=None,
+        progress: Progress | None = None,
+    ) -> Llamo:
+        """Restore a checkpoint. backbone: None (the one it names), an id that must match, or a
+        loaded (llm, tokenizer) pair whose architecture must match."""
+        from safetensors.torch import load_file
+
+        directory = Path(directory)
+        if not (directory / CONFIG_FILE).is_file():
+            raise LlamoError(f"{directory} is not a LLaMo checkpoint (no {CONFIG_FILE}).")
+        config = LlamoConfig.load(directory / CONFIG_FILE)
+        if isinstance(backbone, str) and backbone not in (config.backbone,):
+            raise LlamoError(
+                f"checkpoint {directory.name} was trained for backbone {config.backbone!r}, not {backbone!r}; "
+                "name a checkpoint directory trained for that backbone instead."
+            )
+        if backbone is None or isinstance(backbone, str):
+            backbone = load_backbone(config.backbone, device=device, progress=progress)
+        llm, tokenizer = backbone
+        if device is not None:
+            llm.to(choose_device(device))
+        model = cls(config, llm, tokenizer)
+        state = load_file(str(directory / MODULES_FILE), device=str(model.llm_device))
+        missing, unexpected = model.load_state_dict(state, strict=False)
+        missing = [k for k in missing if not k.startswith(("llm.", "video_encoder.tower."))]
+        if missing or unexpected:
+            raise LlamoError(
+                f"checkpoint {directory.name} does not match this model ({(missing + unexpected)[:3]})."
+            )
+        if (directory / ADAPTER_DIR).is_dir():
+            from peft import PeftModel
+
+            model.llm = PeftModel.from_pretrained(model.llm, str(directory / ADAPTER_DIR))
+            model.lora_state = "adapter"
+        model.checkpoint_dir = str(directory)
+        model.set_stage("align")
+        return model.eval()
+
+    def describe(self) -> dict:
+        sha = ""
+        if self.checkpoint_dir and (Path(self.checkpoint_dir) / MODULES_FILE).is_file():
+            h = hashlib.sha256((Path(self.checkpoint_dir) / MODULES_FILE).read_bytes())
+            sha = h.hexdigest()[:12]
+        return {
+            "checkpoint": self.checkpoint_dir or "untrained",
+            "sha": sha,
+            "backbone": self.config.backbone,
+            "backbone_signature": self.config.backbone_signature,
+            "device": str(self.llm_device),
+            "dtype": str(self.llm_dtype).replace("torch.", ""),
+            "motion_tokens": self.config.motion_tokens,
+            "num_tokens": self.config.num_tokens,
+            "lora": self.lora_state,
+        }
+
+
+def load_default(device: str | torch.device | None = None, progress: Progress | None = None) -> Llamo:
+    """LLAMO_MODEL (a checkpoint dir) if set, else assets/checkpoint if present, else an untrained
+    model on the default backbone. LoRA is merged (inference)."""
+    env = os.environ.get("LLAMO_MODEL")
+    bundled = Path(__file__).resolve().parents[2] / "assets" / "checkpoint"
+    if env:
+        model = Llamo.from_pretrained(env, device=device, progress=progress)
+    elif (bundled / CONFIG_FILE).is_file():
+        model = Llamo.from_pretrained(bundled, device=device, progress=progress)
+    else:
+        model = Llamo.build(LlamoConfig(backbone=DEFAULT_ID), device=device, progress=progress)
+    return model.merge_lora().eval()
+
+
+__all__ = ["Llamo", "LlamoOutput", "MotionState", "PromptBuilder", "load_default", "Turn"]
