@@ -201,6 +201,8 @@ class Llamo(nn.Module):
             self.code_embed.weight.data += w.mean(0)
         if self.vq is not None:
             self.vq.requires_grad_(False)
+        if self.projector is not None:
+            self._match_embedding_scale()
         mean = torch.tensor(cfg.feature_mean or [0.0] * cfg.feature_dim, dtype=torch.float32)
         std = torch.tensor(cfg.feature_std or [1.0] * cfg.feature_dim, dtype=torch.float32)
         self.register_buffer("feature_mean", mean, persistent=False)
@@ -212,6 +214,15 @@ class Llamo(nn.Module):
         self.eval()
 
     # ---- construction ----------------------------------------------------------------------
+
+    @torch.no_grad()
+    def _match_embedding_scale(self) -> None:
+        """Scale the projector's last layer so fresh motion tokens have the spread of the LLM's
+        own token embeddings (an untrained model then still speaks, instead of derailing)."""
+        target = float(self.llm.get_input_embeddings().weight.float().std())
+        probe = self.projector(torch.randn(256, self.config.d_model))
+        self.projector.mlp.proj.weight.mul_(target / max(float(probe.std()), 1e-6))
+        self.projector.mlp.proj.bias.zero_()
 
     @classmethod
     def build(

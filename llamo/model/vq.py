@@ -138,7 +138,7 @@ def train_vqvae(
                 if len(dead) and len(pool):
                     pick = torch.randint(len(pool), (len(dead),), device=device)
                     vq.codebook.weight.data[dead] = pool[pick]
-        metrics = {k: float(out[k]) for k in ("loss", "recon_loss", "commit_loss", "perplexity")}
+        metrics = {k: float(out[k].detach()) for k in ("loss", "recon_loss", "commit_loss", "perplexity")}
         if progress and (step % 50 == 0 or step == steps - 1):
             progress((step + 1) / steps, f"vq-vae step {step + 1}/{steps} recon {metrics['recon_loss']:.4f}")
     metrics["seconds"] = time.perf_counter() - start

@@ -1,0 +1,273 @@
+"""Streaming multi-turn chat about one motion clip, with the KV cache carried across turns.
+
+The clip is encoded once (motion encoder + enhancer). Each question then costs: the Cross Talker
+for that question (K tokens), a prefill of only the new tokens (the previous answer's tail, the
+question and its K motion tokens, the template), and decoding. When the context would pass the
+backbone's `max_position_embeddings`, the oldest exchanges are dropped from the prompt and the
+rest is prefilled again (the question-independent motion tokens move to the first kept turn).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import torch
+
+from llamo.errors import LlamoError
+from llamo.motion import Motion
+
+STOP_TOKEN_NAMES = ("<|im_end|>", "<|eot_id|>", "<end_of_turn>", "<|end|>", "</s>")
+
+
+@dataclass
+class TurnResult:
+    question: str
+    answer: str = ""
+    partial: bool = False
+    timings: dict = field(default_factory=dict)
+    selected_frames: list[int] = field(default_factory=list)  # motion frame indices
+    frame_scores: list[float] = field(default_factory=list)
+
+
+@dataclass
+class _Record:
+    """What the prompt needs to hold one exchange (kept even when the turn is trimmed away)."""
+
+    question: str
+    motion_embeds: torch.Tensor | None  # (n, H): this question's tokens (per-turn modes)
+    answer_ids: list[int] = field(default_factory=list)
+    cache_before: int = 0  # tokens in the cache before this exchange's prefill
+
+
+class ChatSession:
+    def __init__(self, model, motion: Motion | None, video_pixels: torch.Tensor | None = None):
+        self.model = model
+        self.motion = motion
+        self.video_pixels = video_pixels
+        self.tok = model.tokenizer
+        self.state = None  # MotionState, computed on the first question
+        self.turns: list[TurnResult] = []
+        self._records: list[_Record] = []
+        self._first_kept = 0  # records before this index were trimmed from the prompt
+        self._cache = None
+        self._fed: list[int] = []  # ids whose keys/values are in the cache
+        self.stop_ids = self._stop_ids()
+        self.max_positions = int(getattr(model.llm.config, "max_position_embeddings", 0) or 1 << 30)
+
+    # ---- public ----------------------------------------------------------------------------
+
+    @property
+    def last_turn(self) -> TurnResult | None:
+        return self.turns[-1] if self.turns else None
+
+    def reset(self) -> None:
+        """Forget the conversation (the encoded clip is kept)."""
+        self.turns, self._records, self._first_kept = [], [], 0
+        self._cache, self._fed = None, []
+
+    def ask(
+        self,
+        question: str,
+        *,
+        temperature: float = 0.0,
+        top_p: float = 1.0,
+        max_new_tokens: int = 128,
+        stop: threading.Event | None = None,
+        seed: int | None = None,
+    ) -> Iterator[str]:
+        """Yield the answer's text deltas. `stop` (an Event) ends it early (partial=True)."""
+        return self._answer(question, False, temperature, top_p, max_new_tokens, stop, seed)
+
+    def regenerate(self, **kwargs) -> Iterator[str]:
+        """Drop the last answer and answer the last question again (same kwargs as ask)."""
+        if not self._records:
+            raise LlamoError("there is no question to answer again.")
+        return self._answer(self._records[-1].question, True, **_defaults(kwargs))
+
+    # ---- internals -------------------------------------------------------------------------
+
+    def _stop_ids(self) -> set[int]:
+        ids = {self.tok.eos_token_id}
+        gen = getattr(self.model.llm, "generation_config", None)
+        eos = getattr(gen, "eos_token_id", None)
+        ids.update(eos if isinstance(eos, list) else [eos])
+        vocab = self.tok.get_vocab()
+        ids.update(vocab[n] for n in STOP_TOKEN_NAMES if n in vocab)
+        return {i for i in ids if i is not None}
+
+    def _static_embeds(self):
+        return None if self.state is None else self.state.static_tokens
+
+    def _sequence(self, records: list[_Record]) -> tuple[list[int], list[torch.Tensor]]:
+        """Token ids of the whole (kept) conversation, ending with the generation prompt for the
+        last record's question, plus the motion embeddings in placeholder order."""
+        m = self.model
+        prompts = m.prompts
+        roles = ["system"]
+        for _ in records:
+            roles += ["user", "assistant"]
+        roles[-1:] = []  # the last record has no answer yet (its answer_ids are being generated)
+        ids: list[int] = []
+        embeds: list[torch.Tensor] = []
+        static = self._static_embeds()
+        per_turn = m.config.per_turn_motion
+        for piece in prompts.pieces(roles, add_generation_prompt=True):
+            if isinstance(piece, str):
+                ids += prompts.template_ids(piece)
+                continue
+            if piece == 0:
+                ids += prompts.text_ids(m.config.system_prompt)
+                continue
+            rec = records[(piece - 1) // 2]
+            if roles[piece] == "assistant":
+                ids += rec.answer_ids
+                continue
+            ids += prompts.text_ids(rec.question)
+            emb = rec.motion_embeds if per_turn else (static if rec is records[0] else None)
+            if emb is not None and emb.shape[0] > 0:
+                ids += prompts.newline + [m.placeholder_id] * emb.shape[0]
+                embeds.append(emb)
+        return ids, embeds
+
+    def _prefill(self, ids: list[int], embeds: list[torch.Tensor]):
+        """Run the new part of `ids` through the LLM, reusing the cache for the common prefix."""
+        m = self.model
+        n_cached = len(self._fed)
+        if self._cache is None or ids[:n_cached] != self._fed or n_cached >= len(ids):
+            self._cache, self._fed, n_cached = None, [], 0
+        new = ids[n_cached:]
+        ph_before = sum(1 for i in self._fed if i == m.placeholder_id)
+        dev = m.llm_device
+        input_ids = torch.tensor([new], device=dev)
+        tok_embeds = m.llm.get_input_embeddings()(input_ids)
+        n_ph = int((input_ids == m.placeholder_id).sum())
+        if n_ph:
+            flat = torch.cat(embeds, 0)[ph_before : ph_before + n_ph]
+            tok_embeds = m.splice(input_ids, tok_embeds, flat)
+        out = m.llm(inputs_embeds=tok_embeds, past_key_values=self._cache, use_cache=True)
+        self._cache = out.past_key_values
+        self._fed = list(ids)
+        return out.logits[0, -1], len(new)
+
+    def _sample(self, logits: torch.Tensor, temperature: float, top_p: float, gen) -> int:
+        if temperature <= 0:
+            return int(logits.argmax())
+        probs = torch.softmax(logits.float() / temperature, dim=-1)
+        if top_p < 1.0:
+            sorted_p, order = probs.sort(descending=True)
+            keep = sorted_p.cumsum(0) - sorted_p < top_p
+            sorted_p = sorted_p * keep
+            probs = torch.zeros_like(probs).scatter(0, order, sorted_p)
+        return int(torch.multinomial(probs / probs.sum(), 1, generator=gen))
+
+    def _answer(self, question, regenerate, temperature, top_p, max_new_tokens, stop, seed):
+        m = self.model
+        t_start = time.perf_counter()
+        motion_s = 0.0
+        if regenerate:
+            rec = self._records.pop()
+            self.turns.pop()
+            if self._cache is not None and len(self._fed) >= rec.cache_before:
+                cut = len(self._fed) - rec.cache_before
+                if cut and getattr(self._cache, "is_croppable", True):
+                    self._cache.crop(-cut)  # transformers 5: negative = remove that many
+                    self._fed = self._fed[: rec.cache_before]
+                elif cut:
+                    self._cache, self._fed = None, []
+        result = TurnResult(question=question)
+        with torch.inference_mode():
+            if self.motion is not None and m.config.motion_tokens != "none":
+                if self.state is None:
+                    self.state = m.encode_motion(self.motion, self.video_pixels)
+                emb, frames, scores = m.question_tokens(self.state, question)
+                result.selected_frames, result.frame_scores = frames, scores
+                motion_s = time.perf_counter() - t_start
+            else:
+                emb = None
+            record = _Record(question, emb if m.config.per_turn_motion else None, cache_before=len(self._fed))
+            records = self._records[self._first_kept :] + [record]
+            ids, embeds = self._sequence(records)
+            while len(ids) + max_new_tokens > self.max_positions and len(records) > 1:
+                self._first_kept += 1  # trim the oldest exchange
+                records = records[1:]
+                ids, embeds = self._sequence(records)
+            if len(ids) + max_new_tokens > self.max_positions:
+                raise LlamoError(
+                    f"this question with its motion needs {len(ids)} + {max_new_tokens} tokens, past the "
+                    f"backbone's context of {self.max_positions}; use motion_tokens=cross_talker or a shorter clip."
+                )
+            record.cache_before = len(self._fed) if ids[: len(self._fed)] == self._fed else 0
+            self._records.append(record)
+            self.turns.append(result)
+            t_prefill = time.perf_counter()
+            logits, n_new = self._prefill(ids, embeds)
+            prefill_s = time.perf_counter() - t_prefill
+        gen = torch.Generator(device="cpu").manual_seed(seed) if seed is not None else None
+        answer_ids = record.answer_ids
+        text = ""
+        t_first = None
+        finished = False
+        try:
+            while True:
+                with torch.inference_mode():
+                    token = self._sample(logits.cpu(), temperature, top_p, gen)
+                if t_first is None:
+                    t_first = time.perf_counter()
+                if token in self.stop_ids:
+                    finished = True
+                    break
+                answer_ids.append(token)
+                new_text = self.tok.decode(answer_ids, skip_special_tokens=True)
+                if not new_text.endswith("\ufffd") and new_text.startswith(text):
+                    delta, text = new_text[len(text) :], new_text
+                    result.answer = text
+                    if delta:
+                        yield delta
+                if len(answer_ids) >= max_new_tokens or (stop is not None and stop.is_set()):
+                    break
+                with torch.inference_mode():
+                    dev = m.llm_device
+                    out = m.llm(
+                        input_ids=torch.tensor([[token]], device=dev),
+                        past_key_values=self._cache,
+                        use_cache=True,
+                    )
+                    self._cache = out.past_key_values
+                    self._fed.append(token)
+                    logits = out.logits[0, -1]
+        finally:
+            t_end = time.perf_counter()
+            result.answer = self.tok.decode(answer_ids, skip_special_tokens=True)
+            result.partial = not finished
+            n = len(answer_ids)
+            decode_s = (t_end - t_first) if t_first else 0.0
+            result.timings = {
+                "motion_encode_s": motion_s,
+                "prefill_s": prefill_s,
+                "ttft_s": (t_first or t_end) - t_start,
+                "tokens_per_s": (n - 1) / decode_s if n > 1 and decode_s > 0 else 0.0,
+                "new_tokens": n,
+                "input_tokens": n_new,
+                "context_tokens": len(self._fed),
+            }
+
+
+def _defaults(kwargs: dict) -> dict:
+    return {
+        "temperature": kwargs.get("temperature", 0.0),
+        "top_p": kwargs.get("top_p", 1.0),
+        "max_new_tokens": kwargs.get("max_new_tokens", 128),
+        "stop": kwargs.get("stop"),
+        "seed": kwargs.get("seed"),
+    }
+
+
+def answer(model, motion: Motion | None, question: str, **kwargs) -> TurnResult:
+    """One question, answered without streaming (convenience for eval and tests)."""
+    session = ChatSession(model, motion)
+    for _ in session.ask(question, **kwargs):
+        pass
+    return session.last_turn
