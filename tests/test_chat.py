@@ -9,7 +9,7 @@ import torch
 
 from llamo.chat import ChatSession, answer
 from llamo.errors import LlamoError
-from tests.model_helpers import random_walk, tiny_model
+from llamo.model.testing import random_walk, tiny_model
 
 
 def greedy_without_cache(session: ChatSession, max_new_tokens: int) -> list[int]:

@@ -12,9 +12,8 @@ from llamo.features import FEATURE_DIM, motion_features
 from llamo.model import MOTION_TOKEN_MODES, Llamo, LlamoConfig
 from llamo.model.cross_talker import CrossTalker
 from llamo.model.llamo import IGNORE
-from llamo.model.testing import tiny_backbone
+from llamo.model.testing import random_walk, tiny_backbone, tiny_model
 from llamo.motion import Motion
-from tests.model_helpers import random_walk, tiny_model
 
 CONV = Conversation(
     "c1",

@@ -59,3 +59,23 @@ def tiny_backbone(hidden: int = 64, layers: int = 2, seed: int = 0, max_position
     )
     model = LlamaForCausalLM(cfg).eval()
     return model, tok
+
+
+def random_walk(frames: int, fps: float = 20.0, seed: int = 0):
+    """A random-walk Motion (timing and plumbing only; not a plausible body)."""
+    import numpy as np
+
+    from llamo.motion import Motion
+
+    rng = np.random.default_rng(seed)
+    base = rng.normal(0, 0.3, (1, 22, 3)).astype(np.float32)
+    steps = rng.normal(0, 0.01, (frames, 22, 3)).astype(np.float32)
+    return Motion.from_joints(base + np.cumsum(steps, 0), fps)
+
+
+def tiny_model(mode: str = "cross_talker", k: int = 8, seed: int = 0, max_positions: int = 2048, **cfg):
+    """A small Llamo on `tiny_backbone` (d=32, short system prompt) for fast tests."""
+    from llamo.model import Llamo, LlamoConfig
+
+    config = LlamoConfig(motion_tokens=mode, num_tokens=k, d_model=32, n_heads=4, system_prompt="Sys.", **cfg)
+    return Llamo.build(config, backbone=tiny_backbone(seed=seed, max_positions=max_positions))
