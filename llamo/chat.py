@@ -63,6 +63,15 @@ class ChatSession:
     def last_turn(self) -> TurnResult | None:
         return self.turns[-1] if self.turns else None
 
+    def prepare(self) -> float:
+        """Encode the clip now (e.g. when it is opened, before the first question); returns
+        seconds. Otherwise the first question pays for it (in its motion_encode_s and TTFT)."""
+        if self.state is not None or self.motion is None or self.model.config.motion_tokens == "none":
+            return 0.0
+        start = time.perf_counter()
+        self.state = self.model.encode_motion(self.motion, self.video_pixels)
+        return time.perf_counter() - start
+
     def reset(self) -> None:
         """Forget the conversation (the encoded clip is kept)."""
         self.turns, self._records, self._first_kept = [], [], 0
@@ -77,9 +86,11 @@ class ChatSession:
         max_new_tokens: int = 128,
         stop: threading.Event | None = None,
         seed: int | None = None,
+        min_new_tokens: int = 0,
     ) -> Iterator[str]:
-        """Yield the answer's text deltas. `stop` (an Event) ends it early (partial=True)."""
-        return self._answer(question, False, temperature, top_p, max_new_tokens, stop, seed)
+        """Yield the answer's text deltas. `stop` (an Event) ends it early (partial=True).
+        min_new_tokens suppresses end-of-turn tokens until reached (benchmarks)."""
+        return self._answer(question, False, temperature, top_p, max_new_tokens, stop, seed, min_new_tokens)
 
     def regenerate(self, **kwargs) -> Iterator[str]:
         """Drop the last answer and answer the last question again (same kwargs as ask)."""
@@ -163,7 +174,7 @@ class ChatSession:
             probs = torch.zeros_like(probs).scatter(0, order, sorted_p)
         return int(torch.multinomial(probs / probs.sum(), 1, generator=gen))
 
-    def _answer(self, question, regenerate, temperature, top_p, max_new_tokens, stop, seed):
+    def _answer(self, question, regenerate, temperature, top_p, max_new_tokens, stop, seed, min_new_tokens=0):
         m = self.model
         t_start = time.perf_counter()
         motion_s = 0.0
@@ -213,7 +224,10 @@ class ChatSession:
         try:
             while True:
                 with torch.inference_mode():
-                    token = self._sample(logits.cpu(), temperature, top_p, gen)
+                    logits = logits.float().cpu()
+                    if len(answer_ids) < min_new_tokens:
+                        logits[list(self.stop_ids)] = float("-inf")
+                    token = self._sample(logits, temperature, top_p, gen)
                 if t_first is None:
                     t_first = time.perf_counter()
                 if token in self.stop_ids:
@@ -262,6 +276,7 @@ def _defaults(kwargs: dict) -> dict:
         "max_new_tokens": kwargs.get("max_new_tokens", 128),
         "stop": kwargs.get("stop"),
         "seed": kwargs.get("seed"),
+        "min_new_tokens": kwargs.get("min_new_tokens", 0),
     }
 
 

@@ -117,7 +117,7 @@ def test_oldest_turns_trimmed_past_context():
 
 def test_question_too_long_for_context_is_refused():
     model = tiny_model("all_frames", max_positions=100)
-    s = ChatSession(model, random_walk(200))
+    s = ChatSession(model, random_walk(400))  # 100 motion tokens
     with pytest.raises(LlamoError, match="context"):
         list(s.ask("what?", max_new_tokens=8))
 

@@ -33,10 +33,10 @@ class LlamoConfig:
     feature_std: list[float] | None = None
     max_frames: int = 12000  # 10 minutes at 20 fps
     # motion encoder (F_M)
-    d_model: int = 256
+    d_model: int = 192  # small: keeps a 10-minute clip at ~80 ms to encode on 2 CPU threads
     n_heads: int = 4
     encoder_layers: int = 2
-    encoder_stride: int = 2  # strided first conv: T' = ceil(T / stride) (10 tokens/s at 20 fps)
+    encoder_stride: int = 4  # strided first conv: T' = ceil(T / stride) (5 frames/s at 20 fps)
     encoder_window: int = 64  # windowed (shifted) self-attention span in downsampled frames
     dropout: float = 0.1
     # video (optional, default off)
