@@ -1,0 +1,135 @@
+"""`python -m annotations <command>`: the store's command line.
+
+Errors are one sentence on stderr with exit code 2 (the llamo/cli.py convention); `-o/--out`
+names the primary output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from llamo.errors import LlamoError
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m annotations", description="LLaMo annotation store")
+    p.add_argument("--data-dir", help="data directory (default: LLAMO_DATA_DIR, /data if it exists, ./data)")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    sub.add_parser("where", help="print where the data lives")
+
+    e = sub.add_parser("export", help="export training data: llava | messages | dpo")
+    e.add_argument("--format", default="llava", help="llava (default), messages or dpo")
+    e.add_argument(
+        "--status", default="accepted", help="comma list of turn statuses that train (default accepted)"
+    )
+    e.add_argument("--annotator", help="only corrections by this annotator")
+    e.add_argument("--since", help="only turns updated at or after this date (ISO, UTC)")
+    e.add_argument(
+        "--latest", action="store_true", help="use each turn's latest revision, not the latest accepted"
+    )
+    e.add_argument("--with-video", action="store_true", help="also export original videos (patient data!)")
+    e.add_argument("-o", "--out", required=True, help="output directory (must not exist or be empty)")
+
+    i = sub.add_parser("import", help="merge an llava/messages export from another store")
+    i.add_argument("dir")
+
+    sub.add_parser("stats", help="counts by status, annotator, tag; agreement")
+
+    c = sub.add_parser("check", help="integrity check; repair orphan media and rows without media")
+    c.add_argument("--dry-run", action="store_true", help="report only")
+    c.add_argument(
+        "--grace", type=float, default=60.0, help="leave files younger than this many seconds (default 60)"
+    )
+
+    b = sub.add_parser("backup", help="online backup of the database (SQLite backup API)")
+    b.add_argument("-o", "--out", required=True, help="backup file to create")
+
+    d = sub.add_parser("delete", help="privacy: delete a clip's media and mark its rows deleted")
+    d.add_argument("--clip", required=True, metavar="HASH", help="the clip's sha256")
+
+    r = sub.add_parser("retention", help="remove uploaded videos older than N days (LLAMO_RETENTION_DAYS)")
+    r.add_argument("--days", type=float, help="override LLAMO_RETENTION_DAYS")
+
+    bench = sub.add_parser("bench", help="benchmark add-correction and export")
+    from annotations import bench as bench_mod
+
+    bench_mod.add_arguments(bench)
+    return p
+
+
+def run(args) -> int:
+    from annotations.store import Store
+
+    if args.command == "bench":
+        from annotations import bench
+
+        return bench.run(args)
+    store = Store.open(args.data_dir)
+    try:
+        if args.command == "where":
+            print(store.where())
+        elif args.command == "export":
+            from annotations.export import export_dataset
+
+            summary = export_dataset(
+                store,
+                args.out,
+                args.format,
+                status=[s.strip() for s in args.status.split(",") if s.strip()],
+                annotator=args.annotator,
+                since=args.since,
+                latest=args.latest,
+                with_video=args.with_video,
+            )
+            print(
+                f"exported {summary.rows:,} {args.format} rows ({summary.conversations:,} conversations, "
+                f"{summary.trainable_turns:,} training turns, {summary.clips:,} clips) to {args.out} "
+                f"in {summary.seconds:.2f} s"
+            )
+        elif args.command == "import":
+            from annotations.export import import_dataset
+
+            s = import_dataset(store, args.dir)
+            print(
+                f"imported {s.conversations:,} conversations ({s.corrections:,} corrections, {s.clips:,} new clips); "
+                f"{s.skipped_existing:,} already present"
+            )
+        elif args.command == "stats":
+            print(json.dumps(store.stats(), indent=2, ensure_ascii=False))
+        elif args.command == "check":
+            report = store.check(repair=not args.dry_run, grace_s=args.grace)
+            print(json.dumps(report.as_dict(), indent=2))
+            return 0 if report.ok else 1
+        elif args.command == "backup":
+            print(f"backup written to {store.backup(args.out)}")
+        elif args.command == "delete":
+            removed = store.delete_clip(args.clip)
+            print(
+                f"clip {args.clip} deleted ({removed} media files removed; its conversations are marked deleted)"
+            )
+        elif args.command == "retention":
+            if args.days is None and not __import__("os").environ.get("LLAMO_RETENTION_DAYS"):
+                raise LlamoError("give --days or set LLAMO_RETENTION_DAYS.")
+            print(f"removed {store.apply_retention(args.days)} uploaded videos past retention")
+    finally:
+        store.close()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        return run(args)
+    except LlamoError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
