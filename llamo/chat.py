@@ -13,7 +13,9 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
+import numpy as np
 import torch
 
 from llamo.errors import LlamoError
@@ -69,7 +71,7 @@ class ChatSession:
         if self.state is not None or self.motion is None or self.model.config.motion_tokens == "none":
             return 0.0
         start = time.perf_counter()
-        self.state = self.model.encode_motion(self.motion, self.video_pixels)
+        self.state = self.model.encode_motion(self.motion, self._video())
         return time.perf_counter() - start
 
     def reset(self) -> None:
@@ -109,38 +111,40 @@ class ChatSession:
         ids.update(vocab[n] for n in STOP_TOKEN_NAMES if n in vocab)
         return {i for i in ids if i is not None}
 
+    def _video(self) -> torch.Tensor | None:
+        """Frames for the optional video path: given pixels, else sampled from the motion's source
+        video at config.video_fps (only when the model has a video encoder)."""
+        m, mo = self.model, self.motion
+        if self.video_pixels is not None or m.video_encoder is None or mo is None:
+            return self.video_pixels
+        if mo.source_kind == "video" and mo.source_path and Path(mo.source_path).is_file():
+            from llamo.model.video import sample_video_frames
+
+            times = float(mo.source_times[0]) + np.arange(0.0, mo.duration, 1.0 / m.config.video_fps)
+            self.video_pixels = sample_video_frames(mo.source_path, times, m.video_encoder.image_size)
+        return self.video_pixels
+
     def _static_embeds(self):
         return None if self.state is None else self.state.static_tokens
 
     def _sequence(self, records: list[_Record]) -> tuple[list[int], list[torch.Tensor]]:
         """Token ids of the whole (kept) conversation, ending with the generation prompt for the
-        last record's question, plus the motion embeddings in placeholder order."""
+        last record's question, plus the motion embeddings in placeholder order. Earlier answers
+        enter as the exact ids that were generated, so the cached prefix stays valid."""
         m = self.model
-        prompts = m.prompts
-        roles = ["system"]
-        for _ in records:
-            roles += ["user", "assistant"]
-        roles[-1:] = []  # the last record has no answer yet (its answer_ids are being generated)
-        ids: list[int] = []
-        embeds: list[torch.Tensor] = []
         static = self._static_embeds()
-        per_turn = m.config.per_turn_motion
-        for piece in prompts.pieces(roles, add_generation_prompt=True):
-            if isinstance(piece, str):
-                ids += prompts.template_ids(piece)
-                continue
-            if piece == 0:
-                ids += prompts.text_ids(m.config.system_prompt)
-                continue
-            rec = records[(piece - 1) // 2]
-            if roles[piece] == "assistant":
-                ids += rec.answer_ids
-                continue
-            ids += prompts.text_ids(rec.question)
-            emb = rec.motion_embeds if per_turn else (static if rec is records[0] else None)
+        turns: list[tuple] = [("system", m.config.system_prompt, False)]
+        counts: dict[int, int] = {}
+        embeds: list[torch.Tensor] = []
+        for j, rec in enumerate(records):
+            emb = rec.motion_embeds if m.config.per_turn_motion else (static if j == 0 else None)
             if emb is not None and emb.shape[0] > 0:
-                ids += prompts.newline + [m.placeholder_id] * emb.shape[0]
+                counts[len(turns)] = emb.shape[0]
                 embeds.append(emb)
+            turns.append(("user", rec.question, False))
+            if j < len(records) - 1:  # the last record's answer is being generated
+                turns.append(("assistant", rec.answer_ids, False))
+        ids, _ = m.prompts.build(turns, counts, add_generation_prompt=True)
         return ids, embeds
 
     def _prefill(self, ids: list[int], embeds: list[torch.Tensor]):
@@ -192,7 +196,7 @@ class ChatSession:
         with torch.inference_mode():
             if self.motion is not None and m.config.motion_tokens != "none":
                 if self.state is None:
-                    self.state = m.encode_motion(self.motion, self.video_pixels)
+                    self.state = m.encode_motion(self.motion, self._video())
                 emb, frames, scores = m.question_tokens(self.state, question)
                 result.selected_frames, result.frame_scores = frames, scores
                 motion_s = time.perf_counter() - t_start

@@ -131,3 +131,34 @@ def test_selected_frames_and_answer_helper():
     )
     text_only = answer(model, None, "hello", max_new_tokens=4)
     assert text_only.selected_frames == []
+
+
+def test_video_path_samples_frames_from_the_source_video(tmp_path):
+    import av
+    import numpy as np
+
+    path = tmp_path / "clip.mp4"
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("mpeg4", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 64, 64, "yuv420p"
+        for i in range(20):
+            img = np.full((64, 64, 3), i * 12, np.uint8)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    video_config = {
+        "model_type": "siglip_vision_model", "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 1,
+        "num_attention_heads": 2, "image_size": 32, "patch_size": 16,
+    }  # fmt: skip
+    model = tiny_model("cross_talker", k=4, video_config=video_config)
+    motion = random_walk(40)
+    motion.source_kind, motion.source_path = "video", str(path)
+    s = ChatSession(model, motion)
+    list(s.ask("what?", max_new_tokens=3))
+    assert s.video_pixels.shape == (4, 3, 32, 32)  # 2 s at video_fps = 2
+    assert float(s.video_pixels[0].mean()) < float(s.video_pixels[-1].mean())  # frames in time order
+    # the video changes what the model computes
+    plain = ChatSession(model, motion, video_pixels=torch.zeros(4, 3, 32, 32))
+    plain.prepare()
+    assert not torch.allclose(plain.state.fm, s.state.fm)

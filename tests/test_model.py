@@ -250,3 +250,20 @@ def test_train_vqvae_lowers_reconstruction():
     last = model.train_vqvae(motions, steps=60, batch_size=4, window=32, lr=1e-3)
     assert last["recon_loss"] < first["recon_loss"]
     assert not any(p.requires_grad for p in model.vq.parameters())
+
+
+def test_template_without_system_role():
+    """Gemma-style templates refuse a system message: its text then opens the first user turn."""
+    llm, tok = tiny_backbone()
+    tok.chat_template = (
+        "{% for message in messages %}{% if message['role'] == 'system' %}"
+        "{{ raise_exception('System role not supported') }}{% endif %}"
+        "{{ '<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>\n' }}{% endfor %}"
+        "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
+    )
+    model = Llamo.build(LlamoConfig(num_tokens=4, d_model=32, system_prompt="Sys."), backbone=(llm, tok))
+    assert not model.prompts.supports_system
+    batch = model.collate([CONV], [random_walk(30)])
+    text = tok.decode(batch["input_ids"][0])
+    assert text.startswith("<|im_start|>user\nSys.\n\nWhat is the person doing?\n" + "<repo_name>" * 4)
+    assert int((batch["input_ids"] == model.placeholder_id).sum()) == 8

@@ -67,6 +67,13 @@ class PromptBuilder:
         self.placeholder_id = placeholder_id
         self.special = set(tokenizer.all_special_ids)
         self.newline = self.text_ids("\n")
+        if not getattr(tokenizer, "chat_template", None):
+            raise LlamoError("the backbone's tokenizer has no chat template; use an instruction-tuned model.")
+        try:  # some templates (Gemma) refuse a system role: the system text then opens the first user turn
+            self.pieces(["system", "user"], True)
+            self.supports_system = True
+        except Exception:  # jinja's TemplateError and friends
+            self.supports_system = False
 
     def text_ids(self, text: str) -> list[int]:
         if not text:
@@ -84,20 +91,23 @@ class PromptBuilder:
 
     def build(
         self,
-        turns: list[tuple[str, str, bool]],
+        turns: list[tuple[str, str | list[int], bool]],
         motion_counts: dict[int, int],
         add_generation_prompt: bool = False,
-    ) -> tuple[list[int], list[int], list[int]]:
-        """turns: (role, text, train). -> ids, labels, turn_start (index in ids where each turn's
-        template piece begins, plus a final entry = len(ids))."""
+    ) -> tuple[list[int], list[int]]:
+        """turns: (role, text or pre-tokenized ids, train); motion_counts: user-turn index ->
+        number of placeholders. -> ids, labels."""
+        if turns and turns[0][0] == "system" and not self.supports_system:
+            system = turns[0][1]
+            turns = list(turns[1:])
+            motion_counts = {i - 1: n for i, n in motion_counts.items()}
+            if turns and turns[0][0] == "user" and isinstance(turns[0][1], str):
+                turns[0] = ("user", f"{system}\n\n{turns[0][1]}", turns[0][2])
         ids: list[int] = []
         labels: list[int] = []
-        starts: list[int] = []
         label_next = False
         for piece in self.pieces([r for r, _, _ in turns], add_generation_prompt):
             if isinstance(piece, str):
-                if piece == "" and not ids and not starts:
-                    continue
                 new = self.template_ids(piece)
                 ids += new
                 lab = [IGNORE] * len(new)
@@ -106,20 +116,17 @@ class PromptBuilder:
                 labels += lab
                 label_next = False
                 continue
-            i = piece
-            role, text, train = turns[i]
-            starts.append(len(ids))
-            new = self.text_ids(text)
-            if role == "user" and i in motion_counts and motion_counts[i] > 0:
-                new = new + self.newline + [self.placeholder_id] * motion_counts[i]
+            role, content, train = turns[piece]
+            new = self.text_ids(content) if isinstance(content, str) else list(content)
+            if role == "user" and motion_counts.get(piece, 0) > 0:
+                new = new + self.newline + [self.placeholder_id] * motion_counts[piece]
             ids += new
             if role == "assistant" and train:
                 labels += list(new)
                 label_next = True
             else:
                 labels += [IGNORE] * len(new)
-        starts.append(len(ids))
-        return ids, labels, starts
+        return ids, labels
 
 
 # ---- outputs -----------------------------------------------------------------------------------
@@ -357,12 +364,18 @@ class Llamo(nn.Module):
         """(B, T, F), (B, T) -> F̃_M (B, T', d), mask (B, T'). The motion-encoder + enhancer path."""
         fm = self.motion_encoder(features, mask)
         m = self.motion_encoder.downsample_mask(mask)
-        fv = None
+        fv = mt = vt = None
         if self.video_encoder is not None and video_pixels is not None:
-            fv = self.video_encoder(video_pixels)
+            fv = self.video_encoder(video_pixels)  # (B, N, d), frames k / video_fps s into the clip
             if video_mask is None:
                 video_mask = torch.ones(fv.shape[:2], dtype=torch.bool, device=fv.device)
-        return self.enhancer(fm, m, fv, video_mask), m
+            # shared time axis (in 1/10 s) so motion queries find the video frames of the same moment
+            mt = torch.arange(fm.shape[1], device=fm.device) * (
+                10.0 * self.motion_encoder.stride / self.config.fps
+            )
+            vt = torch.arange(fv.shape[1], device=fm.device) * (10.0 / self.config.video_fps)
+            mt, vt = mt[None].expand(fm.shape[0], -1), vt[None].expand(fv.shape[0], -1)
+        return self.enhancer(fm, m, fv, video_mask, mt, vt), m
 
     def _slot_embeddings(
         self,
@@ -447,7 +460,7 @@ class Llamo(nn.Module):
                         queries.append(self.prompts.text_ids(turns[i][1]) or [self.tokenizer.eos_token_id])
                         query_motion.append(len(feats))
                 feats.append(x)
-            ids, labels, _ = self.prompts.build(turns, counts)
+            ids, labels = self.prompts.build(turns, counts)
             if max_pos and len(ids) > max_pos:
                 raise LlamoError(
                     f"conversation {conv.id!r} needs {len(ids)} tokens, past the backbone's context of {max_pos}."
