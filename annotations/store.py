@@ -32,7 +32,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, select
 
 from annotations import db
@@ -62,6 +62,10 @@ MAX_TAG = 64  # one tag
 MAX_TAGS = 32  # tags per correction
 MEDIA_DIR = "media"
 TMP_DIR = ".tmp"
+
+
+class StoreConflict(LlamoError):
+    """A uniqueness or foreign-key refusal (on a server database, a race worth retrying)."""
 
 
 def check_text(value, what: str, limit: int = MAX_TEXT, allow_empty: bool = False) -> str:
@@ -181,9 +185,17 @@ class Store:
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[Session]:
-        """One write transaction (BEGIN IMMEDIATE on SQLite), committed on exit."""
-        with Session(self.engine, expire_on_commit=False) as session, session.begin():
-            yield session
+        """One write transaction (BEGIN IMMEDIATE on SQLite), committed on exit.
+
+        Database refusals become one-sentence LlamoErrors (StoreConflict for constraint races).
+        """
+        try:
+            with Session(self.engine, expire_on_commit=False) as session, session.begin():
+                yield session
+        except IntegrityError as exc:
+            raise StoreConflict(f"the store refused the change ({exc.orig}).") from None
+        except OperationalError as exc:
+            raise LlamoError(f"the database could not be written ({exc.orig}).") from None
 
     @contextlib.contextmanager
     def _read(self) -> Iterator[Session]:
@@ -195,7 +207,7 @@ class Store:
         for attempt in range(attempts):
             try:
                 return fn()
-            except IntegrityError:
+            except StoreConflict:
                 if db.is_sqlite(self.engine) or attempt == attempts - 1:
                     raise
                 time.sleep(0.01 * (attempt + 1))
@@ -217,6 +229,7 @@ class Store:
         final = final_dir / f"{digest}{suffix}"
         if final.exists():
             tmp.unlink()
+            os.utime(final)  # fresh mtime: `check` leaves young files alone while this row commits
         else:
             os.chmod(tmp, 0o444)  # immutable: exports hard-link these files
             os.replace(tmp, final)

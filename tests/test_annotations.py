@@ -78,6 +78,12 @@ def test_statuses_revisions_and_reviews(store):
     assert [r.text for r in revs] == ["Four squats.", "Four squats; the last is shallow."]
     assert [r.revision for r in revs] == [1, 2] and revs[0].id < revs[1].id
     assert [v.accept for v in store.reviews(r1)] == [True, False]
+    with pytest.raises(LlamoError, match="turn 999999 does not exist"):
+        store.add_correction(999_999, "no such turn", annotator=ana)
+    with pytest.raises(LlamoError, match="FOREIGN KEY"):
+        store.add_correction(t1, "no such annotator", annotator=424242)
+    with pytest.raises(LlamoError, match="FOREIGN KEY"):
+        store.add_turn(999_999, "no such conversation")
     with pytest.raises(LlamoError, match="rating"):
         store.add_correction(t1, "x", annotator=ana, rating=7)
     rows = store.list_turns(status="rejected")
@@ -419,3 +425,30 @@ def test_trainer_reads_an_export_from_a_filled_store(store, tmp_path):
         timeout=120,
     )
     assert proc.returncode == 0 and "--data" in proc.stdout
+
+
+def test_cli_export_stats_check_backup(tmp_path):
+    data = tmp_path / "data"
+    s = Store.open(data, announce=False)
+    clip, *_ = accepted_store(s)
+    s.close()
+    env = {**os.environ, "LLAMO_DATA_DIR": str(data)}
+
+    def cli(*args):
+        proc = subprocess.run(
+            [sys.executable, "-m", "annotations", *args],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout
+
+    out = cli("export", "--format", "messages", "--status", "accepted,corrected", "-o", str(tmp_path / "exp"))
+    assert "exported 1 messages rows" in out and (tmp_path / "exp" / "data.jsonl").is_file()
+    assert json.loads(cli("stats"))["turns_by_status"]["accepted"] == 1
+    assert json.loads(cli("check", "--grace", "0"))["ok"] is True
+    assert "backup written" in cli("backup", "-o", str(tmp_path / "b.sqlite3"))
+    assert "(1 media files removed" in cli("delete", "--clip", clip.sha256)
