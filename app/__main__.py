@@ -1,0 +1,86 @@
+"""`python -m app [--host H] [--port P]`: serve LLaMo on the default model (or LLAMO_MODEL)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m app", description="Serve the LLaMo web app.")
+    p.add_argument(
+        "--host",
+        default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
+        help="address to listen on (GRADIO_SERVER_NAME; Spaces needs 0.0.0.0)",
+    )
+    p.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ.get("GRADIO_SERVER_PORT", 7860)),
+        help="port (GRADIO_SERVER_PORT)",
+    )
+    p.add_argument(
+        "--users", default=None, help="launch(auth=...) users: name:password,... or @file (also LLAMO_USERS)"
+    )
+    p.add_argument("--reviewers", default=None, help="comma-separated reviewer names (also LLAMO_REVIEWERS)")
+    p.add_argument("--max-file-mb", type=int, default=None, help="upload size limit (default 200)")
+    p.add_argument(
+        "--max-duration", type=float, default=None, help="clip duration limit in seconds (default 600)"
+    )
+    p.add_argument("--chat-concurrency", type=int, default=None, help="generations at once (default 1)")
+    p.add_argument(
+        "--queue-size", type=int, default=None, help="waiting requests before refusing (default 64)"
+    )
+    return p.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    args = parse_args(argv)
+    from app.config import AppConfig, parse_users
+    from llamo.errors import LlamoError
+
+    try:
+        cfg = AppConfig.from_env(
+            users=parse_users(args.users) if args.users else None,
+            reviewers=frozenset(n.strip() for n in args.reviewers.split(",") if n.strip())
+            if args.reviewers
+            else None,
+            max_file_mb=args.max_file_mb,
+            max_duration_s=args.max_duration,
+            chat_concurrency=args.chat_concurrency,
+            queue_size=args.queue_size,
+        )
+        from annotations.store import Store
+
+        store = Store.open()
+        print(f"LLaMo: annotations are stored in {store.data_dir}", flush=True)
+        print(
+            "LLaMo: loading the model (the first start fetches and caches the default backbone)…", flush=True
+        )
+
+        def progress(fraction: float, message: str = "") -> None:
+            print(f"  [{fraction * 100:5.1f}%] {message}", flush=True)
+
+        from llamo.model import load_default
+
+        model = load_default(progress=progress)
+        from app import create_app
+        from app.ui import launch_kwargs
+
+        demo = create_app(model, store, cfg)
+    except LlamoError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    d = demo.llamo_core.model_card()[0]
+    print(
+        f"LLaMo: model {d.get('checkpoint')} on {d.get('device')} (backbone {d.get('backbone')})", flush=True
+    )
+    print(f"LLaMo: serving http://{args.host}:{args.port}", flush=True)
+    demo.launch(server_name=args.host, server_port=args.port, **launch_kwargs(demo.llamo_core))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

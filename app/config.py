@@ -1,0 +1,84 @@
+"""`AppConfig`: every limit and deployment switch of the web app in one dataclass.
+
+Values come from command-line flags (`python -m app --help`) or environment variables, so the
+same code runs on a laptop, under `launch(auth=...)` and on a Hugging Face Space.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from llamo.errors import LlamoError
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES_DIR = ROOT / "assets" / "examples"
+TAGS = ("wrong action", "wrong body part", "wrong count", "hallucination", "other")
+
+
+@dataclass
+class AppConfig:
+    max_file_mb: int = 200  # uploads above this are refused (Gradio's max_file_size too)
+    max_duration_s: float = 600.0  # clips longer than this are refused before decoding
+    video_fps: float = 20.0  # pose extraction rate
+    queue_size: int = 64  # bounded queue: the 65th waiting request is refused
+    extract_concurrency: int = 1  # pose extraction runs at once (CPU-bound, MediaPipe)
+    chat_concurrency: int = 1  # generations at once (one model; 1 on CPU, more on a GPU)
+    max_new_tokens: int = 160  # default answer length; the accordion allows up to 512
+    delete_cache: tuple[int, int] = (1800, 3600)  # every 30 min, delete temp files older than 1 h
+    session_ttl_s: int = 3 * 3600  # a session's state (and its temp folder) dies after this
+    users: dict[str, str] = field(default_factory=dict)  # launch(auth=...) name -> password
+    reviewers: frozenset[str] = frozenset()  # names (auth users or HF usernames) that review
+    examples_dir: Path = EXAMPLES_DIR
+    on_spaces: bool = False  # running on a Hugging Face Space (SPACE_ID is set)
+    oauth: bool = False  # the Space has hf_oauth: true (OAUTH_CLIENT_ID is set)
+    persistent_storage: bool = True  # False on a Space without /data: annotations die on restart
+
+    @property
+    def max_file_bytes(self) -> int:
+        return self.max_file_mb * 1024 * 1024
+
+    @property
+    def typed_names_allowed(self) -> bool:
+        """A typed name identifies the annotator only locally: never with auth, never on a Space."""
+        return not self.users and not self.on_spaces
+
+    @classmethod
+    def from_env(cls, **overrides) -> AppConfig:
+        env = os.environ
+        cfg = cls(
+            max_file_mb=int(env.get("LLAMO_MAX_FILE_MB", 200)),
+            max_duration_s=float(env.get("LLAMO_MAX_DURATION_S", 600)),
+            users=parse_users(env.get("LLAMO_USERS", "")),
+            reviewers=frozenset(n.strip() for n in env.get("LLAMO_REVIEWERS", "").split(",") if n.strip()),
+            on_spaces=bool(env.get("SPACE_ID")),
+            oauth=bool(env.get("SPACE_ID") and env.get("OAUTH_CLIENT_ID")),
+        )
+        if cfg.on_spaces:
+            cfg.persistent_storage = Path("/data").is_dir()
+        for key, value in overrides.items():
+            if value is not None:
+                setattr(cfg, key, value)
+        return cfg
+
+
+def parse_users(spec: str) -> dict[str, str]:
+    """`name:password[,name:password...]`, or `@file` with one `name:password` per line."""
+    spec = spec.strip()
+    if not spec:
+        return {}
+    if spec.startswith("@"):
+        path = Path(spec[1:])
+        if not path.is_file():
+            raise LlamoError(f"users file {path} does not exist.")
+        items = [ln.strip() for ln in path.read_text().splitlines() if ln.strip() and not ln.startswith("#")]
+    else:
+        items = [s.strip() for s in spec.split(",") if s.strip()]
+    users = {}
+    for item in items:
+        name, sep, password = item.partition(":")
+        if not sep or not name or not password:
+            raise LlamoError(f"a user must be written name:password, not {item.split(':')[0]!r}:...")
+        users[name] = password
+    return users

@@ -1,0 +1,147 @@
+"""Text and small figures the UI shows. Every string from a user or the model passes `esc`.
+
+The Chatbot runs with render_markdown=False, where it still renders (sanitised) HTML: so
+`html.escape` of the text shows it literally (checked in a browser: no `<b>`, no remote `<img>`,
+no markdown image), and our own markup (the small print) is the only HTML on the page.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+import plotly.graph_objects as go
+
+STATS_RE = re.compile(r"\s*<small class=\"llamo-stats\">.*?</small>\s*$", re.S)
+
+
+def esc(text: str | None) -> str:
+    return html.escape(text or "", quote=True)
+
+
+def clock(seconds: float) -> str:
+    """0:03.2 style times for humans."""
+    seconds = max(0.0, float(seconds))
+    m, s = divmod(seconds, 60.0)
+    return f"{int(m)}:{s:04.1f}"
+
+
+def stats_line(turn) -> str:
+    """The small print under an answer: time to first token, speed, where the model looked."""
+    t = turn.timings or {}
+    bits = []
+    if "ttft_s" in t:
+        bits.append(f"first token {t['ttft_s']:.2f} s")
+    if t.get("tokens_per_s"):
+        bits.append(f"{t['tokens_per_s']:.1f} tok/s")
+    if t.get("new_tokens"):
+        bits.append(f"{t['new_tokens']} tokens")
+    if turn.partial:
+        bits.append("stopped")
+    if turn.looked_times:
+        bits.append("looked at " + ", ".join(clock(s) for s in turn.looked_times[:6]))
+    if turn.corrected is not None:
+        bits.append(f"corrected (#{turn.correction_id})")
+    if turn.regenerations:
+        bits.append(f"regenerated ×{turn.regenerations}")
+    return " · ".join(bits)
+
+
+def chat_messages(turns, streaming: bool = False) -> list[dict]:
+    """Chatbot messages for the session's turns (escaped; the last may still be streaming)."""
+    out: list[dict] = []
+    for i, turn in enumerate(turns):
+        out.append({"role": "user", "content": esc(turn.question)})
+        shown = turn.corrected if turn.corrected is not None else turn.answer
+        body = esc(shown)
+        live = streaming and i == len(turns) - 1
+        if not live:
+            line = stats_line(turn)
+            if line:
+                body += f'\n<small class="llamo-stats">{esc(line)}</small>'
+        out.append({"role": "assistant", "content": body or "…"})
+    return out
+
+
+def strip_display(value) -> str:
+    """What an annotator typed into an in-place edit, back as plain text (undo our escaping and
+    drop the small print)."""
+    if isinstance(value, list):  # content as blocks
+        value = "".join(b.get("text", "") if isinstance(b, dict) else str(b) for b in value)
+    value = STATS_RE.sub("", str(value or ""))
+    return html.unescape(value).strip()
+
+
+def summary_markdown(info: dict) -> str:
+    """The clip summary (values from our code; the file name is escaped)."""
+    lines = [
+        f"**{esc(info['title'])}** · {clock(info['duration'])} ({info['duration']:.1f} s) · "
+        f"{info['fps']:.0f} fps · {info['num_frames']} frames · person in {info['person_pct']:.0f}% of frames"
+    ]
+    if info.get("reps") is not None:
+        lines.append(f"Repetitions found: **{info['reps']}** (signal: {esc(info.get('rep_signal', ''))})")
+    for w in info.get("warnings", []):
+        lines.append(f"⚠️ {esc(w)}")
+    if info.get("notes"):
+        lines += [esc(n) for n in info["notes"]]
+    return "\n\n".join(lines)
+
+
+def timeline_figure(
+    duration: float,
+    fps: float,
+    *,
+    signal=None,
+    signal_name: str = "",
+    rep_frames=(),
+    looked=(),
+    cursor: float = 0.0,
+    span: tuple[float, float] | None = None,
+) -> go.Figure:
+    """One strip across the clip: the repetition signal with its peaks, where the model looked
+    for the selected answer (red marks, taller = higher score), the asked range and the cursor."""
+    fig = go.Figure()
+    if signal is not None and len(signal):
+        xs = [round(i / fps, 3) for i in range(len(signal))]
+        fig.add_trace(
+            go.Scatter(
+                x=xs,
+                y=[round(float(v), 3) for v in signal],
+                mode="lines",
+                name=signal_name or "signal",
+                line={"width": 1.5, "color": "#4a6fa5"},
+            )
+        )
+        if len(rep_frames):
+            fig.add_trace(
+                go.Scatter(
+                    x=[round(f / fps, 3) for f in rep_frames],
+                    y=[round(float(signal[min(f, len(signal) - 1)]), 3) for f in rep_frames],
+                    mode="markers",
+                    name="repetitions",
+                    marker={"symbol": "triangle-down", "size": 10, "color": "#2a9d8f"},
+                )
+            )
+    for t, score in looked:
+        fig.add_vline(x=t, line={"color": "#d62828", "width": 1 + 3 * max(0.0, min(1.0, score))}, opacity=0.8)
+    if looked:
+        fig.add_trace(
+            go.Scatter(
+                x=[t for t, _ in looked],
+                y=[None] * len(looked),
+                mode="markers",
+                name="model looked",
+                marker={"color": "#d62828"},
+            )
+        )
+    if span is not None and (span[0] > 0 or span[1] < duration):
+        fig.add_vrect(x0=span[0], x1=span[1], fillcolor="#f4a261", opacity=0.15, line_width=0)
+    fig.add_vline(x=cursor, line={"color": "black", "dash": "dot", "width": 1})
+    fig.update_layout(
+        height=220,
+        margin={"l": 40, "r": 10, "t": 10, "b": 30},
+        showlegend=True,
+        legend={"orientation": "h", "y": 1.15},
+        xaxis={"title": "time (s)", "range": [0, duration]},
+    )
+    return fig

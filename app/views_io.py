@@ -1,0 +1,103 @@
+"""Thin adapters from the app to the libraries it wires (capture, importers, views, kinematics,
+export). Each is one call into the library; the adaptation is only of names and arguments, so
+the rest of the app reads the same whichever way a library spells them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from llamo.errors import LlamoError
+from llamo.motion import Motion
+
+
+def probe(path: Path):
+    """VideoInfo (duration, fps, ...) without decoding the frames."""
+    from llamo.capture import probe_video
+
+    return probe_video(path)
+
+
+def load_motion(path: Path, *, fps, max_duration, progress):
+    try:
+        from llamo.importers import load_motion as _load
+    except ImportError:  # the importers are not installed: only our own .npz can be read
+        if path.suffix.lower() != ".npz":
+            raise LlamoError(f"{path.suffix} files cannot be read by this installation.") from None
+        return Motion.load(path)
+    return _load(path, fps=fps, max_duration=max_duration, progress=progress)
+
+
+def repetitions(motion: Motion):
+    try:
+        from llamo.kinematics import count_repetitions
+    except ImportError:
+        return None
+    try:
+        return count_repetitions(motion)
+    except LlamoError:
+        return None
+
+
+def render(motion: Motion, video: Path | None, out_dir: Path, progress) -> dict:
+    """overlay (mp4 path, videos only), glb (path), skeleton (plotly figure), kinematics (figure).
+    A view whose writer is not available is left out (the UI hides it)."""
+    from llamo import views
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    result: dict = {}
+    progress(0.0, "3D skeleton")
+    result["skeleton"] = views.skeleton_figure(motion)
+    if hasattr(views, "kinematics_figure"):
+        progress(0.15, "kinematics")
+        result["kinematics"] = views.kinematics_figure(motion)
+    if hasattr(views, "write_glb"):
+        progress(0.3, "animated GLB")
+        result["glb"] = str(views.write_glb(motion, out_dir / "skeleton.glb"))
+    if video is not None and hasattr(views, "write_overlay_video"):
+        progress(0.4, "overlay video")
+        result["overlay"] = str(
+            views.write_overlay_video(
+                motion, video, out_dir / "overlay.mp4", progress=lambda f, m="": progress(0.4 + 0.6 * f, m)
+            )
+        )
+    progress(1.0, "views ready")
+    return result
+
+
+def skeleton_at(fig, motion: Motion, frame: int):
+    """A copy of the skeleton figure showing `frame`: the slider step nearest to it made active
+    and that step's restyle applied to the traces (how the time cursor drives the view)."""
+    import numpy as np
+    import plotly.graph_objects as go
+
+    from llamo.views.skeleton3d import SkeletonViewConfig, shown_frames
+
+    if fig is None:
+        return None
+    out = go.Figure(fig)
+    sliders = out.layout.sliders
+    if not sliders or not sliders[0].steps:
+        return out
+    shown = shown_frames(motion.num_frames, motion.fps, SkeletonViewConfig().max_fps)[: len(sliders[0].steps)]
+    k = int(np.argmin(np.abs(shown - frame)))
+    data, idx = sliders[0].steps[k].args[0], sliders[0].steps[k].args[1]
+    for j, t in enumerate(idx):
+        for key in ("x", "y", "z"):
+            if key in data:
+                out.data[t][key] = data[key][j]
+    sliders[0].active = k
+    return out
+
+
+def export(export_dataset, store, folder: Path, fmt: str, *, status: str = "", annotator: str = ""):
+    """status: "accepted", "accepted,corrected", "all", ... (the store's default: accepted)."""
+    from annotations.models import STATUSES
+
+    kwargs: dict = {}
+    if status == "all":
+        kwargs["status"] = tuple(STATUSES)
+    elif status:
+        kwargs["status"] = tuple(s.strip() for s in status.split(",") if s.strip())
+    if annotator:
+        kwargs["annotator"] = annotator
+    return export_dataset(store, folder, format=fmt, **kwargs)
