@@ -108,7 +108,7 @@ def run(args) -> int:
         elif args.command == "delete":
             removed = store.delete_clip(args.clip)
             print(
-                f"clip {args.clip} deleted ({removed} media files removed; its conversations are marked deleted)"
+                f"clip {args.clip} deleted ({removed} media file(s) removed; its conversations are marked deleted)"
             )
         elif args.command == "retention":
             if args.days is None and not __import__("os").environ.get("LLAMO_RETENTION_DAYS"):

@@ -464,6 +464,20 @@ class Store:
 
         return self._retrying(work)
 
+    def confirm_answer(
+        self,
+        turn: Turn | int,
+        *,
+        annotator: Annotator | int,
+        rating: int | None = 5,
+        tags: Iterable[str] = (),
+    ) -> Correction:
+        """ "The model was right": the latest model answer becomes a correction revision (to review)."""
+        cands = self.candidates(turn)
+        if not cands or not cands[-1].text.strip():
+            raise LlamoError("this turn has no model answer to confirm.")
+        return self.add_correction(turn, cands[-1].text, annotator=annotator, rating=rating, tags=tags)
+
     def edit_question(self, turn: Turn | int, text: str, *, annotator: Annotator | int) -> QuestionEdit:
         """Record an edit of the user's question. The asked question (what the model answered) stays."""
         check_text(text, "The question")

@@ -99,6 +99,8 @@ def test_candidates_and_question_edits_are_kept(store):
     store.add_candidate(t0, "Three squats, I think.", regenerated=True)
     cands = store.candidates(t0)
     assert [(c.partial, c.regenerated) for c in cands] == [(False, False), (True, False), (False, True)]
+    fix = store.confirm_answer(t0, annotator=ana)
+    assert fix.text == "Three squats, I think." and fix.rating == 5
     edit = store.edit_question(t0, "How many full squats?", annotator=ana)
     assert edit.id and store.get_turn(t0.id).question == "How many squats?"
 
@@ -451,4 +453,4 @@ def test_cli_export_stats_check_backup(tmp_path):
     assert json.loads(cli("stats"))["turns_by_status"]["accepted"] == 1
     assert json.loads(cli("check", "--grace", "0"))["ok"] is True
     assert "backup written" in cli("backup", "-o", str(tmp_path / "b.sqlite3"))
-    assert "(1 media files removed" in cli("delete", "--clip", clip.sha256)
+    assert "(1 media file(s) removed" in cli("delete", "--clip", clip.sha256)
