@@ -25,8 +25,13 @@ from llamo.errors import LlamoError
 from llamo.motion import Motion
 
 Progress = Callable[[float, str], None]
-VIDEO_SUFFIXES = (".mp4", ".mov", ".webm", ".avi", ".mkv", ".m4v")
-MOTION_SUFFIXES = (".npz", ".npy", ".bvh")
+try:
+    from llamo.importers import MOTION_SUFFIXES, VIDEO_SUFFIXES
+except ImportError:  # pragma: no cover - before the importers existed
+    VIDEO_SUFFIXES, MOTION_SUFFIXES = (
+        (".mp4", ".mov", ".webm", ".avi", ".mkv", ".m4v"),
+        (".npz", ".npy", ".bvh"),
+    )
 MAX_QUESTION = 2000  # characters; longer questions are refused with a message
 
 
@@ -48,6 +53,7 @@ class ChatTurn:
     corrected: str | None = None
     correction_id: int | None = None
     regenerations: int = 0
+    stopped: bool = False  # the user pressed Stop (partial without it = hit the token limit)
 
     @property
     def looked_times(self) -> list[float]:
@@ -243,13 +249,14 @@ class LlamoApp:
     def _install(self, session: Session, state: ClipState, *, video: Path | None, progress: Progress) -> None:
         motion = state.motion
         progress(0.8, "drawing the views")
+        state.reps = views_io.repetitions(motion)
         state.views = views_io.render(
             motion,
             video,
             session.workdir / f"clip{time.monotonic_ns()}",
             progress=_scaled(progress, 0.8, 0.99),
+            reps=state.reps,
         )
-        state.reps = views_io.repetitions(motion)
         state.info = {
             "title": state.title,
             "duration": motion.duration,
@@ -376,6 +383,7 @@ class LlamoApp:
             yield turn
         result = session.chat.last_turn
         turn.answer, turn.partial, turn.timings = result.answer, result.partial, dict(result.timings)
+        turn.stopped = result.partial and session.stop.is_set()
         scores = result.frame_scores or [1.0] * len(result.selected_frames)
         turn.looked = [
             (offset + f / fps, float(sc)) for f, sc in zip(result.selected_frames, scores, strict=False)
@@ -444,7 +452,10 @@ class LlamoApp:
         turn = self._turn(session, index)
         if not liked:
             return None
-        return self.correct(session, index, turn.answer, ident, rating=5)
+        ident = self._can_correct(ident)
+        fix = self.store.confirm_answer(turn.turn_id, annotator=self.annotator(ident), rating=5)
+        turn.corrected, turn.correction_id = fix.text, fix.id
+        return turn
 
     def edit_question(self, session: Session, index: int, text: str, ident: Identity | None) -> str:
         """A question edited in the chat: the asked question stays (the model answered it); the

@@ -36,8 +36,10 @@ def stats_line(turn) -> str:
         bits.append(f"{t['tokens_per_s']:.1f} tok/s")
     if t.get("new_tokens"):
         bits.append(f"{t['new_tokens']} tokens")
-    if turn.partial:
+    if turn.stopped:
         bits.append("stopped")
+    elif turn.partial:
+        bits.append("token limit")
     if turn.looked_times:
         bits.append("looked at " + ", ".join(clock(s) for s in turn.looked_times[:6]))
     if turn.corrected is not None:

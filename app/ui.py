@@ -29,6 +29,12 @@ CSS = """
 STATUSES = ["", "unreviewed", "corrected", "accepted", "rejected"]
 
 
+def sentence(msg: str) -> str:
+    """Capitalise a library message's first word unless it is a name (file.npz, an id)."""
+    first = msg.split(" ", 1)[0]
+    return msg[:1].upper() + msg[1:] if first.isalpha() and first.islower() else msg
+
+
 def _friendly(fn):
     """LlamoError -> gr.Error with its sentence; anything else -> logged, short message."""
 
@@ -36,8 +42,7 @@ def _friendly(fn):
         if isinstance(exc, gr.Error):
             return exc
         if isinstance(exc, LlamoError):
-            msg = str(exc)
-            return gr.Error(msg[:1].upper() + msg[1:], print_exception=False)
+            return gr.Error(sentence(str(exc)), print_exception=False)
         log.error("handler %s failed:\n%s", fn.__name__, traceback.format_exc())
         return gr.Error(
             f"Something went wrong ({type(exc).__name__}); the app is still usable.", print_exception=False
@@ -173,9 +178,9 @@ def build_ui(core: LlamoApp) -> gr.Blocks:
         """Runs before the queue: refuse big, long or unsupported files before any heavy work."""
         try:
             core.check_upload(video)
-            return gr.validate(True, "")
+            return gr.validate(True, ""), gr.validate(True, "")
         except LlamoError as exc:
-            return gr.validate(False, str(exc)[:1].upper() + str(exc)[1:])
+            return gr.validate(False, sentence(str(exc))), gr.validate(True, "")
 
     # ---- cursor and range ----------------------------------------------------------------
 
@@ -240,7 +245,8 @@ def build_ui(core: LlamoApp) -> gr.Blocks:
         for _turn in core.ask(s, question, settings_of(temperature, top_p, max_new_tokens, seed), ident):
             yield (s, chat_messages(s.turns, streaming=True), "", skip, skip, skip, skip, skip)
         note = "New conversation. " if fresh else ""
-        yield (s, *after_answer(s, note + "Answer saved as a candidate."))
+        chat, *rest = after_answer(s, note + "Answer saved as a candidate.")
+        yield (s, chat, "", *rest)
 
     @_friendly
     def regenerate(

@@ -38,28 +38,33 @@ def repetitions(motion: Motion):
         return None
 
 
-def render(motion: Motion, video: Path | None, out_dir: Path, progress) -> dict:
-    """overlay (mp4 path, videos only), glb (path), skeleton (plotly figure), kinematics (figure).
-    A view whose writer is not available is left out (the UI hides it)."""
-    from llamo import views
+def render(motion: Motion, video: Path | None, out_dir: Path, progress, reps=None) -> dict:
+    """overlay (mp4 path, videos with landmarks only), glb (path), skeleton (plotly figure),
+    kinematics (figure). A view whose module is missing is left out (the UI hides it)."""
+    import importlib
+
+    def lib(name: str):
+        try:
+            return importlib.import_module(f"llamo.views.{name}")
+        except ImportError:
+            return None
 
     out_dir.mkdir(parents=True, exist_ok=True)
     result: dict = {}
     progress(0.0, "3D skeleton")
-    result["skeleton"] = views.skeleton_figure(motion)
-    if hasattr(views, "kinematics_figure"):
+    result["skeleton"] = lib("skeleton3d").skeleton_figure(motion)
+    if (kin := lib("kinematics_plot")) is not None:
         progress(0.15, "kinematics")
-        result["kinematics"] = views.kinematics_figure(motion)
-    if hasattr(views, "write_glb"):
+        result["kinematics"] = kin.kinematics_figure(motion, reps)
+    if (glb := lib("glb")) is not None:
         progress(0.3, "animated GLB")
-        result["glb"] = str(views.write_glb(motion, out_dir / "skeleton.glb"))
-    if video is not None and hasattr(views, "write_overlay_video"):
+        result["glb"] = str(glb.write_glb(motion, out_dir / "skeleton.glb"))
+    if video is not None and motion.landmarks_image is not None and (ov := lib("overlay")) is not None:
         progress(0.4, "overlay video")
-        result["overlay"] = str(
-            views.write_overlay_video(
-                motion, video, out_dir / "overlay.mp4", progress=lambda f, m="": progress(0.4 + 0.6 * f, m)
-            )
+        ov.render_overlay(
+            motion, video, out_dir / "overlay.mp4", progress=lambda f, m="": progress(0.4 + 0.6 * f, m)
         )
+        result["overlay"] = str(out_dir / "overlay.mp4")
     progress(1.0, "views ready")
     return result
 
