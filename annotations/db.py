@@ -122,13 +122,14 @@ def ensure_schema(engine: Engine, before_migration=None) -> list[int]:
     """
     version = schema_version(engine)
     if version is None:
-        with engine.begin() as conn:
-            SQLModel.metadata.create_all(conn)
-            conn.execute(
-                text("INSERT INTO schema_version (id, version, updated_at) VALUES (1, :v, :t)"),
-                {"v": models.SCHEMA_VERSION, "t": models.utcnow()},
-            )
-        return []
+        with engine.begin() as conn:  # re-checked under the write lock: another process may have won
+            if "schema_version" not in inspect(conn).get_table_names():
+                SQLModel.metadata.create_all(conn)
+                conn.execute(
+                    text("INSERT INTO schema_version (id, version, updated_at) VALUES (1, :v, :t)"),
+                    {"v": models.SCHEMA_VERSION, "t": models.utcnow()},
+                )
+        version = schema_version(engine)
     if version > models.SCHEMA_VERSION:
         raise LlamoError(
             f"the database is at schema version {version}, newer than this LLaMo ({models.SCHEMA_VERSION})."
@@ -139,11 +140,13 @@ def ensure_schema(engine: Engine, before_migration=None) -> list[int]:
     while version < models.SCHEMA_VERSION:
         step = MIGRATIONS[version + 1]
         with engine.begin() as conn:
-            step(conn)
-            conn.execute(
-                text("UPDATE schema_version SET version = :v, updated_at = :t WHERE id = 1"),
-                {"v": version + 1, "t": models.utcnow()},
-            )
+            now = conn.execute(text("SELECT version FROM schema_version WHERE id = 1")).scalar_one()
+            if now == version:  # not already done by a concurrent opener
+                step(conn)
+                conn.execute(
+                    text("UPDATE schema_version SET version = :v, updated_at = :t WHERE id = 1"),
+                    {"v": version + 1, "t": models.utcnow()},
+                )
+                applied.append(version + 1)
         version += 1
-        applied.append(version)
     return applied

@@ -397,11 +397,11 @@ class Store:
         self,
         turn: Turn | int,
         text: str,
-        *,
         partial: bool = False,
-        regenerated: bool = False,
         timings: dict | None = None,
         settings: dict | None = None,
+        *,
+        regenerated: bool = False,
     ) -> Candidate:
         """Keep one model generation (Stop -> partial=True; Regenerate -> regenerated=True)."""
         check_text(text, "The model's answer", allow_empty=partial)
@@ -424,12 +424,13 @@ class Store:
         self,
         turn: Turn | int,
         text: str,
-        *,
-        annotator: Annotator | int,
         rating: int | None = None,
         tags: Iterable[str] = (),
+        annotator: Annotator | int | None = None,
     ) -> Correction:
         """Append a correction revision; the turn becomes "corrected" (also after an acceptance)."""
+        if annotator is None:
+            raise LlamoError("a correction needs the annotator who wrote it.")
         check_text(text, "The correction")
         tags = [check_text(t, "A tag", MAX_TAG) for t in tags]
         if len(tags) > MAX_TAGS:

@@ -454,3 +454,22 @@ def test_cli_export_stats_check_backup(tmp_path):
     assert json.loads(cli("check", "--grace", "0"))["ok"] is True
     assert "backup written" in cli("backup", "-o", str(tmp_path / "b.sqlite3"))
     assert "(1 media file(s) removed" in cli("delete", "--clip", clip.sha256)
+
+
+@pytest.mark.slow
+def test_exported_batch_trains_only_on_reviewed_answers(store, tmp_path):
+    """export -> the trainer's reader -> Llamo.collate/forward: labels cover exactly the accepted answer."""
+    import torch
+
+    from llamo.model.testing import tiny_model
+
+    accepted_store(store)
+    export_dataset(store, tmp_path / "ds", "llava")
+    convs = list(read_jsonl(tmp_path / "ds" / "data.jsonl"))
+    model = tiny_model()
+    batch = model.collate(convs, [Motion.load(c.motion) for c in convs])
+    labels = batch["labels"][0]
+    target = model.tokenizer.decode(labels[labels >= 0].tolist())
+    assert target.startswith("Four squats.") and "model answer" not in target
+    out = model(**batch)
+    assert torch.isfinite(out.loss)

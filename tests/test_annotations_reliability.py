@@ -295,3 +295,32 @@ def test_media_files_are_immutable_and_content_addressed(tmp_path):
     store.delete_clip("1" * 64)
     assert path.exists()  # still used by the other clip
     store.close()
+
+
+def _open_and_write(data_dir: str, i: int) -> None:
+    store = Store.open(data_dir, announce=False)
+    store.get_or_create_annotator(f"p{i}")
+    store.close()
+
+
+def test_processes_creating_the_same_new_store_at_once(tmp_path):
+    ctx = multiprocessing.get_context("fork")
+    procs = [ctx.Process(target=_open_and_write, args=(str(tmp_path / "d"), i)) for i in range(6)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(timeout=60)
+    assert [p.exitcode for p in procs] == [0] * 6
+    store = Store.open(tmp_path / "d", announce=False)
+    assert store.stats()["turns"] == 0 and store.integrity_check() == "ok"
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM annotator").scalar() == 6
+    store.close()
+
+
+def test_unusable_data_dir_is_one_sentence(tmp_path):
+    from llamo.errors import LlamoError
+
+    (tmp_path / "file").write_text("")
+    with pytest.raises(LlamoError, match="cannot create the data directory"):
+        Store.open(tmp_path / "file" / "data", announce=False)
