@@ -334,10 +334,18 @@ def _export_into(
     ]
     with open(tmp / "data.jsonl", "w", encoding="utf-8") as fh:
         for row in rows_out:
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+            fh.write(_json_line(row))
         fh.flush()
         os.fsync(fh.fileno())
     return summary
+
+
+_LINE_BREAKERS = str.maketrans({"\u2028": "\\u2028", "\u2029": "\\u2029", "\x85": "\\u0085"})
+
+
+def _json_line(row: dict) -> str:
+    """One JSON line, UTF-8, with the characters that str.splitlines() breaks on escaped (still valid JSON)."""
+    return json.dumps(row, ensure_ascii=False).translate(_LINE_BREAKERS) + "\n"
 
 
 def _user_text(i: int, question: str) -> str:
