@@ -338,6 +338,8 @@ class Store:
             raise LlamoError(f"role must be one of {', '.join(ROLES)}, not {role!r}.")
         with self._write() as s:
             person = s.get(Annotator, _id(annotator))
+            if person is None:
+                raise LlamoError(f"annotator {_id(annotator)} does not exist.")
             person.role = role
             s.add(person)
             return person
@@ -514,6 +516,8 @@ class Store:
         """Decide whether the turn's exported answer is a training target (None = derive from status)."""
         with self._write() as s:
             row = s.get(Turn, _id(turn))
+            if row is None:
+                raise LlamoError(f"turn {_id(turn)} does not exist.")
             row.trainable, row.updated_at = value, utcnow()
             s.add(row)
             return row
