@@ -1,0 +1,276 @@
+"""Clinical joint angles, pelvis signals and the project's ONE definition of a repetition.
+
+Angles are in degrees per frame, computed from the canonical skeleton (metres, +y up):
+- flexion angles read 0 when the limb is straight (knee, elbow) or in line with the trunk (hip);
+- hip flexion is signed in the body's sagittal plane: + thigh in front of the trunk, - behind;
+- shoulder elevation is the angle between the upper arm and the trunk's downward line
+  (0 = arm hanging, 90 = horizontal, 180 = straight overhead), in any plane;
+- trunk lean is the angle between pelvis->neck and vertical (0 = upright), in any direction.
+
+A repetition is a prominent peak of one signal (see `SIGNALS`): each excursion away from the
+rest pose and back counts once, at its extreme frame. `count_repetitions` is used by the app, the
+kinematics view, the CSV and the evaluation, so they all agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.ndimage import gaussian_filter1d
+from scipy.signal import find_peaks
+
+from llamo.errors import LlamoError
+from llamo.motion import Motion
+from llamo.skeleton import BODY_PARTS
+from llamo.skeleton import JOINT_INDEX as J
+
+FOOT_JOINTS = (J["left_ankle"], J["right_ankle"], J["left_foot"], J["right_foot"])
+
+# Units of everything joint_angles/pelvis signals return (used by plots and the CSV header).
+ANGLE_NAMES: tuple[str, ...] = (
+    "left_knee_flexion",
+    "right_knee_flexion",
+    "left_hip_flexion",
+    "right_hip_flexion",
+    "left_elbow_flexion",
+    "right_elbow_flexion",
+    "left_shoulder_elevation",
+    "right_shoulder_elevation",
+    "trunk_lean",
+)
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-9)
+
+
+def _angle(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Angle in degrees between vectors a and b, (..., 3) -> (...)."""
+    cos = np.sum(_unit(a) * _unit(b), axis=-1)
+    return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+
+
+def body_frame(joints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-frame trunk axes (up, forward), each (T, 3) unit vectors.
+
+    up = pelvis->neck; forward = up x (left->right across hips and shoulders), the same rule as
+    `llamo.skeleton.facing_direction` but tilting with the trunk.
+    """
+    up = _unit(joints[:, J["neck"]] - joints[:, J["pelvis"]])
+    across = (joints[:, J["right_hip"]] - joints[:, J["left_hip"]]) + (
+        joints[:, J["right_shoulder"]] - joints[:, J["left_shoulder"]]
+    )
+    forward = _unit(np.cross(up, across))
+    return up, forward
+
+
+def joint_angles(motion: Motion | np.ndarray) -> dict[str, np.ndarray]:
+    """Clinical joint angles in degrees, each (T,) float32; names in `ANGLE_NAMES`."""
+    joints = motion.joints if isinstance(motion, Motion) else np.asarray(motion, np.float32)
+    joints = joints.astype(np.float64)
+    up, forward = body_frame(joints)
+    out: dict[str, np.ndarray] = {}
+    for side in ("left", "right"):
+        hip, knee, ankle = (joints[:, J[f"{side}_{n}"]] for n in ("hip", "knee", "ankle"))
+        sho, elb, wri = (joints[:, J[f"{side}_{n}"]] for n in ("shoulder", "elbow", "wrist"))
+        out[f"{side}_knee_flexion"] = _angle(knee - hip, ankle - knee)
+        thigh = knee - hip
+        # Signed sagittal angle: atan2(forward part, downward part) of the thigh.
+        out[f"{side}_hip_flexion"] = np.degrees(
+            np.arctan2(np.sum(thigh * forward, -1), np.sum(thigh * -up, -1))
+        )
+        out[f"{side}_elbow_flexion"] = _angle(elb - sho, wri - elb)
+        out[f"{side}_shoulder_elevation"] = _angle(elb - sho, -up)
+    out["trunk_lean"] = _angle(up, np.array([0.0, 1.0, 0.0]))
+    return {k: out[k].astype(np.float32) for k in ANGLE_NAMES}
+
+
+def floor_height(joints: np.ndarray) -> float:
+    """The ground: the lowest foot point over the whole clip (metres)."""
+    return float(np.nanmin(joints[:, FOOT_JOINTS, 1]))
+
+
+def pelvis_height(motion: Motion) -> np.ndarray:
+    """Pelvis height above the clip's lowest foot point, (T,) metres."""
+    return (motion.joints[:, J["pelvis"], 1] - floor_height(motion.joints)).astype(np.float32)
+
+
+def pelvis_speed(motion: Motion, smooth_s: float = 0.1) -> np.ndarray:
+    """Pelvis speed (3D), (T,) m/s, lightly smoothed so that jitter does not read as speed."""
+    p = motion.joints[:, J["pelvis"]].astype(np.float64)
+    if len(p) < 2:
+        return np.zeros(len(p), np.float32)
+    sigma = max(smooth_s * motion.fps, 0.0)
+    if sigma > 0:
+        p = gaussian_filter1d(p, sigma, axis=0, mode="nearest")
+    v = np.gradient(p, axis=0) * motion.fps
+    return np.linalg.norm(v, axis=-1).astype(np.float32)
+
+
+def part_confidence(motion: Motion) -> dict[str, np.ndarray]:
+    """Mean confidence per body part (see `llamo.skeleton.BODY_PARTS`), each (T,) in [0, 1]."""
+    return {part: motion.confidence[:, list(idx)].mean(axis=1) for part, idx in BODY_PARTS.items()}
+
+
+# --- repetition signals --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Signal:
+    """A 1-D signal whose excursions are repetitions.
+
+    polarity +1: a repetition is a maximum (arm raise top); -1: a minimum (squat bottom);
+    0: decided per clip, away from the rest value (the clip's start).
+    scale: a typical full excursion, to compare signals of different units in `auto`.
+    """
+
+    name: str
+    label: str
+    unit: str
+    fn: Callable[[Motion], np.ndarray]
+    polarity: int
+    scale: float
+    smooth_s: float | None = None  # overrides RepConfig.smooth_s (fast movements: steps)
+
+
+def _rel_height(motion: Motion, idx: tuple[int, ...]) -> np.ndarray:
+    y = motion.joints[:, list(idx), 1].max(axis=1) - motion.joints[:, J["pelvis"], 1]
+    return y.astype(np.float32)
+
+
+def _wrist_reach(motion: Motion) -> np.ndarray:
+    up, forward = body_frame(motion.joints.astype(np.float64))
+    rel = motion.joints[:, [J["left_wrist"], J["right_wrist"]]] - motion.joints[:, [J["spine3"]]]
+    return np.max(np.sum(rel * forward[:, None], -1), axis=1).astype(np.float32)
+
+
+def _foot_height(motion: Motion) -> np.ndarray:
+    y = motion.joints[:, FOOT_JOINTS, 1].max(axis=1) - floor_height(motion.joints)
+    return y.astype(np.float32)
+
+
+def _ankle_gap(motion: Motion) -> np.ndarray:
+    d = motion.joints[:, J["left_ankle"]] - motion.joints[:, J["right_ankle"]]
+    return np.linalg.norm(d[:, [0, 2]], axis=-1).astype(np.float32)
+
+
+def _twist(motion: Motion) -> np.ndarray:
+    """Yaw of the shoulder line relative to the hip line, degrees (signed)."""
+    hips = motion.joints[:, J["right_hip"]] - motion.joints[:, J["left_hip"]]
+    sho = motion.joints[:, J["right_shoulder"]] - motion.joints[:, J["left_shoulder"]]
+    a = np.arctan2(hips[:, 2], hips[:, 0]) - np.arctan2(sho[:, 2], sho[:, 0])
+    return np.degrees(np.angle(np.exp(1j * a))).astype(np.float32)
+
+
+SIGNALS: dict[str, Signal] = {
+    s.name: s
+    for s in (
+        Signal("pelvis_height", "pelvis height", "m", pelvis_height, 0, 0.25),
+        Signal("jump_height", "pelvis height", "m", pelvis_height, +1, 0.25),
+        Signal("wrist_height", "highest wrist above pelvis", "m",
+               lambda m: _rel_height(m, (J["left_wrist"], J["right_wrist"])), +1, 0.5),
+        Signal("left_wrist_height", "left wrist above pelvis", "m",
+               lambda m: _rel_height(m, (J["left_wrist"],)), +1, 0.5),
+        Signal("right_wrist_height", "right wrist above pelvis", "m",
+               lambda m: _rel_height(m, (J["right_wrist"],)), +1, 0.5),
+        Signal("trunk_lean", "trunk lean", "deg", lambda m: joint_angles(m)["trunk_lean"], +1, 45.0),
+        Signal("wrist_reach", "wrist reach forward of the chest", "m", _wrist_reach, +1, 0.4),
+        Signal("foot_height", "highest foot above the floor", "m", _foot_height, +1, 0.4),
+        Signal("ankle_gap", "horizontal distance between ankles", "m", _ankle_gap, +1, 0.5, 0.04),
+        Signal("torso_twist", "shoulder line yaw against the hips", "deg", _twist, 0, 40.0),
+    )
+}  # fmt: skip
+# Signals `auto` chooses among (each is one kind of movement). torso_twist is left out: the
+# shoulder-line yaw is noisy from depth error (it "moves" in idle clips), so ask for it by name.
+AUTO_SIGNALS = ("pelvis_height", "wrist_height", "trunk_lean", "wrist_reach", "foot_height", "ankle_gap")
+# Below this score (robust range / the signal's scale) on every signal, nothing repeats.
+MIN_AUTO_SCORE = 0.5
+
+
+@dataclass
+class Repetitions:
+    count: int
+    peak_frames: list[int]  # frame index of each repetition's extreme
+    signal_name: str
+    signal: np.ndarray  # (T,) the signal in its own unit (not flipped)
+    unit: str = ""
+    label: str = ""
+    polarity: int = 1  # +1: repetitions are maxima of `signal`, -1: minima
+    peak_times: list[float] = field(default_factory=list)  # seconds from the clip start
+
+
+@dataclass(frozen=True)
+class RepConfig:
+    smooth_s: float = 0.1  # Gaussian smoothing of the signal (seconds, sigma)
+    min_prominence: float = 0.4  # share of the signal's robust range (p98 - p2) a peak must stand out
+    min_scale_share: float = 0.15  # peaks smaller than this share of the signal's `scale` are noise
+    min_distance_s: float = 0.25  # two repetitions are at least this far apart
+
+
+def _robust_range(x: np.ndarray) -> float:
+    return float(np.percentile(x, 98) - np.percentile(x, 2)) if len(x) else 0.0
+
+
+def _detect(x: np.ndarray, fps: float, polarity: int, scale: float, cfg: RepConfig, smooth_s: float):
+    """Peak frames of `polarity * x` after smoothing, or [] when the signal is flat."""
+    if len(x) < 3:
+        return [], polarity
+    xs = gaussian_filter1d(x.astype(np.float64), max(smooth_s * fps, 1e-3), mode="nearest")
+    span = _robust_range(xs)
+    if span < cfg.min_scale_share * scale:
+        return [], polarity or 1
+    if polarity == 0:  # away from the rest value: where the clip starts (its first 10%)
+        rest = float(np.median(xs[: max(1, len(xs) // 10)]))
+        polarity = 1 if np.percentile(xs, 98) - rest >= rest - np.percentile(xs, 2) else -1
+    y = polarity * xs
+    # Pad with the rest level so that an excursion at the very start or end still counts.
+    pad = int(max(2, cfg.min_distance_s * fps))
+    rest_level = min(y[0], y[-1])
+    yp = np.concatenate([np.full(pad, rest_level), y, np.full(pad, rest_level)])
+    peaks, _ = find_peaks(
+        yp,
+        prominence=max(cfg.min_prominence * span, cfg.min_scale_share * scale),
+        distance=max(1, int(round(cfg.min_distance_s * fps))),
+    )
+    peaks = [int(p - pad) for p in peaks if pad <= p < pad + len(y)]
+    return peaks, polarity
+
+
+def count_repetitions(motion: Motion, signal: str = "auto", config: RepConfig | None = None) -> Repetitions:
+    """Count repetitions as prominent peaks of one signal.
+
+    signal: a name in `SIGNALS`, or "auto": among `AUTO_SIGNALS`, the one that moves most
+    relative to its typical excursion (a squat moves the pelvis most, an arm raise the wrists,
+    walking the distance between the ankles); when none moves enough, the count is 0.
+    """
+    cfg = config or RepConfig()
+    quiet = False
+    if signal == "auto":
+        best, best_score = "pelvis_height", -1.0
+        for name in AUTO_SIGNALS:
+            s = SIGNALS[name]
+            x = s.fn(motion)
+            score = _robust_range(x) / s.scale
+            if score > best_score:
+                best, best_score = name, score
+        signal, quiet = best, best_score < MIN_AUTO_SCORE
+    if signal not in SIGNALS:
+        raise LlamoError(f"Unknown repetition signal {signal!r}; choose auto or one of {', '.join(SIGNALS)}.")
+    s = SIGNALS[signal]
+    x = np.asarray(s.fn(motion), np.float32)
+    smooth = cfg.smooth_s if s.smooth_s is None else s.smooth_s
+    peaks, polarity = _detect(x, motion.fps, s.polarity, s.scale, cfg, smooth)
+    if quiet:
+        peaks = []
+    return Repetitions(
+        count=len(peaks),
+        peak_frames=peaks,
+        signal_name=signal,
+        signal=x,
+        unit=s.unit,
+        label=s.label,
+        polarity=polarity,
+        peak_times=[p / motion.fps for p in peaks],
+    )

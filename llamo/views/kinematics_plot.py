@@ -1,0 +1,130 @@
+"""Kinematics over time (plotly): joint angles, pelvis, confidence and repetitions.
+
+Rows, sharing the time axis (seconds):
+1. knee and hip flexion, left and right (deg; 0 = straight / in line with the trunk)
+2. elbow flexion and shoulder elevation (deg; 0 = straight / arm hanging)
+3. trunk lean from vertical (deg)
+4. pelvis height above the lowest foot (m) and pelvis speed (m/s)
+5. confidence per body part (0-1)
+6. the repetition signal with each repetition marked; the count is in the title.
+Vertical dotted lines mark the repetitions across all rows.
+
+Built from a plain dict layout (not `make_subplots`) and rounded lists, so it stays fast and small.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from llamo.kinematics import (
+    Repetitions,
+    count_repetitions,
+    joint_angles,
+    part_confidence,
+    pelvis_height,
+    pelvis_speed,
+)
+from llamo.motion import Motion
+from llamo.views.skeleton3d import SIDE_COLOURS
+
+PART_COLOURS = {
+    "head": "#7f7f7f",
+    "torso": "#444444",
+    "left_arm": "#1f77b4",
+    "right_arm": "#d62728",
+    "left_leg": "#6baed6",
+    "right_leg": "#fc9272",
+}
+
+
+def _r(a: np.ndarray, decimals: int) -> list:
+    return np.round(np.asarray(a, np.float64), decimals).tolist()
+
+
+def kinematics_figure(motion: Motion, reps: Repetitions | None = None, height: int = 900) -> go.Figure:
+    """The kinematics figure; `reps` defaults to `count_repetitions(motion)` (signal "auto")."""
+    reps = reps if reps is not None else count_repetitions(motion)
+    t = _r(np.arange(motion.num_frames) / motion.fps, 3)
+    angles = joint_angles(motion)
+    rows = [
+        ("flexion (deg)", [
+            ("left knee flexion", angles["left_knee_flexion"], SIDE_COLOURS["left"], "solid"),
+            ("right knee flexion", angles["right_knee_flexion"], SIDE_COLOURS["right"], "solid"),
+            ("left hip flexion", angles["left_hip_flexion"], SIDE_COLOURS["left"], "dash"),
+            ("right hip flexion", angles["right_hip_flexion"], SIDE_COLOURS["right"], "dash"),
+        ]),
+        ("arms (deg)", [
+            ("left elbow flexion", angles["left_elbow_flexion"], SIDE_COLOURS["left"], "solid"),
+            ("right elbow flexion", angles["right_elbow_flexion"], SIDE_COLOURS["right"], "solid"),
+            ("left shoulder elevation", angles["left_shoulder_elevation"], SIDE_COLOURS["left"], "dash"),
+            ("right shoulder elevation", angles["right_shoulder_elevation"], SIDE_COLOURS["right"], "dash"),
+        ]),
+        ("trunk lean (deg)", [("trunk lean", angles["trunk_lean"], SIDE_COLOURS["centre"], "solid")]),
+        ("pelvis (m, m/s)", [
+            ("pelvis height (m)", pelvis_height(motion), "#2ca02c", "solid"),
+            ("pelvis speed (m/s)", pelvis_speed(motion), "#9467bd", "dot"),
+        ]),
+        ("confidence (0-1)", [
+            (f"{part.replace('_', ' ')} confidence", c, PART_COLOURS[part], "solid")
+            for part, c in part_confidence(motion).items()
+        ]),
+        (f"{reps.label} ({reps.unit})", [(f"repetition signal: {reps.label}", reps.signal, "#ff7f0e", "solid")]),
+    ]  # fmt: skip
+    n = len(rows)
+    gap = 0.025
+    h = (1.0 - gap * (n - 1)) / n
+    traces: list[go.Scatter] = []
+    layout: dict = {
+        "height": height,
+        "margin": {"l": 60, "r": 10, "t": 50, "b": 40},
+        "hovermode": "x unified",
+        "legend": {"font": {"size": 10}},
+        "title": {
+            "text": f"{reps.count} repetition{'s' if reps.count != 1 else ''} "
+            f"(peaks of {reps.label}, {'maxima' if reps.polarity > 0 else 'minima'})",
+            "x": 0.01,
+        },
+    }
+    for i, (ytitle, series) in enumerate(rows):
+        k = "" if i == 0 else str(i + 1)
+        top = 1.0 - i * (h + gap)
+        layout[f"yaxis{k}"] = {
+            "domain": [max(0.0, top - h), top],
+            "title": {"text": ytitle, "font": {"size": 11}},
+            "anchor": f"x{k}",
+        }
+        layout[f"xaxis{k}"] = {
+            "anchor": f"y{k}",
+            "showticklabels": i == n - 1,
+            **({"matches": "x"} if i else {}),
+            **({"title": {"text": "time (s)"}} if i == n - 1 else {}),
+        }
+        decimals = 1 if "deg" in ytitle else 3
+        for name, y, colour, dash in series:
+            traces.append(
+                go.Scatter(
+                    x=t, y=_r(y, decimals), name=name, mode="lines",
+                    line={"color": colour, "dash": dash, "width": 1.6},
+                    xaxis=f"x{k}", yaxis=f"y{k}",
+                )
+            )  # fmt: skip
+    if reps.count:
+        last = str(n)
+        pf = np.asarray(reps.peak_frames)
+        traces.append(
+            go.Scatter(
+                x=_r(pf / motion.fps, 3), y=_r(reps.signal[pf], 3), mode="markers+text",
+                text=[str(i + 1) for i in range(len(pf))], textposition="top center",
+                marker={"symbol": "diamond", "size": 9, "color": "#ff7f0e", "line": {"color": "black", "width": 1}},
+                name="repetitions", xaxis=f"x{last}", yaxis=f"y{last}",
+            )
+        )  # fmt: skip
+        layout["shapes"] = [
+            {
+                "type": "line", "xref": "x", "yref": "paper", "x0": float(x), "x1": float(x), "y0": 0, "y1": 1,
+                "line": {"color": "#ff7f0e", "width": 1, "dash": "dot"}, "layer": "below",
+            }
+            for x in pf / motion.fps
+        ]  # fmt: skip
+    return go.Figure(data=traces, layout=layout)
