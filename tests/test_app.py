@@ -1,0 +1,232 @@
+"""The web app through its API (gradio_client) on a tiny injected model: clip -> views -> streamed
+chat -> regenerate -> correction -> export; bad input and hostile text; roles. Fast (no backbone
+download, no video decoding except where marked)."""
+
+import json
+import os
+import zipfile
+from pathlib import Path
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+import pytest  # noqa: E402
+from gradio_client import Client, handle_file  # noqa: E402
+
+from annotations.store import Store  # noqa: E402
+from app import AppConfig, create_app  # noqa: E402
+from app.config import parse_users  # noqa: E402
+from app.core import Session, Settings  # noqa: E402
+from app.identity import Identity, identify  # noqa: E402
+from app.render import chat_messages, strip_display  # noqa: E402
+from app.ui import launch_kwargs  # noqa: E402
+from llamo.errors import LlamoError  # noqa: E402
+
+HOSTILE = '<img src="http://127.0.0.1:9/track.png"> <b>bold</b> ![x](http://127.0.0.1:9/y.png) <script>alert(1)</script>'
+SAMPLING = (1.0, 1.0, 24, 7)  # temperature, top_p, max new tokens, seed: a tiny model says something
+
+
+def project_clip(path: Path) -> Path:
+    """A project-made clip: a bundled example when present, else a synthetic squat."""
+    examples = sorted((Path(__file__).resolve().parents[1] / "assets" / "examples").glob("*.npz"))
+    if examples:
+        return examples[0]
+    from llamo.data.synth import synthesize
+
+    synthesize("squat", reps=3, seed=0).save(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    from llamo.model.testing import tiny_model
+
+    return tiny_model()
+
+
+def serve(model, data_dir: Path, config: AppConfig | None = None):
+    demo = create_app(model, Store.open(data_dir, announce=False), config or AppConfig())
+    _, url, _ = demo.launch(
+        prevent_thread_lock=True, server_name="127.0.0.1", ssr_mode=False, quiet=True,
+        **launch_kwargs(demo.llamo_core),
+    )  # fmt: skip
+    return demo, url
+
+
+@pytest.fixture(scope="module")
+def app_url(tiny, tmp_path_factory):
+    demo, url = serve(tiny, tmp_path_factory.mktemp("data"))
+    yield demo, url
+    demo.close()
+
+
+def texts(chat: list[dict]) -> list[str]:
+    return ["".join(b.get("text", "") for b in m["content"]) if isinstance(m["content"], list) else m["content"]
+            for m in chat]  # fmt: skip
+
+
+# ---- pieces without a server ---------------------------------------------------------------
+
+
+def test_chat_text_is_escaped_and_edits_come_back_plain():
+    from app.core import ChatTurn
+
+    turn = ChatTurn(question=HOSTILE, answer="a < b & c", timings={"ttft_s": 0.25, "tokens_per_s": 20.0})
+    user, bot = chat_messages([turn])
+    assert "<img" not in user["content"] and "&lt;img" in user["content"] and "<script" not in user["content"]
+    assert bot["content"].startswith("a &lt; b &amp; c")
+    assert '<small class="llamo-stats">first token 0.25 s' in bot["content"]
+    assert strip_display(bot["content"]) == "a < b & c"  # what an in-place edit gives back
+
+
+def test_identity_rules():
+    local = AppConfig()
+    typed = identify(local, typed="  ana ")
+    assert typed == Identity("ana", "annotator", "typed")
+    assert (
+        identify(AppConfig(reviewers=frozenset({"ana"})), typed="ana").role == "annotator"
+    )  # never reviewer
+    served = AppConfig(users={"rui": "pw"}, reviewers=frozenset({"rui"}))
+    assert identify(served, typed="rui") is None  # with auth, a typed name is nobody
+    assert identify(served, username="rui").is_reviewer
+    space = AppConfig(on_spaces=True, oauth=True, reviewers=frozenset({"hf-rev"}))
+    assert identify(space, typed="x") is None
+    assert identify(space, oauth_name="hf-rev") == Identity("hf-rev", "reviewer", "hf-oauth")
+    assert parse_users("a:1, b:2") == {"a": "1", "b": "2"}
+    with pytest.raises(LlamoError):
+        parse_users("nopassword")
+
+
+def test_uploads_are_refused_before_heavy_work(tiny, tmp_path):
+    from app.core import LlamoApp
+
+    core = LlamoApp(
+        tiny, Store.open(tmp_path / "d", announce=False), AppConfig(max_file_mb=1, max_duration_s=2.0)
+    )
+    empty = tmp_path / "empty.mp4"
+    empty.write_bytes(b"")
+    big = tmp_path / "big.npz"
+    big.write_bytes(b"\0" * (2 * 1024 * 1024))
+    text = tmp_path / "notes.txt"
+    text.write_text("hello")
+    fake = tmp_path / "fake.mp4"
+    fake.write_bytes(b"this is not a video at all")
+    for path, words in [
+        (empty, "empty"),
+        (big, "limit is 1 MB"),
+        (text, "not supported"),
+        (fake, "fake.mp4"),
+    ]:
+        with pytest.raises(LlamoError, match=words):
+            core.check_upload(path)
+    s = Session()
+    try:
+        with pytest.raises(LlamoError, match="bring a clip"):
+            list(core.ask(s, "what?", Settings(), None))
+        long_clip = project_clip(tmp_path / "squat.npz")
+        with pytest.raises(LlamoError, match="limit"):
+            core.open_file(s, long_clip)  # several seconds > the 2 s limit
+    finally:
+        s.close()
+    assert not s.workdir.exists()
+
+
+# ---- through the API -----------------------------------------------------------------------
+
+
+def test_api_flow_clip_chat_regenerate_correct_export(app_url, tmp_path):
+    demo, url = app_url
+    client = Client(url, verbose=False)
+    out = client.predict(handle_file(str(project_clip(tmp_path / "squat.npz"))), api_name="/open_motion")
+    summary, overlay, skeleton, glb, glb_file, kinematics = out[:6]
+    assert "fps" in summary and "person in 100%" in summary
+    assert skeleton["type"] == "plotly" and json.loads(skeleton["plot"])["layout"]["sliders"]
+    assert kinematics["type"] == "plotly"
+    assert Path(glb).read_bytes()[:4] == b"glTF"
+    assert (overlay or {}).get("value") is None  # a motion file has no video to draw on
+
+    streamed = []
+    for question in ("What is the person doing?", "And how many times?"):
+        job = client.submit(question, *SAMPLING, "ana", api_name="/ask")
+        final = job.result()
+        streamed.append(len(job.outputs()))
+    chat = texts(final[0])
+    assert len(chat) == 4 and chat[2] == "And how many times?"
+    assert "first token" in chat[3] and "looked at" in chat[3]
+    assert min(streamed) >= 3  # the answers arrived in pieces
+
+    before = chat[3]
+    job = client.submit(*SAMPLING[:3], 8, "ana", api_name="/regenerate")
+    chat = texts(job.result()[0])
+    assert "regenerated ×1" in chat[3] and chat[3] != before
+
+    chat, status = client.predict(
+        1, "They squat three times.", 2, ["wrong count"], "ana", api_name="/correct"
+    )
+    assert status.startswith("✅ Saved correction #")
+    assert texts(chat)[3].startswith("They squat three times.")
+
+    store = demo.llamo_core.store
+    turn = store.list_turns(status="corrected")[0]
+    assert [c.regenerated for c in store.candidates(turn.turn_id)] == [False, True]
+    for fmt in ("llava", "dpo"):
+        archive, counts, stats = client.predict(fmt, "accepted,corrected", "", "ana", api_name="/export")
+        data = zipfile.ZipFile(archive).read("data.jsonl").decode()
+        assert "They squat three times." in data, fmt
+        assert counts["rows"] >= 1 and stats
+        if fmt == "dpo":
+            row = [json.loads(line) for line in data.splitlines() if "three times" in line][0]
+            rejected = json.dumps(row["rejected"])
+            assert any(
+                c.text.strip() and json.dumps(c.text)[1:-1] in rejected
+                for c in store.candidates(turn.turn_id)
+            )
+
+
+def test_api_bad_input_and_hostile_text(app_url, tmp_path):
+    _, url = app_url
+    client = Client(url, verbose=False)
+    bad = tmp_path / "broken.npz"
+    bad.write_bytes(b"PK\x03\x04 not really a zip")
+    with pytest.raises(Exception, match="broken.npz"):
+        client.predict(handle_file(str(bad)), api_name="/open_motion")
+    with pytest.raises(Exception, match="[Bb]ring a clip"):
+        client.predict("What?", *SAMPLING, "", api_name="/ask")
+    client.predict(handle_file(str(project_clip(tmp_path / "squat.npz"))), api_name="/open_motion")
+    with pytest.raises(Exception, match="[Qq]uestion is empty"):
+        client.predict("   ", *SAMPLING, "", api_name="/ask")
+    chat = texts(client.predict(HOSTILE, *SAMPLING, "", api_name="/ask")[0])
+    assert "<img" not in chat[0] and "<script" not in chat[0] and "&lt;img" in chat[0]
+    assert "<" not in chat[1].split('<small class="llamo-stats">')[0]  # the model's text is escaped too
+    with pytest.raises(Exception, match="[Tt]ype your name"):
+        client.predict(0, "fix", 3, [], "", api_name="/correct")  # nobody known: refused, said why
+    with pytest.raises(Exception, match="not in the list of choices"):
+        client.predict(0, "fix", 3, ["<b>tag</b>"], "bob", api_name="/correct")
+    with pytest.raises(Exception, match="[Oo]nly reviewers"):
+        client.predict("corrected", "", "", "", "bob", api_name="/review_list")
+    # the app is still usable afterwards
+    chat = texts(client.predict("Still there?", *SAMPLING, "", api_name="/ask")[0])
+    assert len(chat) == 4
+
+
+def test_reviewer_accepts_and_roles_come_from_auth(tiny, tmp_path):
+    cfg = AppConfig(users={"ana": "a-pw", "rui": "r-pw"}, reviewers=frozenset({"rui"}))
+    demo, url = serve(tiny, tmp_path / "data", cfg)
+    try:
+        ana = Client(url, auth=("ana", "a-pw"), verbose=False)
+        ana.predict(handle_file(str(project_clip(tmp_path / "squat.npz"))), api_name="/open_motion")
+        ana.predict("What is the person doing?", *SAMPLING, "someone-else", api_name="/ask")
+        ana.predict(0, "Squats.", 4, ["wrong action"], "someone-else", api_name="/correct")
+        with pytest.raises(Exception, match="[Oo]nly reviewers"):
+            ana.predict("llava", "all", "", "", api_name="/export")
+        rui = Client(url, auth=("rui", "r-pw"), verbose=False)
+        rows, note = rui.predict("corrected", "", "wrong action", "", "", api_name="/review_list")
+        table = rows["data"] if isinstance(rows, dict) else rows
+        assert len(table) == 1 and table[0][3] == "ana"  # the auth user, not the typed name
+        turn_id = table[0][0]
+        assert "accepted" in rui.predict(turn_id, "", "fine", "", api_name="/review_accept")
+        store = demo.llamo_core.store
+        assert store.list_turns(status="accepted")[0].turn_id == turn_id
+        archive, counts, _ = rui.predict("llava", "accepted", "", "", api_name="/export")
+        assert "Squats." in zipfile.ZipFile(archive).read("data.jsonl").decode()
+    finally:
+        demo.close()
