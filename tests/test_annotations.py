@@ -475,3 +475,17 @@ def test_exported_batch_trains_only_on_reviewed_answers(store, tmp_path):
     assert target.startswith("Four squats.") and "model answer" not in target
     out = model(**batch)
     assert torch.isfinite(out.loss)
+
+
+def test_database_url_overrides_the_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("LLAMO_DATABASE_URL", f"sqlite:///{tmp_path / 'shared.sqlite3'}")
+    s = Store.open(tmp_path / "data", announce=False)
+    s.get_or_create_annotator("ana")
+    assert (tmp_path / "shared.sqlite3").is_file() and not (
+        tmp_path / "data" / "annotations.sqlite3"
+    ).exists()
+    assert "shared.sqlite3" in s.where()
+    s.close()
+    monkeypatch.setenv("LLAMO_SQLITE_SYNCHRONOUS", "sometimes")
+    with pytest.raises(LlamoError, match="LLAMO_SQLITE_SYNCHRONOUS must be one of"):
+        Store.open(tmp_path / "data", announce=False)
