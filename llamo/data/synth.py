@@ -44,6 +44,8 @@ ACTIONS: tuple[str, ...] = (
     "stand_up",
     "idle",
 )
+# Not one of ACTIONS: unfamiliar movement (smooth random joint angles) for the "can't tell" class.
+OTHER = "other"
 SIDES = ("left", "right", "both")
 DIRECTIONS = ("forward", "backward", "left", "right", "turn_left", "turn_right", "none")
 # Actions where a side (arm or leg) is meaningful, and which limb it names.
@@ -75,6 +77,7 @@ BASE_PERIOD: dict[str, float] = {
     "sit_down": 1.8,
     "stand_up": 1.8,
     "idle": 1.0,
+    OTHER: 1.0,
 }
 # Where in a repetition (0..1) its extreme lies.
 PEAK_PHASE: dict[str, float] = {"jump": 0.55, "wave": 0.25, "punch": 0.35, "torso_twist": 0.25, "kick": 0.45}
@@ -487,6 +490,15 @@ def _act(action: str, c: _Ctx, n: int) -> _Out:
                 pose[f"elbow_{side}"] += 80
                 pose[f"sh_abd_{side}"] += 5
         return _Out(pose)
+    if action == OTHER:
+        # unfamiliar movement: a few joints follow smooth random trajectories
+        names = [k for k in POSE_PARAMS if k not in ("root_yaw",)]
+        for key in rng.choice(names, size=int(rng.integers(3, 8)), replace=False):
+            width = rng.uniform(10, 60) * a
+            wobble = _lowpass_noise(rng, (n,), 20.0, rng.uniform(0.3, 1.0))
+            wobble = wobble / max(float(np.abs(wobble).max()), 1e-6)
+            pose[key] = pose[key] + width * wobble * env
+        return _Out(pose)
     raise LlamoError(f"unknown action {action!r}")
 
 
@@ -504,7 +516,7 @@ class SegmentSpec:
 
 
 def _normalise(spec: SegmentSpec) -> SegmentSpec:
-    if spec.action not in ACTIONS:
+    if spec.action not in ACTIONS and spec.action != OTHER:
         raise LlamoError(f"unknown action {spec.action!r}; choose one of {', '.join(ACTIONS)}.")
     if spec.side not in SIDES:
         raise LlamoError(f"side must be one of {', '.join(SIDES)}, not {spec.side!r}.")
@@ -517,7 +529,7 @@ def _normalise(spec: SegmentSpec) -> SegmentSpec:
     reps = int(spec.reps)
     if spec.action in ONE_SHOT:
         reps = 1
-    elif spec.action == "idle":
+    elif spec.action in ("idle", OTHER):
         reps = 0
     elif not 1 <= reps <= 30:
         raise LlamoError(f"reps must be between 1 and 30, not {spec.reps}.")
@@ -530,11 +542,13 @@ def _normalise(spec: SegmentSpec) -> SegmentSpec:
 def _segment_timing(spec: SegmentSpec, fps: float, rng: np.random.Generator):
     """Frame count and per-frame (phase, rep index, envelope) for a segment, plus rep spans/peaks."""
     period = BASE_PERIOD[spec.action] / spec.tempo
-    if spec.action == "idle":
-        dur = rng.uniform(2.0, 5.0) / max(spec.tempo, 0.5) * 1.0
+    if spec.action in ("idle", OTHER):
+        dur = rng.uniform(2.0, 6.0)
         n = max(2, int(round(dur * fps)))
         z = np.zeros(n)
-        return n, z, z.astype(int), np.ones(n), [], [], period
+        t = np.arange(n) / fps
+        env = np.minimum(_smooth(t / 0.5), _smooth((t[-1] - t) / 0.5)) if spec.action == OTHER else np.ones(n)
+        return n, z, z.astype(int), env, [], [], period
     pre = 0.5 / spec.tempo if spec.action == "wave" else 0.0
     post_hold = rng.uniform(0.5, 1.2) if spec.action == "sit_down" else 0.0
     pre_hold = rng.uniform(0.5, 1.2) if spec.action == "stand_up" else 0.0

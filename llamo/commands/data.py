@@ -1,0 +1,82 @@
+"""`python -m llamo data synth|chat ...`: make instruction data.
+
+    python -m llamo data synth --n 4000 --seed 0 --split train -o data/train
+    python -m llamo data chat --n 96 -o data/chat.jsonl      # text-only rows from the backbone
+
+`synth` writes DIR/motions/*.npz and DIR/data.jsonl (LLaVA form, labels in each row's meta).
+Splits draw clip seeds from disjoint residues (seed*3 + split index), and the test split asks
+only held-out phrasings (llamo.data.templates.HELD_OUT).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from llamo.errors import LlamoError
+
+SPLITS = ("train", "val", "test")
+
+
+def add_arguments(parser) -> None:
+    sub = parser.add_subparsers(dest="action", required=True)
+    s = sub.add_parser("synth", help="synthetic motions + QA conversations")
+    s.add_argument("--n", type=int, default=1000, help="number of clips")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--split", choices=SPLITS, default="train")
+    s.add_argument("--max-turns", type=int, default=3, help="QA pairs per conversation (1..N)")
+    s.add_argument("--fps", type=float, default=20.0)
+    s.add_argument("--other", type=float, default=0.05, help="share of unfamiliar ('can't tell') clips")
+    s.add_argument("-o", "--out", required=True, help="output directory")
+    c = sub.add_parser("chat", help="text-only chat rows: the backbone's own answers to general prompts")
+    c.add_argument("--n", type=int, default=96, help="number of prompts to answer (at most the list)")
+    c.add_argument("--split", choices=("train", "test"), default="train")
+    c.add_argument("--backbone", default="default")
+    c.add_argument("--max-new-tokens", type=int, default=64)
+    c.add_argument("-o", "--out", required=True, help="output .jsonl")
+
+
+def _progress(done: int, total: int, start: float, what: str) -> None:
+    el = time.perf_counter() - start
+    eta = el / max(done, 1) * (total - done)
+    print(f"\r{what}: {done}/{total}  {el:.0f}s elapsed, ETA {eta:.0f}s", end="", file=sys.stderr, flush=True)
+
+
+def run(args) -> int:
+    if args.action == "synth":
+        from llamo.data.dataset import write_synthetic
+
+        if args.n < 1:
+            raise LlamoError("--n must be at least 1.")
+        start = time.perf_counter()
+        summary = write_synthetic(
+            Path(args.out),
+            n=args.n,
+            seed=args.seed,
+            split=args.split,
+            max_turns=args.max_turns,
+            fps=args.fps,
+            other=args.other,
+            progress=lambda d, t: _progress(d, t, start, "clips"),
+        )
+        print(file=sys.stderr)
+        print(f"wrote {summary['clips']} clips, {summary['questions']} questions to {summary['jsonl']}")
+        print("questions per kind: " + ", ".join(f"{k} {v}" for k, v in sorted(summary["kinds"].items())))
+        return 0
+    if args.action == "chat":
+        from llamo.data.dataset import write_text_chat
+
+        start = time.perf_counter()
+        n = write_text_chat(
+            Path(args.out),
+            n=args.n,
+            split=args.split,
+            backbone=args.backbone,
+            max_new_tokens=args.max_new_tokens,
+            progress=lambda d, t: _progress(d, t, start, "prompts"),
+        )
+        print(file=sys.stderr)
+        print(f"wrote {n} text-only conversations to {args.out}")
+        return 0
+    raise LlamoError(f"unknown data action {args.action!r}.")
