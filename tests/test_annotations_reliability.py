@@ -58,7 +58,6 @@ def test_16_concurrent_writers_store_every_revision_once_in_order(tmp_path):
         ctx.Process(target=_write_corrections, args=(str(data), w, turn_ids, ana.id))
         for w in range(WRITERS_PROCESSES)
     ]
-    shared = Store.open(data, announce=False)  # the app's case: one Store, many threads
     errors: list[BaseException] = []
 
     def thread_writer(w: int) -> None:
@@ -73,6 +72,7 @@ def test_16_concurrent_writers_store_every_revision_once_in_order(tmp_path):
     start = time.perf_counter()
     for p in procs:
         p.start()
+    shared = Store.open(data, announce=False)  # after the forks: the app's case, one Store, many threads
     for t in threads:
         t.start()
     for t in threads:
