@@ -127,7 +127,7 @@ def test_hostile_text_round_trips_byte_for_byte(store, tmp_path):
         store.add_candidate(t, text)
         fix = store.add_correction(t, text, annotator=ana, tags=[text[:64]])
         store.review(fix, rui, accept=True, note=text[:4000])
-    rows = sorted(store.list_turns(conversation=conv, limit=100), key=lambda r: r.position)
+    rows = store.list_turns(conversation=conv, limit=100, order="position")
     assert [r.question for r in rows] == HOSTILE
     assert [r.correction for r in rows] == HOSTILE
     assert [r.answer for r in rows] == HOSTILE
