@@ -556,8 +556,15 @@ class Store:
         conversation: Conversation | int | None = None,
         limit: int = 200,
         offset: int = 0,
+        order: str = "recent",
     ) -> list[TurnRow]:
-        """Turns (newest first) of live conversations, with their latest answer and correction."""
+        """Turns of live conversations with their latest answer and correction.
+
+        order="recent": most recently changed first (a review queue); "position": by
+        conversation, then turn position (to replay a conversation).
+        """
+        if order not in ("recent", "position"):
+            raise LlamoError(f"order must be 'recent' or 'position', not {order!r}.")
         statuses = [status] if isinstance(status, str) else list(status or [])
         for st in statuses:
             if st not in STATUSES:
@@ -578,9 +585,11 @@ class Store:
                 q = q.where(Clip.sha256 == clip_sha256)
             if conversation is not None:
                 q = q.where(Conversation.id == _id(conversation))
-            rows = s.exec(
-                q.order_by(Turn.updated_at.desc(), Turn.id.desc()).offset(offset).limit(limit)
-            ).all()
+            if order == "position":
+                q = q.order_by(Conversation.id, Turn.position)
+            else:
+                q = q.order_by(Turn.updated_at.desc(), Turn.id.desc())
+            rows = s.exec(q.offset(offset).limit(limit)).all()
             ids = [t.id for t, *_ in rows]
             answers: dict[int, str] = {}
             fixes: dict[int, tuple[int, str]] = {}
