@@ -1,0 +1,98 @@
+"""`python -m llamo extract INPUT -o OUT`: video, motion file or folder -> canonical motion .npz.
+
+One summary line per clip: frames, fps, seconds, share of frames with a person, warnings, time.
+For a folder, -o is a directory and each clip keeps its relative path (suffix .npz). A clip that
+fails prints one error line; the others still run, and the exit status is 1.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from llamo.errors import LlamoError
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument(
+        "input", help="a video (.mp4 .mov .webm .avi .mkv .m4v), a .bvh/.npy/.npz, or a folder"
+    )
+    parser.add_argument(
+        "-o", "--out", help="output .npz (a directory when INPUT is a folder); default ./<name>.npz"
+    )
+    parser.add_argument("--fps", type=float, default=20.0, help="output frame rate (default 20)")
+    parser.add_argument("--keep-fps", action="store_true", help="keep a motion file's own frame rate")
+    parser.add_argument(
+        "--max-duration", type=float, default=600.0, help="refuse longer clips, seconds (default 600)"
+    )
+    parser.add_argument("--keep-all-tracks", action="store_true",
+                        help="keep every tracked person instead of the longest consistent track")  # fmt: skip
+
+
+def _progress(name: str):
+    if not sys.stderr.isatty():
+        return None
+
+    def report(fraction: float, message: str) -> None:
+        print(f"\r{name}: {fraction:4.0%} {message}\x1b[K", end="", file=sys.stderr, flush=True)
+        if fraction >= 1.0:
+            print("\r\x1b[K", end="", file=sys.stderr, flush=True)
+
+    return report
+
+
+def summary(motion, src: Path, out: Path, seconds: float) -> str:
+    warn = "; ".join(motion.warnings) if motion.warnings else "no warnings"
+    return (
+        f"{src.name} -> {out}: {motion.num_frames} frames, {motion.fps:g} fps, {motion.duration:.1f} s, "
+        f"person {motion.person_fraction:.0%}, {warn}, {seconds:.1f} s"
+    )
+
+
+def convert(src: Path, out: Path, args) -> str:
+    from llamo.importers import VIDEO_SUFFIXES, load_motion
+
+    start = time.perf_counter()
+    fps = None if (args.keep_fps and src.suffix.lower() not in VIDEO_SUFFIXES) else args.fps
+    if src.suffix.lower() in VIDEO_SUFFIXES:
+        from llamo.capture import extract_video
+
+        motion = extract_video(src, fps=fps, max_duration=args.max_duration, progress=_progress(src.name),
+                               keep_all_tracks=args.keep_all_tracks)  # fmt: skip
+    else:
+        motion = load_motion(src, fps=fps, max_duration=args.max_duration)
+    motion.save(out)
+    return summary(motion, src, out, time.perf_counter() - start)
+
+
+def run(args) -> int:
+    from llamo.importers import iter_inputs
+
+    src = Path(args.input)
+    if not src.exists():
+        raise LlamoError(f"{src} does not exist.")
+    if src.is_dir():
+        out_dir = Path(args.out or src.name + "_motions")
+        if out_dir.exists() and not out_dir.is_dir():
+            raise LlamoError(f"{out_dir} exists and is not a directory.")
+        files = iter_inputs(src)
+        if not files:
+            raise LlamoError(f"{src} contains no videos or motion files.")
+        failed = 0
+        for f in files:
+            out = out_dir / f.relative_to(src).with_suffix(".npz")
+            try:
+                print(convert(f, out, args), flush=True)
+            except LlamoError as exc:
+                failed += 1
+                print(f"{f.name}: error: {exc}", flush=True)
+        print(f"{len(files) - failed} of {len(files)} clips converted into {out_dir}")
+        return 1 if failed else 0
+    out = Path(args.out) if args.out else Path(src.stem + ".npz")
+    if out.suffix.lower() != ".npz":
+        raise LlamoError(f"the output {out.name} must end in .npz.")
+    if out.resolve() == src.resolve():
+        raise LlamoError("the output would overwrite the input; choose another -o.")
+    print(convert(src, out, args))
+    return 0

@@ -1,0 +1,170 @@
+"""Video capture: frame selection, rotation, change of frame, and MediaPipe on real footage.
+
+MediaPipe-on-video tests are marked slow and kept lean (the squat clip is 65 frames).
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from scipy.signal import find_peaks
+
+from llamo.capture import extract_video, iter_kept_frames, pose_image, probe_video, write_video
+from llamo.motion import VISIBILITY_SEEN
+from llamo.motion_ops import MP_TO_CANONICAL, map_33_to_22, mediapipe_to_canonical
+from llamo.skeleton import BONES, JOINT_INDEX, bone_lengths, facing_direction
+
+
+def test_keeps_frames_nearest_a_20fps_grid(tmp_path):
+    frames = [np.full((32, 48, 3), i * 4, np.uint8) for i in range(60)]
+    info = probe_video(write_video(tmp_path / "c.mp4", frames, 30))
+    assert (info.fps, info.num_frames, info.duration) == (30, 60, pytest.approx(2.0))
+    kept = list(iter_kept_frames(tmp_path / "c.mp4", 20.0, info))
+    ks = [k for k, *_ in kept]
+    assert ks == list(range(40))
+    times = np.array([t for _, t, *_ in kept])
+    assert np.abs(times - np.arange(40) / 20).max() <= 1 / 60 + 1e-6
+
+
+@pytest.mark.parametrize("rotation", [90, 270, 180])
+def test_rotation_metadata_is_honoured(tmp_path, rotation):
+    img = np.zeros((32, 64, 3), np.uint8)
+    img[:16, :32] = 255  # bright top-left quadrant
+    path = write_video(tmp_path / "r.mp4", [img] * 3, 10, rotation=rotation)
+    info = probe_video(path)
+    assert info.rotation == rotation
+    assert (info.width, info.height) == ((32, 64) if rotation in (90, 270) else (64, 32))
+    _, _, rgb, _ = next(iter_kept_frames(path, 20.0, info))
+    assert rgb.shape[:2] == (info.height, info.width)
+    h, w = rgb.shape[:2]
+    quads = {
+        "top-left": rgb[: h // 2, : w // 2].mean(),
+        "top-right": rgb[: h // 2, w // 2 :].mean(),
+        "bottom-left": rgb[h // 2 :, : w // 2].mean(),
+        "bottom-right": rgb[h // 2 :, w // 2 :].mean(),
+    }
+    # counter-clockwise display rotation moves the top-left corner to ...
+    expected = {90: "bottom-left", 180: "bottom-right", 270: "top-right"}[rotation]
+    assert max(quads, key=quads.get) == expected
+
+
+def test_change_of_frame_forward_agrees_with_nose(shared_data):
+    """On reference world landmarks: (x, -y, -z) keeps the person's forward on the nose's side;
+    flipping y alone mirrors the body and points forward away from the nose."""
+    world = np.array(
+        json.loads((shared_data / "videos" / "pose_squats_3d.full.json").read_text()), np.float32
+    )
+    lm = np.concatenate([world, np.ones(world.shape[:2] + (1,), np.float32)], axis=-1)
+    joints, _ = mediapipe_to_canonical(lm)
+    nose = world[:, 0] * MP_TO_CANONICAL - joints[:, JOINT_INDEX["pelvis"]]
+    nose[:, 1] = 0
+    agree = np.sum(facing_direction(joints) * nose, axis=1) > 0
+    assert agree.mean() > 0.95
+    flipped, _ = map_33_to_22(lm)
+    flipped = flipped * np.array([1, -1, 1], np.float32)
+    nose_f = world[:, 0] * np.array([1, -1, 1]) - flipped[:, 0]
+    nose_f[:, 1] = 0
+    assert (np.sum(facing_direction(flipped) * nose_f, axis=1) > 0).mean() < 0.05
+    # the body faces the camera (+z in the canonical frame: the camera sits at +z)
+    assert np.median(facing_direction(joints)[:, 2]) > 0.5
+
+
+@pytest.mark.slow
+def test_reference_image_matches_mediapipe_expected(shared_data):
+    ref = json.loads((shared_data / "reference" / "pose_expected.json").read_text())
+    world, image = pose_image(shared_data / "reference" / "pose.jpg")
+    px = np.abs(image[:, :2] - np.array(ref["image_landmarks_px"]))
+    m = np.abs(world[:, :3] - np.array(ref["world_landmarks_m"]))
+    assert px.max() <= ref["thresholds"]["image_px"], px.max()
+    assert m.max() <= ref["thresholds"]["world_m"], m.max()
+
+
+@pytest.fixture(scope="module")
+def squats():
+    from tests.conftest import SHARED_DATA
+
+    path = SHARED_DATA / "videos" / "pose_squats.mp4"
+    if not path.exists():
+        pytest.skip(f"real recordings not present at {SHARED_DATA}")
+    calls = []
+    motion = extract_video(path, progress=lambda f, msg: calls.append(f))
+    ref = np.array(json.loads((SHARED_DATA / "videos" / "pose_squats.full.json").read_text()), np.float32)
+    return motion, ref, calls
+
+
+@pytest.mark.slow
+def test_squats_bones_steady_and_human(squats):
+    motion, _, calls = squats
+    assert motion.fps == 20 and motion.person_fraction == 1.0 and motion.warnings == []
+    assert calls[0] == 0.0 and calls[-1] == 1.0 and calls == sorted(calls)
+    seen = motion.confidence >= VISIBILITY_SEEN
+    bl = bone_lengths(motion.joints)
+    child = {c: k for k, (_, c) in enumerate(BONES)}
+    human = {"left_knee": (0.3, 0.55), "right_knee": (0.3, 0.55), "left_ankle": (0.3, 0.55),
+             "right_ankle": (0.3, 0.55), "left_elbow": (0.2, 0.4), "right_elbow": (0.2, 0.4),
+             "left_wrist": (0.15, 0.35), "right_wrist": (0.15, 0.35)}  # fmt: skip
+    for name, (lo, hi) in human.items():
+        j = JOINT_INDEX[name]
+        x = bl[seen[:, j], child[j]]
+        assert lo < np.median(x) < hi, (name, np.median(x))
+        assert np.std(x) / np.median(x) < 0.12, (name, np.std(x) / np.median(x))
+    hip_w = np.median(bl[:, child[JOINT_INDEX["left_hip"]]]) * 2
+    assert 0.15 < hip_w < 0.4
+
+
+@pytest.mark.slow
+def test_squats_face_camera_with_left_on_image_right(squats):
+    motion, ref, _ = squats
+    assert np.median(facing_direction(motion.joints)[:, 2]) > 0.5
+    li = motion.landmarks_image
+    assert (li[:, 23, 0] > li[:, 24, 0]).mean() > 0.9  # left hip right of right hip in the image
+    assert (li[:, 11, 0] > li[:, 12, 0]).mean() > 0.9
+    # and our raw image landmarks match the reference ones (tracked at the source's 5 fps)
+    src_frame = np.rint(motion.source_times * 5).astype(int)
+    keep = np.abs(motion.source_times * 5 - src_frame) < 1e-3
+    err = np.linalg.norm(li[keep, :, :2] - ref[src_frame[keep], :, :2], axis=-1)
+    assert np.median(err) < 10, np.median(err)
+
+
+@pytest.mark.slow
+def test_squats_pelvis_goes_down_and_up_each_squat(squats):
+    motion, ref, _ = squats
+    y = motion.joints[:, JOINT_INDEX["pelvis"], 1]
+    # squats in the reference: hip centre dips in the image (pixel y goes up)
+    hip_ref = ref[:, [23, 24], 1].mean(axis=1)
+    ref_peaks, _ = find_peaks(hip_ref, prominence=0.3 * np.ptp(hip_ref))  # 3 squats, the last unfinished
+    our_dips, props = find_peaks(-y, prominence=0.15)
+    assert len(ref_peaks) >= 3 and len(our_dips) == len(ref_peaks), (ref_peaks, our_dips)
+    # clearly down and back up, in metres (the clip ends half-way up the last squat)
+    assert props["prominences"].min() > 0.15 and np.median(props["prominences"]) > 0.3
+    t_ref = ref_peaks / 5.0
+    t_our = motion.source_times[our_dips]
+    assert np.abs(t_ref - t_our).max() <= 0.4
+    # pelvis height follows the image hip height (negatively: image y grows downward)
+    hip_interp = np.interp(motion.source_times, np.arange(len(hip_ref)) / 5.0, hip_ref)
+    assert np.corrcoef(hip_interp, y)[0, 1] < -0.9
+
+
+@pytest.mark.slow
+def test_identity_switch_is_detected_on_real_footage(shared_data, tmp_path):
+    import av
+
+    def frames(name):
+        with av.open(str(shared_data / "videos" / name)) as c:
+            return [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+
+    dancer = frames("pose_1.mp4")[:30]  # 1 s at 30 fps, 576x576
+    small = [f[::5, ::5] for f in frames("pose_squats.mp4")[:9]]  # 144x256, another person
+    other = []
+    for f in small:
+        canvas = np.full((576, 576, 3), 40, np.uint8)
+        canvas[260:516, 420:564] = f
+        other += [canvas] * 6  # 5 fps -> 30 fps
+    path = write_video(tmp_path / "two.mp4", dancer + other[:45], 30)
+    motion = extract_video(path)
+    assert any(w.startswith("another person was tracked from 0:01") for w in motion.warnings), motion.warnings
+    assert any("kept the longest consistent track" in w for w in motion.warnings)
+    found = motion.person_found
+    assert not found[:15].any() and found[25:].mean() > 0.9  # the longer (second) track is kept
