@@ -489,3 +489,31 @@ def test_database_url_overrides_the_file(tmp_path, monkeypatch):
     monkeypatch.setenv("LLAMO_SQLITE_SYNCHRONOUS", "sometimes")
     with pytest.raises(LlamoError, match="LLAMO_SQLITE_SYNCHRONOUS must be one of"):
         Store.open(tmp_path / "data", announce=False)
+
+
+def test_schema_ddl_compiles_for_postgresql():
+    """LLAMO_DATABASE_URL may name PostgreSQL: the tables must be portable DDL (no server here to run it)."""
+    from sqlalchemy import create_mock_engine
+    from sqlmodel import SQLModel
+
+    import annotations.models  # noqa: F401 - registers the tables
+
+    statements = []
+    engine = create_mock_engine(
+        "postgresql+psycopg://",
+        lambda sql, *a, **k: statements.append(str(sql.compile(dialect=engine.dialect))),
+    )
+    SQLModel.metadata.create_all(engine, checkfirst=False)
+    ddl = "\n".join(statements)
+    for table in (
+        "clip",
+        "annotator",
+        "conversation",
+        "turn",
+        "candidate",
+        "correction",
+        "review",
+        "question_edit",
+    ):
+        assert f"CREATE TABLE {table}" in ddl
+    assert "JSON" in ddl and "AUTOINCREMENT" not in ddl
