@@ -16,7 +16,7 @@ STATS_RE = re.compile(r"\s*<small class=\"llamo-stats\">.*?</small>\s*$", re.S)
 
 
 def esc(text: str | None) -> str:
-    return html.escape(text or "", quote=True)
+    return html.escape(text or "", quote=False)  # text nodes only: & < > are enough
 
 
 def clock(seconds: float) -> str:

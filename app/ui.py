@@ -702,6 +702,13 @@ def build_ui(core: LlamoApp) -> gr.Blocks:
             api_name="clear",
             queue=False,
         )
+        chatbot.clear(
+            clear,
+            [state],
+            [chatbot, timeline_plot, jump_radio, answer_pick, fix_box, status],
+            api_visibility="private",
+            queue=False,
+        )
         example_qs.click(lambda sample: sample[0], [example_qs], [question], api_visibility="private")
 
         answer_pick.change(
