@@ -410,8 +410,9 @@ def test_stats_counts_and_agreement(store):
     assert agree["exact_agreement"] == 1.0 and agree["mean_rating_difference"] == 1.0
 
 
-def test_trainer_reads_an_export_from_a_filled_store(store, tmp_path):
-    """The done-when: an export of a test-filled store goes to the trainer without conversion."""
+@pytest.mark.slow
+def test_trainer_trains_on_an_export_from_a_filled_store(store, tmp_path):
+    """The done-when: `python -m llamo train --data DIR/data.jsonl` trains on an export, without conversion."""
     for seed in range(3):
         _, ana, _, (t0, t1) = conversation(store, seed=seed)
         rui = store.get_or_create_annotator("rui", role="reviewer")
@@ -421,14 +422,28 @@ def test_trainer_reads_an_export_from_a_filled_store(store, tmp_path):
     assert len(convs) == 3 and all(Path(c.motion).is_file() for c in convs)
     if not (ROOT / "llamo" / "commands" / "train.py").exists():
         pytest.skip("llamo/commands/train.py does not exist yet; checked the reader only")
-    proc = subprocess.run(
-        [sys.executable, "-m", "llamo", "train", "--help"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == 0 and "--data" in proc.stdout
+    from llamo.model.testing import tiny_backbone
+
+    model, tok = tiny_backbone()  # a local, offline backbone directory
+    model.save_pretrained(tmp_path / "tiny")
+    tok.save_pretrained(tmp_path / "tiny")
+    cmd = [sys.executable, "-m", "llamo", "train", "--data", str(tmp_path / "ds" / "data.jsonl")]
+    cmd += ["-o", str(tmp_path / "ckpt"), "--backbone", str(tmp_path / "tiny"), "--steps", "2"]
+    cmd += [
+        "--pretrain-steps",
+        "0",
+        "--batch-size",
+        "2",
+        "--d-model",
+        "32",
+        "--num-tokens",
+        "4",
+        "--threads",
+        "1",
+    ]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert (tmp_path / "ckpt" / "llamo_config.json").is_file()
 
 
 def test_cli_export_stats_check_backup(tmp_path):
