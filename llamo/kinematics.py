@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.ndimage import gaussian_filter1d
+from scipy.ndimage import gaussian_filter1d, maximum_filter1d, minimum_filter1d
 from scipy.signal import find_peaks
 
 from llamo.errors import LlamoError
@@ -92,9 +92,22 @@ def floor_height(joints: np.ndarray) -> float:
     return float(np.nanmin(joints[:, FOOT_JOINTS, 1]))
 
 
+def local_ground(motion: Motion, window_s: float = 1.0) -> np.ndarray:
+    """The ground under the person per frame, (T,) metres: the lower envelope of the lowest foot.
+
+    A morphological opening (minimum then maximum filter over `window_s`) of the lowest foot
+    point: it follows slow drift in height (video extraction drifts over a long clip) while
+    flight phases (jumps, running), shorter than the window, do not lift it.
+    """
+    low = np.nanmin(motion.joints[:, FOOT_JOINTS, 1], axis=1).astype(np.float64)
+    size = max(1, int(round(window_s * motion.fps)) | 1)
+    ground = maximum_filter1d(minimum_filter1d(low, size, mode="nearest"), size, mode="nearest")
+    return gaussian_filter1d(ground, max(0.1 * motion.fps, 1e-3), mode="nearest")
+
+
 def pelvis_height(motion: Motion) -> np.ndarray:
-    """Pelvis height above the clip's lowest foot point, (T,) metres."""
-    return (motion.joints[:, J["pelvis"], 1] - floor_height(motion.joints)).astype(np.float32)
+    """Pelvis height above the local ground (`local_ground`), (T,) metres."""
+    return (motion.joints[:, J["pelvis"], 1] - local_ground(motion)).astype(np.float32)
 
 
 def pelvis_speed(motion: Motion, smooth_s: float = 0.1) -> np.ndarray:
@@ -147,8 +160,32 @@ def _wrist_reach(motion: Motion) -> np.ndarray:
 
 
 def _foot_height(motion: Motion) -> np.ndarray:
-    y = motion.joints[:, FOOT_JOINTS, 1].max(axis=1) - floor_height(motion.joints)
+    y = motion.joints[:, FOOT_JOINTS, 1].max(axis=1) - local_ground(motion)
     return y.astype(np.float32)
+
+
+def _airborne(motion: Motion) -> np.ndarray:
+    """Height of the LOWER foot above the local ground: > 0 only when both feet are off it."""
+    feet = motion.joints[:, FOOT_JOINTS, 1]
+    lower = np.minimum(feet[:, [0, 2]].min(axis=1), feet[:, [1, 3]].min(axis=1))
+    return (lower - local_ground(motion)).astype(np.float32)
+
+
+def _wrist_sway(motion: Motion) -> np.ndarray:
+    """Side-to-side offset of the raised hand from its elbow, + = outward (a wave's outer point)."""
+    up, forward = body_frame(motion.joints.astype(np.float64))
+    left = np.cross(forward, up)  # the person's left
+    w, e = [J["left_wrist"], J["right_wrist"]], [J["left_elbow"], J["right_elbow"]]
+    lateral = np.sum((motion.joints[:, w] - motion.joints[:, e]) * left[:, None], -1)  # (T, 2)
+    raised = int(np.argmax(motion.joints[:, w, 1].mean(axis=0)))
+    x = lateral[:, raised] * (1.0 if raised == 0 else -1.0)
+    # Only while that hand is above its shoulder; elsewhere the signal sits at its floor.
+    s = [J["left_shoulder"], J["right_shoulder"]][raised]
+    up_frames = motion.joints[:, w[raised], 1] > motion.joints[:, s, 1]
+    if up_frames.any():
+        low = np.percentile(x[up_frames], 10)
+        x = np.where(up_frames, np.maximum(x, low), low)
+    return x.astype(np.float32)
 
 
 def _ankle_gap(motion: Motion) -> np.ndarray:
@@ -157,7 +194,10 @@ def _ankle_gap(motion: Motion) -> np.ndarray:
 
 
 def _twist(motion: Motion) -> np.ndarray:
-    """Yaw of the shoulder line relative to the hip line, degrees (signed)."""
+    """Yaw of the shoulder line relative to the hip line, degrees; + = shoulders turned to the person's left.
+
+    Noisy from depth error (hips are narrow), hence its longer smoothing.
+    """
     hips = motion.joints[:, J["right_hip"]] - motion.joints[:, J["left_hip"]]
     sho = motion.joints[:, J["right_shoulder"]] - motion.joints[:, J["left_shoulder"]]
     a = np.arctan2(hips[:, 2], hips[:, 0]) - np.arctan2(sho[:, 2], sho[:, 0])
@@ -175,16 +215,20 @@ SIGNALS: dict[str, Signal] = {
                lambda m: _rel_height(m, (J["left_wrist"],)), +1, 0.5),
         Signal("right_wrist_height", "right wrist above pelvis", "m",
                lambda m: _rel_height(m, (J["right_wrist"],)), +1, 0.5),
+        Signal("wrist_sway", "raised hand's outward sway from its elbow", "m", _wrist_sway, +1, 0.2, 0.05),
         Signal("trunk_lean", "trunk lean", "deg", lambda m: joint_angles(m)["trunk_lean"], +1, 45.0),
         Signal("wrist_reach", "wrist reach forward of the chest", "m", _wrist_reach, +1, 0.4),
-        Signal("foot_height", "highest foot above the floor", "m", _foot_height, +1, 0.4),
+        Signal("foot_height", "highest foot above the ground", "m", _foot_height, +1, 0.4),
+        Signal("airborne", "lower foot above the ground (flight)", "m", _airborne, +1, 0.15),
         Signal("ankle_gap", "horizontal distance between ankles", "m", _ankle_gap, +1, 0.5, 0.04),
-        Signal("torso_twist", "shoulder line yaw against the hips", "deg", _twist, 0, 40.0),
+        Signal("torso_twist", "shoulder yaw against the hips (+ left)", "deg", _twist, +1, 40.0, 0.25),
     )
 }  # fmt: skip
 # Signals `auto` chooses among (each is one kind of movement). torso_twist is left out: the
 # shoulder-line yaw is noisy from depth error (it "moves" in idle clips), so ask for it by name.
-AUTO_SIGNALS = ("pelvis_height", "wrist_height", "trunk_lean", "wrist_reach", "foot_height", "ankle_gap")
+AUTO_SIGNALS = (
+    "pelvis_height", "wrist_height", "trunk_lean", "wrist_reach", "foot_height", "ankle_gap", "airborne",
+)  # fmt: skip
 # Below this score (robust range / the signal's scale) on every signal, nothing repeats.
 MIN_AUTO_SCORE = 0.5
 
@@ -204,7 +248,7 @@ class Repetitions:
 @dataclass(frozen=True)
 class RepConfig:
     smooth_s: float = 0.1  # Gaussian smoothing of the signal (seconds, sigma)
-    min_prominence: float = 0.4  # share of the signal's robust range (p98 - p2) a peak must stand out
+    min_prominence: float = 0.35  # share of the signal's robust range (p98 - p2) a peak must stand out
     min_scale_share: float = 0.15  # peaks smaller than this share of the signal's `scale` are noise
     min_distance_s: float = 0.25  # two repetitions are at least this far apart
 
@@ -243,18 +287,26 @@ def count_repetitions(motion: Motion, signal: str = "auto", config: RepConfig | 
 
     signal: a name in `SIGNALS`, or "auto": among `AUTO_SIGNALS`, the one that moves most
     relative to its typical excursion (a squat moves the pelvis most, an arm raise the wrists,
-    walking the distance between the ankles); when none moves enough, the count is 0.
+    walking the distance between the ankles), except that flight (both feet off the ground by
+    its scale or more) always wins, and a single raise of a hand with several sways is a wave
+    (signal wrist_sway); when no signal moves enough, the count is 0.
     """
     cfg = config or RepConfig()
     quiet = False
     if signal == "auto":
-        best, best_score = "pelvis_height", -1.0
-        for name in AUTO_SIGNALS:
-            s = SIGNALS[name]
-            x = s.fn(motion)
-            score = _robust_range(x) / s.scale
-            if score > best_score:
-                best, best_score = name, score
+        scores = {
+            name: _robust_range(SIGNALS[name].fn(motion)) / SIGNALS[name].scale for name in AUTO_SIGNALS
+        }
+        best = max(scores, key=scores.__getitem__)
+        if scores["airborne"] >= 1.0:  # both feet leave the ground: jumps (or running strides)
+            best = "airborne"
+        best_score = scores[best]
+        if best == "wrist_height" and best_score >= MIN_AUTO_SCORE:
+            # A hand held up and waving: one raise, several sways.
+            raise_ = _detect(SIGNALS["wrist_height"].fn(motion), motion.fps, +1, 0.5, cfg, cfg.smooth_s)[0]
+            sways = _detect(_wrist_sway(motion), motion.fps, +1, 0.2, cfg, 0.05)[0]
+            if len(raise_) <= 1 and len(sways) >= 2:
+                best = "wrist_sway"
         signal, quiet = best, best_score < MIN_AUTO_SCORE
     if signal not in SIGNALS:
         raise LlamoError(f"Unknown repetition signal {signal!r}; choose auto or one of {', '.join(SIGNALS)}.")

@@ -38,7 +38,7 @@ LANDMARK_SIDES = tuple("centre" if i == 0 else ("left" if i % 2 == 1 else "right
 class OverlayConfig:
     max_side: int = 1280  # frames larger than this (long side) are scaled down
     crf: int = 23
-    preset: str = "veryfast"
+    preset: str = "superfast"  # 40% faster than veryfast, files about 1.5x larger
     min_visibility: float = VISIBILITY_SEEN
 
 
