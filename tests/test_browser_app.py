@@ -1,0 +1,185 @@
+"""The whole flow in a real browser (headless Debian chromium via Playwright), by clicking, on the
+real default model: bring the squat video, move the cursor, chat twice, regenerate, jump to
+where the model looked, correct beside the chat and in place, ask something hostile, export
+and find the correction in the downloaded zip. A screenshot of every step goes to
+artifacts/browser/ (look at them)."""
+
+import io
+import json
+import os
+import zipfile
+from pathlib import Path
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+import pytest  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+ART = ROOT / "artifacts" / "browser"
+SQUATS = ROOT.parent / "shared" / "data" / "videos" / "pose_squats.mp4"
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--no-first-run", "--disable-sync"]  # fmt: skip
+HOSTILE = 'Is <b>this</b> a squat? <img src="http://127.0.0.1:9/t.png"> ![x](http://127.0.0.1:9/y.png)'
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(), reason="Debian chromium is not installed (apt-get install chromium)"
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    from annotations.store import Store
+    from app import AppConfig, create_app
+    from app.ui import launch_kwargs
+    from llamo.model import load_default
+
+    demo = create_app(load_default(), Store.open(tmp_path_factory.mktemp("data"), announce=False),
+                      AppConfig(max_new_tokens=24))  # fmt: skip
+    _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", ssr_mode=False, quiet=True,
+                            **launch_kwargs(demo.llamo_core))  # fmt: skip
+    yield demo, url
+    demo.close()
+
+
+def test_browser_flow(served, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    demo, url = served
+    ART.mkdir(parents=True, exist_ok=True)
+    for old in ART.glob("*.png"):
+        old.unlink()
+    shots = iter(range(1, 100))
+
+    def shot(page, name: str, full: bool = False) -> None:
+        page.screenshot(path=str(ART / f"{next(shots):02d}-{name}.png"), full_page=full)
+
+    def wait_text(page, selector: str, text: str, timeout: float = 180) -> None:
+        page.wait_for_function(
+            "([s, t]) => { const e = document.querySelector(s); return e && e.innerText.includes(t); }",
+            arg=[selector, text], timeout=timeout * 1000,
+        )  # fmt: skip
+
+    outside = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.on("request", lambda r: outside.append(r.url) if "127.0.0.1:9/" in r.url else None)
+        page.goto(url)
+        page.wait_for_selector("#llamo-chat", timeout=60_000)
+        shot(page, "start")
+
+        page.get_by_label("Your name").fill("ana")
+        page.get_by_label("Your name").press("Enter")
+        wait_text(page, "#llamo-who", "ana (typed name, annotator)", 30)
+
+        if SQUATS.exists():  # the real squat video: pose extraction, overlay, views
+            page.locator("#llamo-video-in input[type=file]").set_input_files(str(SQUATS))
+        else:  # a fresh clone without ../shared/data: a project-made motion
+            from llamo.data.synth import synthesize
+
+            clip = synthesize("squat", reps=3, seed=0).save(tmp_path / "squat.npz")
+            page.get_by_role("tab", name="Motion file").click()
+            page.locator("#llamo-motion-in input[type=file]").set_input_files(str(clip))
+        wait_text(page, "#llamo-status", "Opened", 240)
+        wait_text(page, "#llamo-summary", "Repetitions found")
+        page.wait_for_selector("#llamo-kinematics .js-plotly-plot", timeout=30_000)
+        if SQUATS.exists():
+            page.wait_for_function(
+                "document.querySelector('#llamo-overlay video')?.readyState >= 1", timeout=30_000
+            )
+        page.locator("#llamo-skeleton").scroll_into_view_if_needed()
+        shot(page, "clip-opened-views", full=True)
+
+        # the time cursor drives the skeleton (and seeks the overlay video)
+        box = page.locator("#llamo-cursor input[type=number]")
+        box.fill("3")
+        box.press("Enter")
+        wait_text(page, "#llamo-skeleton", "time 0:03.0", 30)
+        if SQUATS.exists():
+            t = page.evaluate("document.querySelector('#llamo-overlay video').currentTime")
+            assert abs(t - 3.0) < 0.3, t
+        page.locator("#llamo-skeleton").scroll_into_view_if_needed()
+        shot(page, "cursor-at-3s")
+
+        chat = page.locator("#llamo-chat")
+        question = page.locator("#llamo-question textarea")
+        for i, text in enumerate(["What is the person doing?", "How many repetitions?"], start=1):
+            question.fill(text)
+            page.locator("#llamo-ask").click()
+            page.wait_for_function(
+                "n => document.querySelector('#llamo-chat').innerText.split('first token').length - 1 >= n",
+                arg=i, timeout=240_000,
+            )  # fmt: skip
+            chat.scroll_into_view_if_needed()
+            shot(page, f"answer-{i}")
+        assert "How many repetitions?" in chat.inner_text()
+
+        page.locator("#llamo-regenerate").click()
+        wait_text(page, "#llamo-chat", "regenerated ×1", 240)
+        shot(page, "regenerated")
+
+        # where the model looked: marks on the timeline, click one to jump there
+        jump = page.locator("#llamo-jump label")
+        assert jump.count() >= 1
+        last = jump.last
+        target = float(last.inner_text().split(" ")[0].split(":")[0]) * 60 + float(
+            last.inner_text().split(" ")[0].split(":")[1]
+        )
+        last.click()
+        page.wait_for_function(
+            "t => Math.abs(parseFloat(document.querySelector('#llamo-cursor input[type=number]').value) - t) < 0.06",
+            arg=target, timeout=30_000,
+        )  # fmt: skip
+        page.locator("#llamo-timeline").scroll_into_view_if_needed()
+        shot(page, "jumped-to-where-the-model-looked")
+
+        # correct beside the chat (answer 2 is preselected), with a rating and a tag
+        page.locator("#llamo-fix textarea").fill("They do three squats.")
+        page.get_by_label("wrong count").check()
+        page.locator("#llamo-save").click()
+        wait_text(page, "#llamo-save-status", "Saved correction", 30)
+        assert "They do three squats." in chat.inner_text()
+        shot(page, "corrected-beside")
+
+        # correct in place: the chat's own edit button on answer 1
+        chat.locator("button[aria-label=Edit]").nth(1).click()
+        chat.locator("textarea").first.fill("A woman doing squats <3 times, facing the camera.")
+        chat.locator("button[aria-label=Submit]").click()
+        wait_text(page, "#llamo-save-status", "of answer 1", 30)
+        assert "A woman doing squats <3 times" in chat.inner_text()
+        shot(page, "corrected-in-place")
+
+        # hostile text is shown literally and loads nothing
+        question.fill(HOSTILE)
+        page.locator("#llamo-ask").click()
+        page.wait_for_function(
+            "document.querySelector('#llamo-chat').innerText.split('first token').length - 1 >= 3",
+            timeout=240_000,
+        )
+        assert HOSTILE in chat.inner_text()
+        assert chat.locator("b").count() == 0 and chat.locator("img[src*='127.0.0.1:9']").count() == 0
+        assert not outside, outside
+        shot(page, "hostile-text-escaped")
+
+        # export: the zip holds both corrections
+        page.get_by_role("tab", name="Export").click()
+        page.get_by_label("dpo").check()
+        page.locator("#llamo-export").click()
+        link = page.locator("#llamo-export-file a").first
+        link.wait_for(timeout=60_000)
+        data = page.request.get(link.get_attribute("href")).body()
+        rows = zipfile.ZipFile(io.BytesIO(data)).read("data.jsonl").decode()
+        assert "They do three squats." in rows and "<3 times" in rows
+        assert all(json.loads(r)["rejected"] for r in rows.splitlines())
+        shot(page, "exported")
+
+        page.get_by_role("tab", name="Model").click()
+        shot(page, "model-tab")
+        browser.close()
+    store = demo.llamo_core.store
+    assert {r.correction for r in store.list_turns(status="corrected")} >= {
+        "They do three squats.", "A woman doing squats <3 times, facing the camera."}  # fmt: skip
