@@ -137,11 +137,19 @@ def _rotate(rgb: np.ndarray, rotation: int) -> np.ndarray:
     return np.ascontiguousarray(np.rot90(rgb, k)) if k else rgb
 
 
-def iter_kept_frames(path: str | Path, fps: float, info: VideoInfo, max_side: int = MAX_SIDE):
+def iter_kept_frames(
+    path: str | Path,
+    fps: float,
+    info: VideoInfo,
+    max_side: int = MAX_SIDE,
+    start_k: int = 0,
+    stop_k: int | None = None,
+):
     """Yield (grid_index, time_s, rgb uint8 (H, W, 3) rotated, scale) for frames nearest a `fps` grid.
 
     Only kept frames are converted to RGB. `scale` maps the yielded image's pixels back to the
-    full-resolution rotated frame. Raises LlamoError on decode errors.
+    full-resolution rotated frame. [start_k, stop_k) restricts the grid (a worker's chunk: it
+    seeks to a keyframe before its start). Raises LlamoError on decode errors.
     """
     av = _av()
     path = Path(path)
@@ -149,16 +157,21 @@ def iter_kept_frames(path: str | Path, fps: float, info: VideoInfo, max_side: in
     stream.thread_type = "AUTO"
     src_fps = info.fps
     half = 0.5 / max(src_fps, fps)
-    next_t = 0.0
-    t0 = None
+    next_t = start_k / fps
+    t0 = float(stream.start_time * stream.time_base) if stream.start_time is not None else None
     # decoded (unrotated) size, scaled so the long side is at most max_side
     dw, dh = (info.height, info.width) if info.rotation in (90, 270) else (info.width, info.height)
     scale = max(1.0, max(dw, dh) / max_side)
     ow, oh = int(round(dw / scale)) // 2 * 2, int(round(dh / scale)) // 2 * 2
     last_t = 0.0
+    decoded = 0
     try:
+        if start_k > 0 and t0 is not None:
+            target = t0 + start_k / fps - 1.0
+            container.seek(max(0, int(target / stream.time_base)), stream=stream, backward=True)
         for frame in container.decode(stream):
             t = float(frame.time) if frame.time is not None else last_t + 1.0 / src_fps
+            decoded += 1
             if t0 is None:
                 t0 = t
             rel = t - t0
@@ -166,6 +179,8 @@ def iter_kept_frames(path: str | Path, fps: float, info: VideoInfo, max_side: in
             if rel + half * 0.999 < next_t:
                 continue
             k = int(round(rel * fps))
+            if stop_k is not None and k >= stop_k:
+                return
             next_t = (k + 1) / fps
             if scale > 1.0:
                 rgb = frame.to_ndarray(format="rgb24", width=ow, height=oh)
@@ -178,7 +193,7 @@ def iter_kept_frames(path: str | Path, fps: float, info: VideoInfo, max_side: in
         ) from None
     finally:
         container.close()
-    if t0 is None:
+    if decoded == 0:
         raise LlamoError(f"{path.name} contains no decodable video frames.")
     if info.duration > 2.0 and (last_t - t0) < 0.9 * info.duration - 1.0:
         raise LlamoError(
@@ -306,17 +321,20 @@ def pose_image(image: str | Path | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return out
 
 
-def track(
-    path: str | Path, info: VideoInfo, fps: float, progress: Progress | None = None, threaded: bool = True
-):
-    """Run the tracker on the kept frames. Returns world, image (N, 33, 4; NaN = none), found (N,), times (N,)."""
-    expected = max(1, int(info.duration * fps))
-    frames = iter_kept_frames(path, fps, info)
+def auto_workers(duration: float) -> int:
+    """Trackers to run in parallel: 2 on clips of 20 s or more when there are 2+ cores
+    (MediaPipe uses about one core; the seam costs one re-detection), else 1."""
+    return 2 if duration >= 20.0 and (os.cpu_count() or 1) >= 2 else 1
+
+
+def _track_chunk(path, info, fps, start_k, stop_k, rows, counter, stop, threaded, report=None):
+    frames = iter_kept_frames(path, fps, info, start_k=start_k, stop_k=stop_k)
     if threaded:
         frames = _threaded(frames)
-    rows: dict[int, tuple] = {}
-    with quiet_native_stderr(), PoseTracker() as tracker:
-        for n, (k, t, rgb, scale) in enumerate(frames):
+    with PoseTracker() as tracker:
+        for k, t, rgb, scale in frames:
+            if stop.is_set():
+                return
             out = tracker.process(rgb)
             if out is not None:
                 wld, img = out
@@ -324,8 +342,62 @@ def track(
                 rows[k] = (wld, img, t)
             else:
                 rows[k] = (None, None, t)
-            if progress and n % 20 == 0:
-                progress(min(0.99, n / expected), f"tracking frame {n + 1} of about {expected}")
+            counter[0] += 1
+            if report:
+                report()
+
+
+def track(
+    path: str | Path,
+    info: VideoInfo,
+    fps: float,
+    progress: Progress | None = None,
+    threaded: bool = True,
+    workers: int = 1,
+):
+    """Run the tracker on the kept frames. Returns world, image (N, 33, 4; NaN = none), found (N,), times (N,).
+
+    With `workers` > 1 the grid is cut into contiguous chunks, each tracked by its own MediaPipe
+    graph in its own thread (decode and inference release the GIL); the calling thread takes the
+    first chunk and reports progress. `meta["seams"]` of the motion lists the cut frames.
+    """
+    expected = max(1, int(info.duration * fps))
+    workers = max(1, min(int(workers), expected // 40 or 1))
+    bounds = [round(i * expected / workers) for i in range(workers)] + [None]
+    rows: dict[int, tuple] = {}
+    counter = [0]
+    stop = threading.Event()
+    errors: list[BaseException] = []
+    last = [0]
+
+    def report():
+        n = counter[0]
+        if progress and n - last[0] >= 20:
+            last[0] = n
+            progress(min(0.99, n / expected), f"tracking frame {n} of about {expected}")
+
+    def worker(a, b):
+        try:
+            _track_chunk(path, info, fps, a, b, rows, counter, stop, threaded)
+        except BaseException as exc:
+            errors.append(exc)
+            stop.set()
+
+    with quiet_native_stderr():
+        threads = [threading.Thread(target=worker, args=(bounds[i], bounds[i + 1]), daemon=True)
+                   for i in range(1, workers)]  # fmt: skip
+        for th in threads:
+            th.start()
+        try:
+            _track_chunk(path, info, fps, bounds[0], bounds[1], rows, counter, stop, threaded, report)
+        except BaseException:
+            stop.set()
+            raise
+        finally:
+            for th in threads:
+                th.join()
+    if errors:
+        raise errors[0]
     n = max(rows) + 1 if rows else 0
     world = np.full((n, 33, 4), np.nan, np.float32)
     image = np.full((n, 33, 4), np.nan, np.float32)
@@ -335,7 +407,7 @@ def track(
         times[k] = t
         if wld is not None:
             world[k], image[k], found[k] = wld, img, True
-    return world, image, found, times
+    return world, image, found, times, [b for b in bounds[1:-1]]
 
 
 def landmarks_to_motion(
@@ -432,6 +504,7 @@ def extract_video(
     progress: Progress | None = None,
     keep_all_tracks: bool = False,
     threaded: bool = True,
+    workers: int | None = None,
 ) -> Motion:
     """A video file -> canonical Motion at `fps` (frames nearest a uniform grid; lower-rate
     sources are tracked at their own rate, then interpolated up)."""
@@ -446,7 +519,10 @@ def extract_video(
     track_fps = min(float(fps), info.fps)
     if progress:
         progress(0.0, f"decoding {path.name} ({clock(info.duration)}, {info.fps:.0f} fps)")
-    world, image, found, times = track(path, info, track_fps, progress, threaded=threaded)
+    workers = auto_workers(info.duration) if workers is None else workers
+    world, image, found, times, seams = track(
+        path, info, track_fps, progress, threaded=threaded, workers=workers
+    )
     motion = landmarks_to_motion(world, image, found, times, track_fps, (info.width, info.height), name=path.name,
                                  keep_all_tracks=keep_all_tracks)  # fmt: skip
     if abs(track_fps - fps) > 1e-6:
@@ -454,7 +530,7 @@ def extract_video(
     motion.source_path = os.fspath(path)
     motion.source_sha256 = sha256_file(path)
     motion.rotation = info.rotation
-    motion.meta.update({"source_fps": info.fps, "codec": info.codec, "tracked_fps": track_fps,
+    motion.meta.update({"source_fps": info.fps, "codec": info.codec, "tracked_fps": track_fps, "workers": workers, "seams": seams,
                         "extract_seconds": round(time.perf_counter() - start, 3)})  # fmt: skip
     if progress:
         progress(1.0, f"{motion.num_frames} frames")

@@ -28,6 +28,20 @@ def test_keeps_frames_nearest_a_20fps_grid(tmp_path):
     assert np.abs(times - np.arange(40) / 20).max() <= 1 / 60 + 1e-6
 
 
+@pytest.mark.parametrize(
+    "suffix,codec",
+    [("mp4", "libx264"), ("mov", "libx264"), ("mkv", "libx264"), ("webm", "libvpx-vp9"), ("avi", "mpeg4"),
+     ("m4v", "libx265")],
+)  # fmt: skip
+def test_common_containers_and_codecs_decode(tmp_path, suffix, codec):
+    frames = [np.full((48, 64, 3), 10 * i, np.uint8) for i in range(15)]
+    path = write_video(tmp_path / f"c.{suffix}", frames, 15, codec=codec)
+    info = probe_video(path)
+    assert (info.width, info.height) == (64, 48) and info.fps == pytest.approx(15, rel=0.01)
+    kept = list(iter_kept_frames(path, min(20.0, info.fps), info))  # as extract_video does
+    assert [k for k, *_ in kept] == list(range(15))  # a slower source keeps every frame
+
+
 @pytest.mark.parametrize("rotation", [90, 270, 180])
 def test_rotation_metadata_is_honoured(tmp_path, rotation):
     img = np.zeros((32, 64, 3), np.uint8)
@@ -168,3 +182,15 @@ def test_identity_switch_is_detected_on_real_footage(shared_data, tmp_path):
     assert any("kept the longest consistent track" in w for w in motion.warnings)
     found = motion.person_found
     assert not found[:15].any() and found[25:].mean() > 0.9  # the longer (second) track is kept
+
+
+@pytest.mark.slow
+def test_two_trackers_agree_with_one(shared_data):
+    path = shared_data / "videos" / "pose_1.mp4"
+    one = extract_video(path, workers=1)
+    two = extract_video(path, workers=2)
+    assert two.meta["seams"] == [40] and one.num_frames == two.num_frames == 80
+    np.testing.assert_array_equal(one.source_times, two.source_times)
+    rel = lambda m: m.joints - m.joints[:, :1]  # noqa: E731
+    dev = np.linalg.norm(rel(one) - rel(two), axis=-1)
+    assert np.median(dev) < 0.015 and np.median(dev[40:50]) < 0.03

@@ -219,3 +219,25 @@ def test_bandai_bvh_all_import_plausibly_and_walks_move_forward(shared_data):
             assert side > 0.3, f.name
         if content == "walk-right":
             assert side < -0.3, f.name
+
+
+def test_extract_folder_and_info_commands(tmp_path, capsys):
+    from llamo.cli import main
+
+    src = tmp_path / "in"
+    (src / "sub").mkdir(parents=True)
+    save_humanml3d(walking(40), src / "a.npy")
+    save_bvh(walking(30, fps=30), src / "sub" / "b.bvh")
+    (src / "notes.txt").write_text("ignored")
+    (src / "broken.bvh").write_text("HIERARCHY\nROOT Hips\n{\n")
+    out = tmp_path / "out"
+    assert main(["extract", str(src), "-o", str(out)]) == 1  # one clip failed, the others converted
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 4 and lines[-1].startswith("2 of 3 clips converted")
+    assert "a.npy -> " in lines[0] and "40 frames, 20 fps, 2.0 s, person 100%, no warnings" in lines[0]
+    assert lines[1].startswith("broken.bvh: error: ") and "b.bvh -> " in lines[2]
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.npz")) == ["a.npz", "sub/b.npz"]
+    assert load_motion(out / "sub" / "b.npz").fps == 20  # resampled from 30 by default
+    assert main(["info", str(out / "a.npz")]) == 0
+    info = capsys.readouterr().out
+    assert "frames 40, 20 fps, 2.00 s" in info and "no warnings" in info
