@@ -27,6 +27,7 @@ CSS = """
 """
 
 STATUSES = ["", "unreviewed", "corrected", "accepted", "rejected"]
+JUMPS = 8  # "where the model looked" buttons per answer (all selected frames are marked on the timeline)
 
 
 def sentence(msg: str) -> str:
@@ -109,9 +110,10 @@ def build_ui(core: LlamoApp) -> gr.Blocks:
 
     def jump_choices(s: Session):
         turn = s.turns[s.selected] if 0 <= s.selected < len(s.turns) else None
-        choices = (
-            [(f"{clock(t)} (score {sc:.2f})", round(t, 3)) for t, sc in sorted(turn.looked)] if turn else []
-        )
+        top = (
+            sorted(turn.looked, key=lambda x: -x[1])[:JUMPS] if turn else []
+        )  # the strongest few, in time order
+        choices = [(f"{clock(t)} (score {sc:.2f})", round(t, 3)) for t, sc in sorted(top)]
         return gr.Radio(choices=choices, value=None, label="Where the model looked (click to jump)")
 
     def answer_choices(s: Session):
@@ -423,7 +425,8 @@ def build_ui(core: LlamoApp) -> gr.Blocks:
         archive, summary = core.export(
             ident_of(request, profile, name), fmt, status=status or "", annotator=annotator or ""
         )
-        counts = summary.as_dict() if hasattr(summary, "as_dict") else getattr(summary, "__dict__", summary)
+        counts = summary.as_dict() if hasattr(summary, "as_dict") else dict(getattr(summary, "__dict__", {}))
+        counts.pop("out_dir", None)  # a server path: not the user's business
         return str(archive), counts, core.stats()
 
     def stats():
@@ -627,8 +630,14 @@ def build_ui(core: LlamoApp) -> gr.Blocks:
                 x_stats = gr.JSON(label="Store statistics")
             with gr.Tab("Model", id="model"):
                 info, report = core.model_card()
+                if info.get("checkpoint") == "untrained":
+                    gr.Markdown(
+                        "⚠️ No trained checkpoint is loaded (assets/checkpoint or LLAMO_MODEL): the "
+                        "motion modules are random, so answers do not describe the clip yet."
+                    )
                 gr.Markdown(
-                    "\n".join(f"- **{esc(k)}**: `{esc(str(v))}`" for k, v in info.items()) or "No model."
+                    "\n".join(f"- **{esc(k)}**: `{esc(str(v)) or '-'}`" for k, v in info.items())
+                    or "No model."
                 )
                 gr.Markdown(report or "_No evaluation report in this checkpoint._")
 
