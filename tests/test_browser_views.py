@@ -101,3 +101,38 @@ def test_skeleton_moves_when_scrubbed(chromium, plot_page):
         blue = (np.abs(img - np.array([31, 119, 180])).sum(-1) < 60).sum()
         red = (np.abs(img - np.array([214, 39, 40])).sum(-1) < 60).sum()
         assert blue > 100 and red > 100, (blue, red)
+
+
+@pytest.mark.slow
+def test_glb_plays_in_model3d(chromium, tmp_path):
+    """gr.Model3D autoplays the GLB's animation: two screenshots a moment apart differ."""
+    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+    import gradio as gr
+
+    from llamo.data.synth import synthesize
+    from llamo.views.glb import write_glb
+
+    glb = write_glb(synthesize("jumping_jack", reps=3, seed=0, noise=False), tmp_path / "jj.glb")
+    with gr.Blocks() as demo:
+        gr.Model3D(value=str(glb), elem_id="glb", height=480)
+    demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", ssr_mode=False, quiet=True,
+                allowed_paths=[str(tmp_path)])  # fmt: skip
+    try:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page = chromium.new_page(viewport={"width": 800, "height": 700})
+        page.goto(demo.local_url)
+        canvas = page.locator("#glb canvas")
+        canvas.wait_for(state="visible", timeout=30_000)
+        page.wait_for_timeout(3000)  # load the GLB, start the animation
+        shots = []
+        for i in range(2):
+            path = ARTIFACTS / f"glb_model3d_{i}.png"
+            canvas.screenshot(path=str(path))
+            shots.append(_png(path))
+            page.wait_for_timeout(550)
+    finally:
+        demo.close()
+    a, b = shots
+    body = (np.abs(a - np.array([31, 119, 180])).sum(-1) < 120).sum()  # the left side's blue
+    assert body > 50, "no blue (left side) pixels: the skeleton is not on screen"
+    assert (np.abs(a - b).max(axis=-1) > 40).sum() > 200, "the skeleton did not move between the shots"

@@ -1,8 +1,9 @@
 """`python -m llamo render MOTION.npz [--html OUT.html] [--glb OUT.glb] [--overlay-video SRC --overlay OUT.mp4]
 [--kinematics OUT.html] [--csv OUT.csv]`: write the views asked for, with sizes and times.
 
--o/--out is the primary output, the 3D skeleton page (same as --html). HTML pages load plotly.js
-from its CDN (3.5 MB less per file); use --inline-plotly for an offline page.
+-o/--out is the primary output, the 3D skeleton page (same as --html). The HTML pages load
+plotly.js from a `plotly.min.js` written once beside them (works offline, 4.7 MB shared);
+--plotly-js inline makes each page self-contained, --plotly-js cdn makes them small but online-only.
 """
 
 from __future__ import annotations
@@ -27,7 +28,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--kinematics", help="kinematics page (.html)")
     parser.add_argument("--csv", help="per-frame CSV")
     parser.add_argument("--signal", default="auto", help="repetition signal (default auto)")
-    parser.add_argument("--inline-plotly", action="store_true", help="embed plotly.js in the HTML pages")
+    parser.add_argument(
+        "--plotly-js", choices=("directory", "inline", "cdn"), default="directory",
+        help="where the HTML pages get plotly.js: a plotly.min.js beside them (default), inline, or the CDN",
+    )  # fmt: skip
 
 
 def _load(path: str):
@@ -45,9 +49,10 @@ def _load(path: str):
     return load_motion(p)
 
 
-def _write_html(fig, path: str, inline: bool) -> None:
+def _write_html(fig, path: str, plotly_js: str) -> None:
+    include = {"inline": True, "cdn": "cdn", "directory": "directory"}[plotly_js]
     with atomic_path(path) as tmp:
-        fig.write_html(str(tmp), include_plotlyjs=True if inline else "cdn", full_html=True)
+        fig.write_html(str(tmp), include_plotlyjs=include, full_html=True)
 
 
 def _size(path: str | Path) -> str:
@@ -81,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
 
         start = time.perf_counter()
         fig, nbytes = skeleton_view(motion)
-        _write_html(fig, html, args.inline_plotly)
+        _write_html(fig, html, args.plotly_js)
         done("skeleton", html, start, f"  (figure JSON {nbytes / 1e3:.0f} kB)")
     if args.glb:
         from llamo.views.glb import write_glb
@@ -93,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
         from llamo.views.kinematics_plot import kinematics_figure
 
         start = time.perf_counter()
-        _write_html(kinematics_figure(motion, reps), args.kinematics, args.inline_plotly)
+        _write_html(kinematics_figure(motion, reps), args.kinematics, args.plotly_js)
         done("kinematics", args.kinematics, start)
     if args.csv:
         from llamo.export_csv import write_csv
@@ -111,4 +116,9 @@ def run(args: argparse.Namespace) -> int:
             f"  ({res.frames} frames {res.width}x{res.height} at {res.fps:g} fps, "
             f"{res.realtime_factor:.2f} s per video second)",
         )  # fmt: skip
+    if args.plotly_js == "directory":
+        for folder in sorted({Path(p).parent for p in (html, args.kinematics) if p}):
+            print(
+                f"wrote {'plotly.js':<10} {folder / 'plotly.min.js'}  {_size(folder / 'plotly.min.js')}  (shared by the pages)"
+            )
     return 0

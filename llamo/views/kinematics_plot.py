@@ -77,12 +77,11 @@ def kinematics_figure(motion: Motion, reps: Repetitions | None = None, height: i
     traces: list[go.Scatter] = []
     layout: dict = {
         "height": height,
-        "margin": {"l": 60, "r": 10, "t": 50, "b": 40},
+        "margin": {"l": 60, "r": 190, "t": 50, "b": 40},
         "hovermode": "x unified",
-        "legend": {"font": {"size": 10}},
         "title": {
-            "text": f"{reps.count} repetition{'s' if reps.count != 1 else ''} "
-            f"(peaks of {reps.label}, {'maxima' if reps.polarity > 0 else 'minima'})",
+            "text": f"{reps.count} repetition{'s' if reps.count != 1 else ''}: "
+            f"{'highest' if reps.polarity > 0 else 'lowest'} points of the {reps.label}",
             "x": 0.01,
         },
     }
@@ -93,6 +92,15 @@ def kinematics_figure(motion: Motion, reps: Repetitions | None = None, height: i
             "domain": [max(0.0, top - h), top],
             "title": {"text": ytitle, "font": {"size": 11}},
             "anchor": f"x{k}",
+            **({"range": [0, 1.05]} if "confidence" in ytitle else {}),
+        }
+        # One legend per row, beside it (plotly >= 5.15 supports legend, legend2, ...).
+        layout[f"legend{k}"] = {
+            "y": top,
+            "yanchor": "top",
+            "x": 1.01,
+            "font": {"size": 10},
+            "tracegroupgap": 0,
         }
         layout[f"xaxis{k}"] = {
             "anchor": f"y{k}",
@@ -106,7 +114,7 @@ def kinematics_figure(motion: Motion, reps: Repetitions | None = None, height: i
                 go.Scatter(
                     x=t, y=_r(y, decimals), name=name, mode="lines",
                     line={"color": colour, "dash": dash, "width": 1.6},
-                    xaxis=f"x{k}", yaxis=f"y{k}",
+                    xaxis=f"x{k}", yaxis=f"y{k}", legend=f"legend{k}",
                 )
             )  # fmt: skip
     if reps.count:
@@ -117,7 +125,7 @@ def kinematics_figure(motion: Motion, reps: Repetitions | None = None, height: i
                 x=_r(pf / motion.fps, 3), y=_r(reps.signal[pf], 3), mode="markers+text",
                 text=[str(i + 1) for i in range(len(pf))], textposition="top center",
                 marker={"symbol": "diamond", "size": 9, "color": "#ff7f0e", "line": {"color": "black", "width": 1}},
-                name="repetitions", xaxis=f"x{last}", yaxis=f"y{last}",
+                name="repetitions", xaxis=f"x{last}", yaxis=f"y{last}", legend=f"legend{last}",
             )
         )  # fmt: skip
         layout["shapes"] = [
