@@ -202,25 +202,33 @@ def iter_kept_frames(
 
 
 def _threaded(gen, maxsize: int = 8):
-    """Run a generator in a thread (decode) while the caller consumes (inference)."""
+    """Run a generator in a thread (decode) while the caller consumes (inference).
+
+    Errors raised in the thread are re-raised in the caller; if the caller stops early, the
+    thread stops too and closes the generator (and so its container)."""
     q: queue.Queue = queue.Queue(maxsize=maxsize)
     stop = threading.Event()
     done = object()
 
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
     def work():
         try:
             for item in gen:
-                while not stop.is_set():
-                    try:
-                        q.put(item, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
+                if not put(item):
                     return
-            q.put(done)
+            put(done)
         except BaseException as exc:  # handed to the consumer
-            q.put(exc)
+            put(exc)
+        finally:
+            gen.close()
 
     th = threading.Thread(target=work, name="llamo-decode", daemon=True)
     th.start()
@@ -234,39 +242,40 @@ def _threaded(gen, maxsize: int = 8):
             yield item
     finally:
         stop.set()
-        if hasattr(gen, "close"):
-            th.join(timeout=5)
+        th.join(timeout=5)
+
+
+_QUIET = {"lock": threading.Lock(), "depth": 0, "saved": -1}
 
 
 @contextlib.contextmanager
 def quiet_native_stderr():
     """MediaPipe's C++ logs (TFLite delegate, absl warnings, some from its own threads) go
-    straight to file descriptor 2; send that to /dev/null while keeping Python's sys.stderr
-    (progress, our messages) on the real stream. Set LLAMO_VERBOSE=1 to see them."""
+    straight to file descriptor 2: point fd 2 at /dev/null while tracking. Reference-counted,
+    so concurrent extractions in threads restore it exactly once. Python's own stderr writes
+    in that window are hidden too (the extract command writes progress to a copy of the
+    original descriptor). Set LLAMO_VERBOSE=1 to keep everything."""
     if os.environ.get("LLAMO_VERBOSE"):
         yield
         return
-    try:
-        python_uses_fd2 = sys.stderr.fileno() == 2
-    except (AttributeError, OSError, ValueError):
-        python_uses_fd2 = False
-    sys.stderr.flush()
-    saved = os.dup(2)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
-    os.close(devnull)
-    old_stderr = sys.stderr
-    if python_uses_fd2:
-        sys.stderr = os.fdopen(os.dup(saved), "w", buffering=1)
+    with _QUIET["lock"]:
+        if _QUIET["depth"] == 0:
+            sys.stderr.flush()
+            _QUIET["saved"] = os.dup(2)
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 2)
+            os.close(devnull)
+        _QUIET["depth"] += 1
     try:
         yield
     finally:
-        if python_uses_fd2:
-            sys.stderr.flush()
-            sys.stderr.close()
-            sys.stderr = old_stderr
-        os.dup2(saved, 2)
-        os.close(saved)
+        with _QUIET["lock"]:
+            _QUIET["depth"] -= 1
+            if _QUIET["depth"] == 0:
+                sys.stderr.flush()
+                os.dup2(_QUIET["saved"], 2)
+                os.close(_QUIET["saved"])
+                _QUIET["saved"] = -1
 
 
 class PoseTracker:

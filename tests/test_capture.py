@@ -194,3 +194,31 @@ def test_two_trackers_agree_with_one(shared_data):
     rel = lambda m: m.joints - m.joints[:, :1]  # noqa: E731
     dev = np.linalg.norm(rel(one) - rel(two), axis=-1)
     assert np.median(dev) < 0.015 and np.median(dev[40:50]) < 0.03
+
+
+@pytest.mark.slow
+def test_legs_out_of_frame_are_reported(shared_data, tmp_path):
+    import av
+
+    with av.open(str(shared_data / "videos" / "pose_squats.mp4")) as c:
+        top = [f.to_ndarray(format="rgb24")[:720] for i, f in enumerate(c.decode(video=0)) if i < 25]
+    motion = extract_video(write_video(tmp_path / "top.mp4", top, 5))  # the upper body only
+    assert any(w.startswith("legs out of frame for") and w.endswith("% of the clip") for w in motion.warnings)
+    ankles = [JOINT_INDEX["left_ankle"], JOINT_INDEX["right_ankle"]]
+    assert (motion.confidence[:, ankles] < VISIBILITY_SEEN).mean() > 0.9
+    assert (motion.confidence[:, JOINT_INDEX["left_shoulder"]] >= VISIBILITY_SEEN).mean() > 0.9
+
+
+@pytest.mark.slow
+def test_long_gap_is_reported_and_filled_with_zero_confidence(shared_data, tmp_path):
+    import av
+
+    with av.open(str(shared_data / "videos" / "pose_1.mp4")) as c:
+        dancer = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)][:60]
+    blank = [np.full_like(dancer[0], 90)] * 30
+    motion = extract_video(write_video(tmp_path / "gap.mp4", dancer[:30] + blank + dancer[30:], 30))
+    gap = slice(21, 39)  # 1.0 s..2.0 s at 20 fps, minus a frame of slack at each edge
+    assert not motion.person_found[gap].any() and motion.person_found[:19].all()
+    assert (motion.confidence[gap] == 0).all() and np.isfinite(motion.joints).all()
+    assert any(w.startswith("no person from 0:01 to 0:02") for w in motion.warnings), motion.warnings
+    assert not any("another person" in w for w in motion.warnings)

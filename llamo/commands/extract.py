@@ -7,6 +7,7 @@ fails prints one error line; the others still run, and the exit status is 1.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -31,13 +32,19 @@ def add_arguments(parser) -> None:
 
 
 def _progress(name: str):
+    """Progress on a terminal; written to a copy of stderr's descriptor, because tracking points
+    fd 2 at /dev/null to hide MediaPipe's native logs."""
     if not sys.stderr.isatty():
         return None
+    tty = os.fdopen(os.dup(sys.stderr.fileno()), "w")
 
     def report(fraction: float, message: str) -> None:
-        print(f"\r{name}: {fraction:4.0%} {message}\x1b[K", end="", file=sys.stderr, flush=True)
+        tty.write(f"\r{name}: {fraction:4.0%} {message}\x1b[K")
         if fraction >= 1.0:
-            print("\r\x1b[K", end="", file=sys.stderr, flush=True)
+            tty.write("\r\x1b[K")
+            tty.close()
+        else:
+            tty.flush()
 
     return report
 
