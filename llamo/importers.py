@@ -10,8 +10,9 @@ BVH retargeting (by joint name, onto the canonical 22):
   `SPINE_ARC_FRACTIONS` of its length: SMPL-like proportions;
 - a missing collar is placed between spine3 and the shoulder; a missing toe joint is taken
   from the ankle's first child or End Site;
-- units come from body height (head to feet in the first frame): the scale among m, cm, mm and
-  inches that puts it closest to 1.7 m; Z-up files are turned Y-up;
+- units come from body height (head joint above the lowest foot in the first frame): the first
+  of m, cm, mm and inches that gives 0.9-2.3 m, else the motion is scaled to 1.6 m (and says so
+  in meta); Z-up files are turned Y-up;
 - joints with 6 channels take their translation from the position channels (they replace the
   OFFSET, as in most exporters); 3-channel joints use OFFSET.
 """
@@ -321,15 +322,18 @@ def _words(name: str) -> tuple[str | None, str]:
 
 
 # Roles with a side, each a list of accepted base names in priority order.
+# Roles are assigned in this order and a joint takes one role only, so "Shoulder" is the collar
+# when there is no Clavicle/Collar (Mixamo, Bandai) and the upper arm when there is (SMPL), and
+# "Foot" is the ankle unless an Ankle exists (SMPL's L_Ankle + L_Foot).
 _SIDED = {
-    "hip": ("upleg", "upperleg", "thigh", "femur", "hip", "upperleg"),
+    "hip": ("upleg", "upperleg", "thigh", "femur", "hip"),
     "knee": ("leg", "lowerleg", "calf", "shin", "knee", "tibia", "lowleg"),
-    "ankle": ("foot", "ankle"),
-    "foot": ("toebase", "toe", "toes", "ball", "footend"),
-    "collar": ("shoulder", "clavicle", "collar"),
-    "shoulder": ("arm", "upperarm", "humerus", "uparm"),
+    "ankle": ("ankle", "foot"),
+    "foot": ("toebase", "toe", "toes", "ball", "footend", "foot"),
+    "collar": ("clavicle", "collar", "shoulder"),
+    "shoulder": ("arm", "upperarm", "humerus", "uparm", "shoulder"),
     "elbow": ("forearm", "lowerarm", "elbow", "lowarm"),
-    "wrist": ("hand", "wrist"),
+    "wrist": ("wrist", "hand"),
 }
 _REQUIRED = ("hip", "knee", "ankle", "shoulder", "elbow", "wrist")
 
@@ -359,8 +363,9 @@ def _find_roles(bvh: Bvh, name: str) -> dict[str, int]:
         roles["pelvis"] = 0
     for role, bases in _SIDED.items():
         for side in ("left", "right"):
+            taken = set(roles.values())
             for base in bases:
-                c = pick([j for j, (s, b) in enumerate(info) if s == side and b == base])
+                c = pick([j for j, (s, b) in enumerate(info) if s == side and b == base and j not in taken])
                 if c is not None:
                     roles[f"{side}_{role}"] = c
                     break
@@ -470,9 +475,11 @@ def bvh_to_canonical(bvh: Bvh, name: str = "the file") -> tuple[np.ndarray, dict
     feet = [JOINT_INDEX[k] for k in ("left_ankle", "right_ankle", "left_foot", "right_foot")]
     height = out[0, JOINT_INDEX["head"], 1] - out[0, feet, 1].min()
     height = max(height, 1e-9)
-    unit = min(UNIT_SCALES, key=lambda u: abs(np.log(height * UNIT_SCALES[u] / 1.6)))
-    out = out * UNIT_SCALES[unit]
-    notes["bvh_units"] = unit
+    # the first unit (m, cm, mm, inches) that gives a human head height; else scale to 1.6 m
+    unit = next((u for u, k in UNIT_SCALES.items() if 0.9 <= height * k <= 2.3), None)
+    scale = UNIT_SCALES[unit] if unit else 1.6 / height
+    out = out * scale
+    notes["bvh_units"] = unit or f"unknown (scaled by {scale:.4g} to a 1.6 m head height)"
     return out.astype(np.float32), notes
 
 
@@ -487,7 +494,12 @@ def load_bvh(path: str | Path) -> Motion:
     fps = 1.0 / bvh.frame_time
     if abs(fps - round(fps)) < 0.01:
         fps = float(round(fps))
-    return Motion.from_joints(joints, fps, meta=notes, **_source(path, "bvh"))
+    warnings = []
+    if notes["bvh_units"].startswith("unknown"):
+        warnings.append(
+            "the BVH units are not m, cm, mm or inches; the body was scaled to a 1.6 m head height"
+        )
+    return Motion.from_joints(joints, fps, meta=notes, warnings=warnings, **_source(path, "bvh"))
 
 
 # Mixamo-style names for the canonical joints (what `save_bvh` writes; `load_bvh` reads them back).
@@ -499,7 +511,7 @@ BVH_NAMES = {
 }  # fmt: skip
 
 
-def save_bvh(motion: Motion, path: str | Path) -> Path:
+def save_bvh(motion: Motion, path: str | Path, names: dict[str, str] | None = None) -> Path:
     """Write a motion as a BVH of the canonical skeleton (translation-only channels, centimetres).
 
     Each joint carries its own 3 position channels (no rotations): an exact, simple encoding of
@@ -521,7 +533,7 @@ def save_bvh(motion: Motion, path: str | Path) -> Path:
         pad = "  " * depth
         kw = "ROOT" if PARENTS[j] < 0 else "JOINT"
         off = rest[j] - (rest[PARENTS[j]] if PARENTS[j] >= 0 else 0)
-        name = BVH_NAMES[JOINT_NAMES[j]]
+        name = (names or BVH_NAMES)[JOINT_NAMES[j]]
         lines.append(f"{pad}{kw} {name}")
         lines.append(f"{pad}{{")
         lines.append(f"{pad}  OFFSET {off[0]:.4f} {off[1]:.4f} {off[2]:.4f}")

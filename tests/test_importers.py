@@ -241,3 +241,38 @@ def test_extract_folder_and_info_commands(tmp_path, capsys):
     assert main(["info", str(out / "a.npz")]) == 0
     info = capsys.readouterr().out
     assert "frames 40, 20 fps, 2.00 s" in info and "no warnings" in info
+
+
+SMPL_NAMES = {
+    "pelvis": "Pelvis", "spine1": "Spine1", "spine2": "Spine2", "spine3": "Spine3", "neck": "Neck", "head": "Head",
+    **{f"{s}_{j}": f"{s[0].upper()}_{j.capitalize()}" for s in ("left", "right")
+       for j in ("hip", "knee", "ankle", "foot", "collar", "shoulder", "elbow", "wrist")},
+}  # fmt: skip
+
+
+def test_bvh_smpl_names_map_shoulder_and_foot_correctly(tmp_path):
+    """SMPL names: L_Collar + L_Shoulder (upper arm), L_Ankle + L_Foot (toe); in metres."""
+    m = walking(10)
+    path = save_bvh(
+        Motion.from_joints(m.joints / 100.0, 20), tmp_path / "smpl.bvh", names=SMPL_NAMES
+    )  # -> metres
+    back = load_bvh(path)
+    assert back.meta["bvh_units"] == "m"
+    assert (
+        back.meta["bvh_roles"]["left_shoulder"] == "L_Shoulder"
+        and back.meta["bvh_roles"]["left_collar"] == "L_Collar"
+    )
+    assert (
+        back.meta["bvh_roles"]["left_ankle"] == "L_Ankle" and back.meta["bvh_roles"]["left_foot"] == "L_Foot"
+    )
+    others = [j for j in range(22) if j not in SPINE]
+    np.testing.assert_allclose(back.joints[:, others], m.joints[:, others], atol=1e-4)
+
+
+def test_bvh_unknown_units_are_scaled_and_said(tmp_path):
+    m = walking(5)
+    path = save_bvh(Motion.from_joints(m.joints * 0.1, 20), tmp_path / "odd.bvh")  # 16 units tall
+    back = load_bvh(path)
+    assert back.meta["bvh_units"].startswith("unknown") and back.warnings
+    height = back.joints[0, 15, 1] - back.joints[0, [7, 8, 10, 11], 1].min()
+    assert height == pytest.approx(1.6, abs=1e-3)
