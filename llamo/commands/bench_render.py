@@ -6,6 +6,7 @@
    same skeleton built the naive way, one `go.Frame` per motion frame with float64 numpy arrays.
 2. Overlay: render seconds per video second on the real clips in ../shared/data/videos (when
    present; extracted once, untimed) and on a generated 1280x720 30 fps clip. Target: < 1.
+3. Repetition counts against the synthetic generator's exact labels, per action (accuracy).
 
 Hygiene (llamo.benchutil): untimed warm-up, threads pinned and printed, median and minimum of N,
 machine load printed, baseline interleaved with the candidate.
@@ -28,7 +29,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--threads", type=int, default=2, help="threads (default 2)")
     parser.add_argument("--repeats", type=int, default=5, help="timed repeats (default 5)")
     parser.add_argument("--frames", type=int, default=600, help="motion frames for the views (default 600)")
-    parser.add_argument("--skip", default="", help="comma list of sections to skip: views,overlay")
+    parser.add_argument("--skip", default="", help="comma list of sections to skip: views,overlay,reps")
     parser.add_argument("--json", dest="json_out", help="also write the figures to this JSON file")
 
 
@@ -190,6 +191,38 @@ def bench_overlay(args, report: dict) -> None:
     report["overlay"] = rows
 
 
+def bench_reps(args, report: dict) -> None:
+    """Repetition counts against the synthetic generator's exact labels (accuracy, not time)."""
+    from llamo.data.synth import ACTIONS, synthesize
+    from llamo.kinematics import count_repetitions
+
+    rows, offsets = {}, []
+    for seed in range(4):
+        for action in ACTIONS:
+            for reps in (1, 2, 4, 6):
+                for tempo in (0.8, 1.3):
+                    m = synthesize(action, reps=reps, seed=seed, tempo=tempo, noise=True)
+                    truth = m.meta["labels"]["rep_peaks"]
+                    r = count_repetitions(m, "torso_twist" if action == "torso_twist" else "auto")
+                    row = rows.setdefault(action, {"n": 0, "exact": 0, "within1": 0, "signals": set()})
+                    row["n"] += 1
+                    row["exact"] += r.count == len(truth)
+                    row["within1"] += abs(r.count - len(truth)) <= 1
+                    row["signals"].add(r.signal_name)
+                    if r.count == len(truth):
+                        offsets += [abs(a - b) / m.fps for a, b in zip(r.peak_frames, truth, strict=True)]
+    print("\n3. repetition counts vs the synthetic labels (noise on; 4 seeds x reps 1,2,4,6 x tempo 0.8,1.3)")
+    print(f"{'action':<13} {'exact':>7} {'within 1':>8}  signal(s)")
+    for action, row in rows.items():
+        print(f"{action:<13} {row['exact']:>3}/{row['n']:<3} {row['within1']:>4}/{row['n']:<3}  "
+              f"{', '.join(sorted(row['signals']))}")  # fmt: skip
+    n = sum(r["n"] for r in rows.values())
+    exact = sum(r["exact"] for r in rows.values())
+    print(f"all: {exact}/{n} exact ({exact / n:.1%}); peak timing on exact clips: median "
+          f"{np.median(offsets):.2f} s, 90th percentile {np.percentile(offsets, 90):.2f} s")  # fmt: skip
+    report["reps"] = {a: {**r, "signals": sorted(r["signals"])} for a, r in rows.items()}
+
+
 def run(args) -> int:
     from llamo.benchutil import machine_line, pin_threads
 
@@ -207,6 +240,8 @@ def run(args) -> int:
         bench_views(args, report)
     if "overlay" not in skip:
         bench_overlay(args, report)
+    if "reps" not in skip:
+        bench_reps(args, report)
     print(machine_line(threads))
     if args.json_out:
         Path(args.json_out).write_text(json.dumps(report, indent=2))

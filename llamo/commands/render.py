@@ -23,7 +23,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--out", help="primary output: the 3D skeleton page (.html)")
     parser.add_argument("--html", help="3D skeleton page (.html)")
     parser.add_argument("--glb", help="animated GLB (.glb)")
-    parser.add_argument("--overlay-video", help="the source video the motion was extracted from")
+    parser.add_argument(
+        "--overlay-video", help="the source video the motion was extracted from (default: its recorded path)"
+    )
     parser.add_argument("--overlay", help="overlay video (.mp4, H.264); needs --overlay-video")
     parser.add_argument("--kinematics", help="kinematics page (.html)")
     parser.add_argument("--csv", help="per-frame CSV")
@@ -64,11 +66,18 @@ def run(args: argparse.Namespace) -> int:
     html = args.html or args.out
     if args.out and args.html and args.out != args.html:
         raise LlamoError("Give the skeleton page once: -o/--out and --html name the same output.")
-    if bool(args.overlay) != bool(args.overlay_video):
-        raise LlamoError("The overlay needs both --overlay-video SOURCE and --overlay OUT.mp4.")
+    if args.overlay_video and not args.overlay:
+        raise LlamoError("--overlay-video names the source; give --overlay OUT.mp4 for the overlay video.")
     if not any([html, args.glb, args.overlay, args.kinematics, args.csv]):
         raise LlamoError("Nothing to write: give -o/--html, --glb, --overlay, --kinematics or --csv.")
     motion = _load(args.motion)
+    overlay_video = args.overlay_video
+    if args.overlay and not overlay_video:
+        # default: the video the motion was extracted from, if it is still there
+        if motion.source_kind == "video" and motion.source_path and Path(motion.source_path).exists():
+            overlay_video = motion.source_path
+        else:
+            raise LlamoError("The overlay needs --overlay-video SOURCE (the video the motion came from).")
     print(f"{args.motion}: {motion.num_frames} frames at {motion.fps:g} fps ({motion.duration:.1f} s)")
     reps = None
     if args.kinematics or args.csv:
@@ -110,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
         from llamo.views.overlay import render_overlay
 
         start = time.perf_counter()
-        res = render_overlay(motion, args.overlay_video, args.overlay)
+        res = render_overlay(motion, overlay_video, args.overlay)
         done(
             "overlay", args.overlay, start,
             f"  ({res.frames} frames {res.width}x{res.height} at {res.fps:g} fps, "

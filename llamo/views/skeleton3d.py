@@ -149,7 +149,7 @@ def skeleton_figure(motion: Motion, config: SkeletonViewConfig | None = None) ->
     fwd_p = np.array([fwd[0], -fwd[2]])
     norm = np.linalg.norm(fwd_p)
     fwd_p = fwd_p / norm if norm > 1e-6 else np.array([0.0, -1.0])  # default: facing the camera (-z)
-    eye = {"x": float(fwd_p[0] * 1.25), "y": float(fwd_p[1] * 1.25), "z": 0.25}
+    eye = {"x": float(fwd_p[0] * 1.8), "y": float(fwd_p[1] * 1.8), "z": 0.4}
 
     axis = {"showbackground": False, "gridcolor": "#dddddd", "zerolinecolor": "#bbbbbb"}
     layout = {
