@@ -31,6 +31,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--repeats", type=int, default=3, help="timed repeats per measurement (default 3)")
     parser.add_argument("--device", default=None, help="cpu / cuda (default: auto)")
     parser.add_argument(
+        "--model", help="checkpoint directory (default: as `chat`: LLAMO_MODEL, assets/checkpoint, untrained)"
+    )
+    parser.add_argument(
         "--answer-tokens", type=int, default=24, help="tokens generated per turn (default 24)"
     )
     parser.add_argument(
@@ -153,7 +156,8 @@ def bench_decode(model, args, report):
         state["prompt_len"] = s.last_turn.timings["input_tokens"]
 
     ours()
-    ids = torch.randint(100, 1000, (1, state["prompt_len"]), device=model.llm_device)
+    vocab = model.llm.get_input_embeddings().weight.shape[0]
+    ids = torch.randint(vocab // 10, vocab // 2, (1, state["prompt_len"]), device=model.llm_device)
 
     def bare(tokens):
         def run():
@@ -195,7 +199,10 @@ def run(args) -> int:
     print(machine_line(threads))
     skip = set(args.skip.split(","))
     t0 = time.perf_counter()
-    model = load_default(device=args.device)
+    if args.model:
+        model = Llamo.from_pretrained(args.model, device=args.device).merge_lora().eval()
+    else:
+        model = load_default(device=args.device)
     info = model.describe()
     print(f"model: {info['checkpoint']} · {info['motion_tokens']} K={info['num_tokens']} · backbone {info['backbone']} "
           f"({info['backbone_signature']}) · {info['device']} {info['dtype']} · LoRA {info['lora']} · loaded in "
