@@ -59,8 +59,7 @@ def write_csv(motion: Motion, path: str | Path, reps: Repetitions | None = None)
         for k, axis in enumerate("xyz"):
             columns.append((f"{name}_{axis}_m", motion.joints[:, j, k], 4))
     for name in ANGLE_NAMES:
-        suffix = "" if name == "trunk_lean" else ""
-        columns.append((f"{name}{suffix}_deg", angles[name], 2))
+        columns.append((f"{name}_deg", angles[name], 2))
     columns.append(("pelvis_height_m", pelvis_height(motion), 4))
     columns.append(("pelvis_speed_m_s", pelvis_speed(motion), 4))
     for j, name in enumerate(JOINT_NAMES):

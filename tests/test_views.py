@@ -12,7 +12,7 @@ import pytest
 
 from llamo.data.synth import synthesize
 from llamo.motion import Motion
-from llamo.skeleton import BONES, JOINT_NAMES, bone_lengths
+from llamo.skeleton import BONES, JOINT_NAMES, bone_lengths, facing_direction
 
 ROOT = Path(__file__).resolve().parents[1]
 VALIDATOR_DIR = ROOT / ".cache" / "npm"  # gitignored; `npm install --prefix .cache/npm gltf-validator`
@@ -62,13 +62,9 @@ def test_camera_faces_the_person():
 
     m = synthesize("squat", reps=1, seed=0)
     fig = skeleton_figure(m)
-    fwd = m.joints[:, 0] * 0  # facing in plotly coordinates is (fx, -fz)
-    from llamo.skeleton import facing_direction
-
-    f = facing_direction(m.joints).mean(0)
+    f = facing_direction(m.joints).mean(0)  # in plotly coordinates the facing is (fx, -fz)
     eye = fig.layout.scene.camera.eye
     assert eye.x * f[0] + eye.y * -f[2] > 0.8 * np.hypot(eye.x, eye.y)
-    del fwd
 
 
 # --- GLB -----------------------------------------------------------------------------------------
@@ -233,6 +229,41 @@ def test_overlay_decodes_as_h264_with_every_source_frame(shared_data, tmp_path):
     drawn = frames[0].to_ndarray(format="rgb24").astype(int)
     x, y = m.landmarks_image[0, 11, :2].round().astype(int)  # left shoulder
     assert np.abs(drawn[y - 3 : y + 4, x - 3 : x + 4] - first[y - 3 : y + 4, x - 3 : x + 4]).mean() > 20
+
+
+def test_landmarks_interpolate_between_kept_frames_and_stop_at_gaps():
+    from llamo.views.overlay import landmarks_at
+
+    m = synthesize("squat", reps=1, seed=0).slice(0, 10)  # 20 fps: source times 0, 0.05, ...
+    lm = np.zeros((10, 33, 4), np.float32)
+    lm[:, :, 0] = np.arange(10)[:, None] * 10.0  # x = 10 px per frame
+    lm[:, :, 3] = 1.0
+    lm[5:8] = np.nan  # no person in frames 5-7
+    m.landmarks_image = lm
+    got = landmarks_at(m, np.array([0.025, 0.1, 0.2, 0.3, 0.45, 2.0]))
+    assert got[0, 0, 0] == pytest.approx(5.0)  # halfway between frames 0 and 1
+    assert got[1, 0, 0] == pytest.approx(20.0)
+    assert got[2, 0, 0] == pytest.approx(40.0)
+    assert np.isnan(got[3]).all()  # inside the gap
+    assert got[4, 0, 0] == pytest.approx(90.0)
+    assert np.isnan(got[5]).all()  # long after the last frame
+
+
+def test_low_confidence_joints_are_drawn_grey():
+    from llamo.views.overlay import RGB, draw_skeleton
+
+    lm = np.zeros((33, 4), np.float32)
+    lm[:, 0] = 20 + 10 * np.arange(33)  # joints in a row, 10 px apart
+    lm[:, 1] = 100
+    lm[:, 3] = 0.9
+    lm[25, 3] = 0.1  # left knee: low confidence
+    img = np.zeros((200, 400, 3), np.uint8)
+    draw_skeleton(img, lm, 1.0, 0.5)
+    ring = img[100 - 5 : 100 + 6, 270 - 5 : 270 + 6].reshape(-1, 3)  # the left knee's ring
+    assert (np.abs(ring.astype(int) - RGB["low"]).sum(-1) < 30).any()
+    assert not (np.abs(ring.astype(int) - RGB["left"]).sum(-1) < 30).any()
+    seen = img[100 - 3 : 100 + 4, 250 - 3 : 250 + 4].reshape(-1, 3)  # the left hip (23), seen
+    assert (np.abs(seen.astype(int) - RGB["left"]).sum(-1) < 30).any()
 
 
 def test_overlay_needs_image_landmarks(tmp_path):

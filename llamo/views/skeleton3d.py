@@ -97,9 +97,7 @@ def skeleton_figure(motion: Motion, config: SkeletonViewConfig | None = None) ->
     lo = np.nanmin(pts.reshape(-1, 3), axis=0)
     hi = np.nanmax(pts.reshape(-1, 3), axis=0)
     centre = (lo + hi) / 2
-    half = max(float(np.max(hi - lo)) / 2 + 0.2, 0.6)
     span = np.maximum((hi - lo) / 2 + 0.2, 0.3)
-    span[2] = max(span[2], (hi[2] + 0.1) / 2)
     rng = [[float(centre[k] - span[k]), float(centre[k] + span[k])] for k in range(3)]
     rng[2] = [-0.05, float(max(hi[2] + 0.15, 0.5))]
     ratio = np.array([r[1] - r[0] for r in rng])
@@ -181,7 +179,6 @@ def skeleton_figure(motion: Motion, config: SkeletonViewConfig | None = None) ->
             }
         ],
     }
-    del half
     return go.Figure(data=traces, layout=layout)
 
 
