@@ -24,6 +24,18 @@ from llamo.motion import Motion
 STOP_TOKEN_NAMES = ("<|im_end|>", "<|eot_id|>", "<end_of_turn>", "<|end|>", "</s>")
 
 
+def stop_token_ids(model) -> set[int]:
+    """Token ids that end an answer: eos, the generation config's eos, and known end-of-turn names."""
+    tok = model.tokenizer
+    ids = {tok.eos_token_id}
+    gen = getattr(model.llm, "generation_config", None)
+    eos = getattr(gen, "eos_token_id", None)
+    ids.update(eos if isinstance(eos, list) else [eos])
+    vocab = tok.get_vocab()
+    ids.update(vocab[n] for n in STOP_TOKEN_NAMES if n in vocab)
+    return {i for i in ids if i is not None}
+
+
 @dataclass
 class TurnResult:
     question: str
@@ -103,13 +115,7 @@ class ChatSession:
     # ---- internals -------------------------------------------------------------------------
 
     def _stop_ids(self) -> set[int]:
-        ids = {self.tok.eos_token_id}
-        gen = getattr(self.model.llm, "generation_config", None)
-        eos = getattr(gen, "eos_token_id", None)
-        ids.update(eos if isinstance(eos, list) else [eos])
-        vocab = self.tok.get_vocab()
-        ids.update(vocab[n] for n in STOP_TOKEN_NAMES if n in vocab)
-        return {i for i in ids if i is not None}
+        return stop_token_ids(self.model)
 
     def _video(self) -> torch.Tensor | None:
         """Frames for the optional video path: given pixels, else sampled from the motion's source

@@ -162,3 +162,19 @@ def test_video_path_samples_frames_from_the_source_video(tmp_path):
     plain = ChatSession(model, motion, video_pixels=torch.zeros(4, 3, 32, 32))
     plain.prepare()
     assert not torch.allclose(plain.state.fm, s.state.fm)
+
+
+@pytest.mark.parametrize("mode", ["cross_talker", "vq_tokens"])
+def test_generate_batch_equals_chat_greedy(mode):
+    from llamo.data.schema import Conversation, Turn
+
+    model = tiny_model(mode, k=4, seed=6)
+    motions = [random_walk(40, seed=1), random_walk(80, seed=2), None]
+    questions = ["What is it?", "A much longer question about the second clip, please?", "Hi"]
+    convs = [
+        Conversation(str(i), [Turn("user", q), Turn("assistant", "reference")])
+        for i, q in enumerate(questions)
+    ]
+    batched = model.generate_batch(convs, motions, max_new_tokens=8)
+    single = [answer(model, m, q, max_new_tokens=8).answer for m, q in zip(motions, questions, strict=True)]
+    assert batched == single

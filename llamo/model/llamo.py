@@ -439,10 +439,18 @@ class Llamo(nn.Module):
             return []
         return users if self.config.per_turn_motion else users[:1]
 
-    def collate(self, conversations: list[Conversation], motions: list[Motion | None], videos=None) -> dict:
+    def collate(
+        self,
+        conversations: list[Conversation],
+        motions: list[Motion | None],
+        videos=None,
+        generation: bool = False,
+    ) -> dict:
         """Conversations (+ their motions) -> a batch for `model(**batch)`. Right-padded.
         Labels are set only on assistant turns with train=True (answer + end-of-turn token).
-        videos: optional list of (N, 3, S, S) pixel tensors (or None) for the video path."""
+        videos: optional list of (N, 3, S, S) pixel tensors (or None) for the video path.
+        generation=True: drop trailing assistant turns, end with the generation prompt, pad on
+        the left, no labels (for `generate_batch`)."""
         if len(conversations) != len(motions):
             raise LlamoError("collate needs one motion (or None) per conversation.")
         max_pos = getattr(self.llm.config, "max_position_embeddings", None)
@@ -450,6 +458,8 @@ class Llamo(nn.Module):
         for conv, motion in zip(conversations, motions, strict=True):
             use_motion = motion is not None and self.config.motion_tokens != "none"
             turns = self._turn_list(conv, use_motion or conv.has_motion)
+            while generation and turns and turns[-1][0] == "assistant":
+                turns.pop()
             counts: dict[int, int] = {}
             if use_motion:
                 x, _ = self.prepare_features(motion)
@@ -460,7 +470,7 @@ class Llamo(nn.Module):
                         queries.append(self.prompts.text_ids(turns[i][1]) or [self.tokenizer.eos_token_id])
                         query_motion.append(len(feats))
                 feats.append(x)
-            ids, labels = self.prompts.build(turns, counts)
+            ids, labels = self.prompts.build(turns, counts, add_generation_prompt=generation)
             if max_pos and len(ids) > max_pos:
                 raise LlamoError(
                     f"conversation {conv.id!r} needs {len(ids)} tokens, past the backbone's context of {max_pos}."
@@ -472,10 +482,13 @@ class Llamo(nn.Module):
         label_t = torch.full((len(rows), length), IGNORE, dtype=torch.long)
         attn = torch.zeros((len(rows), length), dtype=torch.long)
         for b, (ids, labels) in enumerate(rows):
-            input_ids[b, : len(ids)] = torch.tensor(ids)
-            label_t[b, : len(ids)] = torch.tensor(labels)
-            attn[b, : len(ids)] = 1
-        batch: dict = {"input_ids": input_ids, "attention_mask": attn, "labels": label_t}
+            span = slice(length - len(ids), length) if generation else slice(0, len(ids))
+            input_ids[b, span] = torch.tensor(ids)
+            label_t[b, span] = torch.tensor(labels)
+            attn[b, span] = 1
+        batch: dict = {"input_ids": input_ids, "attention_mask": attn}
+        if not generation:
+            batch["labels"] = label_t
         if feats:
             t = max(len(x) for x in feats)
             mf = torch.zeros((len(feats), t, feats[0].shape[1]))
@@ -491,7 +504,7 @@ class Llamo(nn.Module):
                 qi[i, : len(q)], qm[i, : len(q)] = torch.tensor(q), True
             batch["query_ids"], batch["query_mask"] = qi, qm
             batch["query_motion"] = torch.tensor(query_motion, dtype=torch.long)
-        if videos is not None and any(v is not None for v in videos):
+        if feats and videos is not None and any(v is not None for v in videos):
             vs = [v for v, m in zip(videos, motions, strict=True) if m is not None]
             n = max(len(v) for v in vs if v is not None)
             size = next(v for v in vs if v is not None).shape[-1]
@@ -541,6 +554,41 @@ class Llamo(nn.Module):
         )
 
     # ---- inference helpers (used by llamo.chat) --------------------------------------------
+
+    @torch.no_grad()
+    def generate_batch(
+        self,
+        conversations: list[Conversation],
+        motions: list[Motion | None],
+        max_new_tokens: int = 64,
+        videos=None,
+    ) -> list[str]:
+        """Greedy answers to each conversation's last user turn, batched (for evaluation).
+        Trailing assistant turns (references) are ignored."""
+        batch = self.collate(conversations, motions, videos=videos, generation=True)
+        dev = self.llm_device
+        input_ids = batch.pop("input_ids").to(dev)
+        attention_mask = batch.pop("attention_mask").to(dev)
+        embeds = self.llm.get_input_embeddings()(input_ids)
+        if "motion_features" in batch and bool((input_ids == self.placeholder_id).any()):
+            to = {k: v.to(dev) for k, v in batch.items()}
+            motion_embeds, _ = self._slot_embeddings(
+                to["motion_features"], to["motion_mask"].bool(), to.get("query_ids"), to.get("query_mask"),
+                to.get("query_motion"), to.get("video_pixels"), to.get("video_mask"),
+            )  # fmt: skip
+            embeds = self.splice(input_ids, embeds, motion_embeds)
+        from llamo.chat import stop_token_ids
+
+        stops = sorted(stop_token_ids(self))
+        out = self.llm.generate(
+            inputs_embeds=embeds, attention_mask=attention_mask, max_new_tokens=max_new_tokens, do_sample=False,
+            eos_token_id=stops, pad_token_id=self.tokenizer.pad_token_id,
+        )  # fmt: skip
+        answers = []
+        for row in out.tolist():
+            cut = next((i for i, t in enumerate(row) if t in stops), len(row))
+            answers.append(self.tokenizer.decode(row[:cut], skip_special_tokens=True))
+        return answers
 
     @torch.no_grad()
     def encode_motion(self, motion: Motion, video_pixels: torch.Tensor | None = None) -> MotionState:
