@@ -222,3 +222,26 @@ def test_long_gap_is_reported_and_filled_with_zero_confidence(shared_data, tmp_p
     assert (motion.confidence[gap] == 0).all() and np.isfinite(motion.joints).all()
     assert any(w.startswith("no person from 0:01 to 0:02") for w in motion.warnings), motion.warnings
     assert not any("another person" in w for w in motion.warnings)
+
+
+@pytest.mark.slow
+def test_phone_rotation_gives_the_same_motion(squats, tmp_path):
+    """The squat clip stored sideways with a 90 degree display rotation (as phones write it)."""
+    import av
+
+    from tests.conftest import SHARED_DATA
+
+    motion, _, _ = squats
+    with av.open(str(SHARED_DATA / "videos" / "pose_squats.mp4")) as c:
+        stored = [
+            np.rot90(f.to_ndarray(format="rgb24"), -1) for i, f in enumerate(c.decode(video=0)) if i < 20
+        ]
+    path = write_video(tmp_path / "phone.mp4", stored, 5, rotation=90)
+    info = probe_video(path)
+    assert (info.width, info.height, info.rotation) == (720, 1280, 90)
+    rotated = extract_video(path)
+    assert rotated.image_size == (720, 1280) and rotated.rotation == 90
+    n = rotated.num_frames
+    err = np.linalg.norm(rotated.landmarks_image[:, :, :2] - motion.landmarks_image[:n, :, :2], axis=-1)
+    assert np.nanmedian(err) < 5, np.nanmedian(err)
+    assert np.median(facing_direction(rotated.joints)[:, 2]) > 0.5
