@@ -57,6 +57,16 @@ def test_skeleton_figure_traces_slider_and_size():
     assert np.allclose(np.array(spans) / max(spans), ratios, atol=1e-6)
 
 
+def test_long_clips_keep_the_slider_bounded():
+    from llamo.views.skeleton3d import shown_frames, skeleton_view
+
+    assert len(shown_frames(12_000, 20.0, 10.0, 600)) == 600  # 10 min at 20 fps
+    assert len(shown_frames(600, 20.0, 10.0, 600)) == 300
+    m = Motion.from_joints(np.tile(synthesize("squat", reps=14, seed=0).joints, (20, 1, 1)), 20.0)  # > 10 min
+    fig, size = skeleton_view(m)
+    assert len(fig.layout.sliders[0].steps) <= 600 and size < 1_000_000, (m.duration, size)
+
+
 def test_camera_faces_the_person():
     from llamo.views.skeleton3d import skeleton_figure
 

@@ -46,15 +46,18 @@ CHAIN_INDEX = {side: _chain_index(ch) for side, ch in CHAINS.items()}
 @dataclass(frozen=True)
 class SkeletonViewConfig:
     max_fps: float = 10.0  # displayed frame rate cap (slider steps per second of motion)
+    max_steps: int = 600  # long clips: at most this many slider steps (10 min -> 1 a second)
     decimals: int = 3  # millimetres
     height: int = 520  # figure height in px
     line_width: int = 7
     marker_size: int = 4
 
 
-def shown_frames(num_frames: int, fps: float, max_fps: float) -> np.ndarray:
-    """Frame indices shown on the slider: every k-th frame so that at most ~max_fps remain."""
+def shown_frames(num_frames: int, fps: float, max_fps: float, max_steps: int = 0) -> np.ndarray:
+    """Frame indices shown on the slider: every k-th frame, at most ~max_fps a second and max_steps in all."""
     step = max(1, int(round(fps / max_fps))) if max_fps > 0 else 1
+    if max_steps > 0:
+        step = max(step, int(np.ceil(num_frames / max_steps)))
     return np.arange(0, num_frames, step)
 
 
@@ -81,7 +84,7 @@ def skeleton_figure(motion: Motion, config: SkeletonViewConfig | None = None) ->
         from llamo.errors import LlamoError
 
         raise LlamoError("The motion has no frames to show.")
-    frames = shown_frames(motion.num_frames, motion.fps, cfg.max_fps)
+    frames = shown_frames(motion.num_frames, motion.fps, cfg.max_fps, cfg.max_steps)
     floor = floor_height(motion.joints)
     pts = _to_plotly(motion.joints.astype(np.float64), floor)  # (T, 22, 3)
 
