@@ -245,3 +245,36 @@ def test_phone_rotation_gives_the_same_motion(squats, tmp_path):
     err = np.linalg.norm(rotated.landmarks_image[:, :, :2] - motion.landmarks_image[:n, :, :2], axis=-1)
     assert np.nanmedian(err) < 5, np.nanmedian(err)
     assert np.median(facing_direction(rotated.joints)[:, 2]) > 0.5
+
+
+def _reference_tracks(shared_data):
+    world = np.array(
+        json.loads((shared_data / "videos" / "pose_squats_3d.full.json").read_text()), np.float32
+    )
+    image = np.array(json.loads((shared_data / "videos" / "pose_squats.full.json").read_text()), np.float32)
+    ones = np.ones(world.shape[:2] + (1,), np.float32)
+    return np.concatenate([world, ones], -1), np.concatenate([image, ones], -1)
+
+
+def test_post_processing_on_reference_tracks_and_identity_switch(shared_data):
+    """landmarks_to_motion alone (no MediaPipe) on the reference landmarks of the squat clip."""
+    from llamo.capture import landmarks_to_motion
+
+    world, image = _reference_tracks(shared_data)
+    n = len(world)
+    times = np.arange(n) / 5.0
+    found = np.ones(n, bool)
+    m = landmarks_to_motion(world, image, found, times, 5.0, (720, 1280))
+    y = m.joints[:, JOINT_INDEX["pelvis"], 1]
+    assert m.warnings == [] and np.ptp(y) > 0.3 and np.isfinite(m.joints).all()
+    assert np.abs(m.joints[..., 1].min()) < 0.1  # floor near y = 0
+    # another, smaller person on the right from frame 40 (8.0 s)
+    other = image.copy()
+    other[40:, :, :2] = other[40:, :, :2] * 0.5 + np.array([400.0, 500.0])
+    m2 = landmarks_to_motion(world, other, found, times, 5.0, (720, 1280))
+    assert m2.warnings[0] == "another person was tracked from 0:08"
+    assert m2.warnings[1] == "kept the longest consistent track (0:00-0:08)"
+    assert m2.person_found[:40].all() and not m2.person_found[40:].any()
+    assert (m2.confidence[40:] == 0).all() and np.isnan(m2.landmarks_image[40:]).all()
+    m3 = landmarks_to_motion(world, other, found, times, 5.0, (720, 1280), keep_all_tracks=True)
+    assert m3.person_found.all() and m3.warnings == ["another person was tracked from 0:08"]
