@@ -8,7 +8,8 @@ Pipeline (why each step exists):
    metadata from phones is applied with `np.rot90`. Decoding overlaps with pose inference,
    which runs in the calling thread (both release the GIL).
 3. MediaPipe Pose in tracking mode gives 33 world landmarks (metres, re-centred on the hips
-   in every frame) and 33 image landmarks.
+   in every frame) and 33 image landmarks. On clips of 20 s or more, two trackers (each with
+   its own decode thread) take the two halves in parallel; MediaPipe uses about one core.
 4. `landmarks_to_motion` (pure numpy): identity-switch check, 33->22 mapping with the change of
    frame (x, -y, -z), root trajectory from the image hip centre scaled by body size, zero-lag
    smoothing, gap filling with confidence 0, and warnings.
