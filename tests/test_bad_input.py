@@ -124,3 +124,19 @@ def test_info_on_bad_file(tmp_path, capsys):
     (tmp_path / "x.npz").write_text("hello")
     assert main(["info", str(tmp_path / "x.npz")]) == 2
     assert capsys.readouterr().err.strip().count("\n") == 0
+
+
+def test_audio_only_mp4(tmp_path, capsys):
+    import av
+
+    path = tmp_path / "voice.mp4"
+    with av.open(str(path), "w") as c:
+        stream = c.add_stream("aac", rate=16000)
+        for i in range(5):
+            frame = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp", layout="mono")
+            frame.sample_rate, frame.pts = 16000, i * 1024
+            for packet in stream.encode(frame):
+                c.mux(packet)
+        for packet in stream.encode():
+            c.mux(packet)
+    refuse(capsys, tmp_path, path, expect="no video stream")
