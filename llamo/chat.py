@@ -184,21 +184,10 @@ class ChatSession:
             probs = torch.zeros_like(probs).scatter(0, order, sorted_p)
         return int(torch.multinomial(probs / probs.sum(), 1, generator=gen))
 
-    def _answer(self, question, regenerate, temperature, top_p, max_new_tokens, stop, seed, min_new_tokens=0):
+    def _start_turn(self, question: str, result: TurnResult, t_start: float, max_new_tokens: int):
+        """Motion tokens for the question, prompt (trimmed to the context), prefill."""
         m = self.model
-        t_start = time.perf_counter()
         motion_s = 0.0
-        if regenerate:
-            rec = self._records.pop()
-            self.turns.pop()
-            if self._cache is not None and len(self._fed) >= rec.cache_before:
-                cut = len(self._fed) - rec.cache_before
-                if cut and getattr(self._cache, "is_croppable", True):
-                    self._cache.crop(-cut)  # transformers 5: negative = remove that many
-                    self._fed = self._fed[: rec.cache_before]
-                elif cut:
-                    self._cache, self._fed = None, []
-        result = TurnResult(question=question)
         with torch.inference_mode():
             if self.motion is not None and m.config.motion_tokens != "none":
                 if self.state is None:
@@ -206,6 +195,7 @@ class ChatSession:
                 emb, frames, scores = m.question_tokens(self.state, question)
                 result.selected_frames, result.frame_scores = frames, scores
                 motion_s = time.perf_counter() - t_start
+                result.timings["motion_encode_s"] = motion_s
             else:
                 emb = None
             record = _Record(question, emb if m.config.per_turn_motion else None, cache_before=len(self._fed))
@@ -226,6 +216,29 @@ class ChatSession:
             t_prefill = time.perf_counter()
             logits, n_new = self._prefill(ids, embeds)
             prefill_s = time.perf_counter() - t_prefill
+        return prefill_s, n_new, logits, record
+
+    def _answer(self, question, regenerate, temperature, top_p, max_new_tokens, stop, seed, min_new_tokens=0):
+        m = self.model
+        t_start = time.perf_counter()
+        if regenerate:
+            rec = self._records.pop()
+            self.turns.pop()
+            if self._cache is not None and len(self._fed) >= rec.cache_before:
+                cut = len(self._fed) - rec.cache_before
+                if cut and getattr(self._cache, "is_croppable", True):
+                    self._cache.crop(-cut)  # transformers 5: negative = remove that many
+                    self._fed = self._fed[: rec.cache_before]
+                elif cut:
+                    self._cache, self._fed = None, []
+        result = TurnResult(question=question)
+        was_training = m.training
+        m.eval()  # no dropout / Gumbel noise while answering; the mode is restored afterwards
+        try:
+            prefill_s, n_new, logits, record = self._start_turn(question, result, t_start, max_new_tokens)
+        except BaseException:
+            m.train(was_training)
+            raise
         gen = torch.Generator(device="cpu").manual_seed(seed) if seed is not None else None
         answer_ids = record.answer_ids
         text = ""
@@ -263,13 +276,14 @@ class ChatSession:
                     self._fed.append(token)
                     logits = out.logits[0, -1]
         finally:
+            m.train(was_training)
             t_end = time.perf_counter()
             result.answer = self.tok.decode(answer_ids, skip_special_tokens=True)
             result.partial = not finished
             n = len(answer_ids)
             decode_s = (t_end - t_first) if t_first else 0.0
             result.timings = {
-                "motion_encode_s": motion_s,
+                "motion_encode_s": result.timings.get("motion_encode_s", 0.0),
                 "prefill_s": prefill_s,
                 "ttft_s": (t_first or t_end) - t_start,
                 "tokens_per_s": (n - 1) / decode_s if n > 1 and decode_s > 0 else 0.0,

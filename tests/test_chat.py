@@ -178,3 +178,12 @@ def test_generate_batch_equals_chat_greedy(mode):
     batched = model.generate_batch(convs, motions, max_new_tokens=8)
     single = [answer(model, m, q, max_new_tokens=8).answer for m, q in zip(motions, questions, strict=True)]
     assert batched == single
+
+
+def test_answering_restores_training_mode():
+    model = tiny_model("cross_talker", k=4, selection="gumbel")
+    model.train()
+    a = answer(model, random_walk(40), "what?", max_new_tokens=4)
+    b = answer(model, random_walk(40), "what?", max_new_tokens=4)
+    assert a.selected_frames == b.selected_frames  # no Gumbel noise while answering
+    assert model.training and model.cross_talker.training

@@ -565,6 +565,14 @@ class Llamo(nn.Module):
     ) -> list[str]:
         """Greedy answers to each conversation's last user turn, batched (for evaluation).
         Trailing assistant turns (references) are ignored."""
+        was_training = self.training
+        self.eval()
+        try:
+            return self._generate_batch(conversations, motions, max_new_tokens, videos)
+        finally:
+            self.train(was_training)
+
+    def _generate_batch(self, conversations, motions, max_new_tokens, videos) -> list[str]:
         batch = self.collate(conversations, motions, videos=videos, generation=True)
         dev = self.llm_device
         input_ids = batch.pop("input_ids").to(dev)
@@ -719,10 +727,10 @@ class Llamo(nn.Module):
         return model.eval()
 
     def describe(self) -> dict:
-        sha = ""
-        if self.checkpoint_dir and (Path(self.checkpoint_dir) / MODULES_FILE).is_file():
-            h = hashlib.sha256((Path(self.checkpoint_dir) / MODULES_FILE).read_bytes())
-            sha = h.hexdigest()[:12]
+        sha = getattr(self, "_checkpoint_sha", "")
+        if not sha and self.checkpoint_dir and (Path(self.checkpoint_dir) / MODULES_FILE).is_file():
+            sha = hashlib.sha256((Path(self.checkpoint_dir) / MODULES_FILE).read_bytes()).hexdigest()[:12]
+            self._checkpoint_sha = sha
         return {
             "checkpoint": self.checkpoint_dir or "untrained",
             "sha": sha,
