@@ -304,3 +304,32 @@ def test_render_command_writes_every_view(tmp_path):
         capture_output=True, text=True, cwd=ROOT, timeout=60,
     )  # fmt: skip
     assert bad.returncode == 2 and "--overlay-video" in bad.stderr
+
+
+@pytest.mark.slow
+def test_overlay_honours_phone_rotation(shared_data, tmp_path):
+    """The squat clip stored sideways with a 90 degree display rotation overlays like the upright one."""
+    import av
+
+    from llamo.capture import write_video
+    from llamo.views.overlay import render_overlay
+
+    src = shared_data / "videos" / "pose_squats.mp4"
+    ref = np.array(json.loads((shared_data / "videos" / "pose_squats.full.json").read_text()), np.float32)
+    with av.open(str(src)) as c:
+        decoded = [(f.time, f.to_ndarray(format="rgb24")) for i, f in enumerate(c.decode(video=0)) if i < 12]
+    times = np.array([t for t, _ in decoded])
+    lm = np.concatenate([ref[: len(times), :, :3], np.ones((len(times), 33, 1), np.float32)], axis=-1)
+    m = Motion.from_joints(np.zeros((len(times), 22, 3), np.float32), 5.0, source_times=times)
+    m.landmarks_image, m.image_size = lm, (720, 1280)
+    upright = write_video(tmp_path / "upright.mp4", [img for _, img in decoded], 5)
+    phone = write_video(tmp_path / "phone.mp4", [np.rot90(img, -1) for _, img in decoded], 5, rotation=90)
+    a = render_overlay(m, upright, tmp_path / "a.mp4")
+    m.rotation = 90
+    b = render_overlay(m, phone, tmp_path / "b.mp4")
+    assert (a.width, a.height) == (b.width, b.height) == (720, 1280) and a.frames == b.frames == 12
+    with av.open(str(a.path)) as ca, av.open(str(b.path)) as cb:
+        fa = [f.to_ndarray(format="rgb24").astype(int) for f in ca.decode(video=0)]
+        fb = [f.to_ndarray(format="rgb24").astype(int) for f in cb.decode(video=0)]
+    for x, y in zip(fa, fb, strict=True):
+        assert np.abs(x - y).mean() < 4  # the same picture, skeleton on the person, up to re-encoding
