@@ -519,6 +519,8 @@ def extract_video(
     """A video file -> canonical Motion at `fps` (frames nearest a uniform grid; lower-rate
     sources are tracked at their own rate, then interpolated up)."""
     path = Path(path)
+    if not fps or fps <= 0 or fps > 240:
+        raise LlamoError(f"the frame rate must be between 0 and 240, got {fps}.")
     start = time.perf_counter()
     info = probe_video(path)
     if max_duration and info.duration > max_duration:

@@ -49,6 +49,8 @@ def load_motion(
 ) -> Motion:
     """Dispatch on the suffix. `fps=None` keeps a motion file's own rate and uses 20 for video."""
     path = Path(path)
+    if fps is not None and not 0 < fps <= 240:
+        raise LlamoError(f"the frame rate must be between 0 and 240, got {fps}.")
     if not path.exists():
         raise LlamoError(f"{path} does not exist.")
     if path.is_dir():

@@ -140,3 +140,8 @@ def test_audio_only_mp4(tmp_path, capsys):
         for packet in stream.encode():
             c.mux(packet)
     refuse(capsys, tmp_path, path, expect="no video stream")
+
+
+def test_bad_frame_rate(tmp_path, capsys):
+    src = write_video(tmp_path / "c.mp4", noise_frames(5, 32, 32), 10)
+    refuse(capsys, tmp_path, src, "--fps", "0", expect="frame rate")
