@@ -228,5 +228,27 @@ def test_reviewer_accepts_and_roles_come_from_auth(tiny, tmp_path):
         assert store.list_turns(status="accepted")[0].turn_id == turn_id
         archive, counts, _ = rui.predict("llava", "accepted", "", "", api_name="/export")
         assert "Squats." in zipfile.ZipFile(archive).read("data.jsonl").decode()
+        reopened = rui.predict(table[0][1], "", api_name="/reopen")
+        assert "Reopened conversation" in reopened[14]
+        chat = texts(reopened[10])
+        assert chat[0] == "What is the person doing?" and chat[1].startswith("Squats.\n")
+        with pytest.raises(Exception, match="[Oo]nly reviewers"):
+            ana.predict(table[0][1], "", api_name="/reopen")
     finally:
         demo.close()
+
+
+def test_range_selector_asks_about_a_part(app_url, tmp_path):
+    demo, url = app_url
+    client = Client(url, verbose=False)
+    client.predict(handle_file(str(project_clip(tmp_path / "squat.npz"))), api_name="/open_motion")
+    _, note = client.predict(2.0, 4.0, api_name="/set_span")
+    assert "0:02.0–0:04.0" in note
+    client.predict("What happens here?", *SAMPLING, "ana", api_name="/ask")
+    _, status = client.predict(0, "Going down.", 3, [], "ana", api_name="/correct")
+    store = demo.llamo_core.store
+    turn = store.get_turn(store.list_turns(annotator="ana", limit=1)[0].turn_id)
+    frames = turn.timings["selected_frames"]
+    assert frames and max(frames) <= 2.0 * 20 + 1  # frame indices of the 2 s part
+    with pytest.raises(Exception, match="two frames"):
+        client.predict(3.0, 3.0, api_name="/set_span")
