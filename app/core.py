@@ -151,7 +151,7 @@ class LlamoApp:
             info = views_io.probe(p)
             if info.duration > self.config.max_duration_s:
                 raise LlamoError(
-                    f"{p.name} lasts {info.duration / 60:.1f} min; the limit is {self.config.max_duration_s / 60:.0f} min."
+                    f"{p.name} lasts {_span(info.duration)}; the limit is {_span(self.config.max_duration_s)}."
                 )
             return "video"
         if suffix in MOTION_SUFFIXES:
@@ -183,7 +183,7 @@ class LlamoApp:
             raise LlamoError(f"{path.name} holds fewer than 2 frames of motion.")
         if motion.duration > self.config.max_duration_s + 1e-6:
             raise LlamoError(
-                f"{path.name} lasts {motion.duration / 60:.1f} min; the limit is {self.config.max_duration_s / 60:.0f} min."
+                f"{path.name} lasts {_span(motion.duration)}; the limit is {_span(self.config.max_duration_s)}."
             )
         if kind == "video" and motion.person_fraction == 0.0:
             raise LlamoError(f"no person was found in {path.name}.")
@@ -615,6 +615,10 @@ def _scaled(progress: Progress, lo: float, hi: float) -> Progress:
         progress(lo + (hi - lo) * max(0.0, min(1.0, float(fraction))), message)
 
     return inner
+
+
+def _span(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
 
 
 def _sha(path: Path) -> str:

@@ -252,3 +252,16 @@ def test_range_selector_asks_about_a_part(app_url, tmp_path):
     assert frames and max(frames) <= 2.0 * 20 + 1  # frame indices of the 2 s part
     with pytest.raises(Exception, match="two frames"):
         client.predict(3.0, 3.0, api_name="/set_span")
+
+
+def test_long_video_refused_before_the_queue(tiny, tmp_path, shared_data):
+    demo, url = serve(tiny, tmp_path / "data", AppConfig(max_duration_s=5.0))
+    try:
+        client = Client(url, verbose=False)
+        with pytest.raises(Exception, match="pose_squats.mp4 lasts 13 s; the limit is 5 s"):
+            client.predict(
+                handle_file(str(shared_data / "videos" / "pose_squats.mp4")), api_name="/open_video"
+            )
+        assert demo.llamo_core.store.stats()["clips"] == 0  # refused before decoding or storing
+    finally:
+        demo.close()
