@@ -140,8 +140,8 @@ def timeline_figure(
         fig.add_vrect(x0=span[0], x1=span[1], fillcolor="#f4a261", opacity=0.15, line_width=0)
     fig.add_vline(x=cursor, line={"color": "black", "dash": "dot", "width": 1})
     fig.update_layout(
-        height=220,
-        margin={"l": 40, "r": 10, "t": 10, "b": 30},
+        height=240,
+        margin={"l": 40, "r": 10, "t": 40, "b": 30},
         showlegend=True,
         legend={"orientation": "h", "y": 1.15},
         xaxis={"title": "time (s)", "range": [0, duration]},
