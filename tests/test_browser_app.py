@@ -183,3 +183,73 @@ def test_browser_flow(served, tmp_path):
     store = demo.llamo_core.store
     assert {r.correction for r in store.list_turns(status="corrected")} >= {
         "They do three squats.", "A woman doing squats <3 times, facing the camera."}  # fmt: skip
+
+
+def test_browser_review_tab(tmp_path):
+    """A reviewer signs in (launch(auth=...)), filters the table, accepts a correction and
+    reopens its conversation; an annotator does not see the tab. Tiny model: no generation
+    quality is needed here."""
+    from gradio_client import Client, handle_file
+    from playwright.sync_api import sync_playwright
+
+    from annotations.store import Store
+    from app import AppConfig, create_app
+    from app.ui import launch_kwargs
+    from llamo.data.synth import synthesize
+    from llamo.model.testing import tiny_model
+
+    cfg = AppConfig(users={"ana": "a-pw", "rui": "r-pw"}, reviewers=frozenset({"rui"}), max_new_tokens=16)
+    demo = create_app(tiny_model(), Store.open(tmp_path / "data", announce=False), cfg)
+    _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", ssr_mode=False, quiet=True,
+                            **launch_kwargs(demo.llamo_core))  # fmt: skip
+    try:
+        clip = synthesize("squat", reps=3, seed=0).save(tmp_path / "squat.npz")
+        ana = Client(url, auth=("ana", "a-pw"), verbose=False)
+        ana.predict(handle_file(str(clip)), api_name="/open_motion")
+        ana.predict("How many squats? <i>x</i>", 1.0, 1.0, 16, 5, "", api_name="/ask")
+        ana.predict(0, "Three squats.", 2, ["wrong count"], "", api_name="/correct")
+        ART.mkdir(parents=True, exist_ok=True)
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+
+            def sign_in(user: str, password: str):
+                page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                page.goto(url)
+                page.get_by_label("username").fill(user)
+                page.get_by_label("password").fill(password)
+                page.get_by_role("button", name="Login").click()
+                page.wait_for_selector("#llamo-chat", timeout=60_000)
+                return page
+
+            page = sign_in("ana", "a-pw")
+            page.wait_for_function(
+                "document.querySelector('#llamo-who').innerText.includes('ana (signed in')"
+            )
+            assert page.get_by_role("tab", name="Review").count() == 0
+            page.close()
+
+            page = sign_in("rui", "r-pw")
+            page.get_by_role("tab", name="Review").click()
+            page.get_by_role("button", name="Refresh").click()
+            page.wait_for_function(
+                "document.querySelector('#llamo-review-table').innerText.includes('Three squats.')"
+            )
+            assert "<i>x</i>" in page.locator("#llamo-review-table").inner_text()  # shown literally
+            page.screenshot(path=str(ART / "20-review-table.png"))
+            page.locator("#llamo-review-table span.text", has_text="Three squats.").first.click()
+            page.wait_for_function(
+                '[...document.querySelectorAll("textarea")].some(t => t.value === "Three squats.")'
+            )
+            page.get_by_role("button", name="Accept", exact=True).click()
+            page.wait_for_function("document.body.innerText.includes('accepted.')", timeout=30_000)
+            page.screenshot(path=str(ART / "21-review-accepted.png"))
+            page.get_by_role("button", name="Reopen clip and conversation").click()
+            page.wait_for_function(
+                "document.querySelector('#llamo-chat').innerText.includes('Three squats.')", timeout=60_000
+            )
+            page.wait_for_selector("#llamo-skeleton .js-plotly-plot", timeout=30_000)
+            page.screenshot(path=str(ART / "22-review-reopened.png"))
+            browser.close()
+        assert demo.llamo_core.store.list_turns(status="accepted")[0].correction == "Three squats."
+    finally:
+        demo.close()
