@@ -265,3 +265,37 @@ def test_long_video_refused_before_the_queue(tiny, tmp_path, shared_data):
         assert demo.llamo_core.store.stats()["clips"] == 0  # refused before decoding or storing
     finally:
         demo.close()
+
+
+def write_blank_video(path: Path, frames: int = 20) -> Path:
+    import av
+    import numpy as np
+
+    with av.open(str(path), "w") as f:
+        stream = f.add_stream("libx264", rate=10)
+        stream.width = stream.height = 128
+        stream.pix_fmt = "yuv420p"
+        for i in range(frames):
+            frame = av.VideoFrame.from_ndarray(np.full((128, 128, 3), 90 + i, np.uint8), format="rgb24")
+            for packet in stream.encode(frame):
+                f.mux(packet)
+        for packet in stream.encode():
+            f.mux(packet)
+    return path
+
+
+def test_video_without_a_person_and_examples(app_url, tmp_path):
+    demo, url = app_url
+    client = Client(url, verbose=False)
+    with pytest.raises(Exception, match="[Nn]o person was found in empty.mp4"):
+        client.predict(handle_file(str(write_blank_video(tmp_path / "empty.mp4"))), api_name="/open_video")
+    examples = demo.llamo_core.examples()
+    if not examples:
+        with pytest.raises(Exception, match="[Pp]ick an example first"):
+            client.predict(None, api_name="/open_example")
+    else:
+        name = next(iter(examples))
+        out = client.predict(name, api_name="/open_example")
+        assert name in out[0] and "Opened the example" in out[14]
+    assert demo.llamo_core.store.stats()["clips"] >= 0  # the server is still up
+    client.predict(handle_file(str(project_clip(tmp_path / "squat.npz"))), api_name="/open_motion")
