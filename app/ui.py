@@ -13,7 +13,7 @@ import traceback
 import gradio as gr
 
 from app.config import TAGS
-from app.core import LlamoApp, Session, Settings
+from app.core import MAX_QUESTION, LlamoApp, Session, Settings
 from app.identity import Identity, identify, who_line
 from app.render import chat_messages, clock, esc, strip_display, summary_markdown, timeline_figure
 from llamo.errors import LlamoError
@@ -183,6 +183,19 @@ def build_ui(core: LlamoApp) -> gr.Blocks:
             return gr.validate(True, ""), gr.validate(True, "")
         except LlamoError as exc:
             return gr.validate(False, sentence(str(exc))), gr.validate(True, "")
+
+    def check_question(question, state, *rest):
+        """Runs before the queue: an empty or over-long question, or no clip yet, is refused
+        with its sentence under the question box instead of an error on the chat."""
+        q = (question or "").strip()
+        problem = ""
+        if not q:
+            problem = "Type a question about the clip."
+        elif len(q) > MAX_QUESTION:
+            problem = f"The question is {len(q):,} characters long; the limit is {MAX_QUESTION:,}."
+        elif state is None or state.clip is None:
+            problem = "Bring a clip first: upload a video or motion file, or pick an example."
+        return [gr.validate(not problem, problem)] + [gr.validate(True, "") for _ in range(1 + len(rest))]
 
     # ---- cursor and range ----------------------------------------------------------------
 
@@ -549,7 +562,7 @@ def build_ui(core: LlamoApp) -> gr.Blocks:
                     )
                     with gr.Row():
                         question = gr.Textbox(
-                            show_label=False,
+                            label="Question",
                             placeholder="Ask about the motion…",
                             scale=5,
                             max_lines=4,
@@ -660,7 +673,11 @@ def build_ui(core: LlamoApp) -> gr.Blocks:
             answer_pick,
             status,
         ]
-        ex = {"concurrency_limit": cfg.extract_concurrency, "concurrency_id": "extract"}
+        ex = {
+            "concurrency_limit": cfg.extract_concurrency,
+            "concurrency_id": "extract",
+            "show_progress_on": [summary, skeleton],
+        }  # progress and errors there, not on the chat
         video.upload(
             open_video, [video, state], clip_outs, api_name="open_video", validator=check_video, **ex
         )
@@ -688,12 +705,23 @@ def build_ui(core: LlamoApp) -> gr.Blocks:
         )
         jump_radio.change(jump, [jump_radio, state], [cursor], api_visibility="private")
 
-        gen = {"concurrency_limit": cfg.chat_concurrency, "concurrency_id": "generate"}
+        gen = {
+            "concurrency_limit": cfg.chat_concurrency,
+            "concurrency_id": "generate",
+            "show_progress_on": [chatbot],
+        }
         chat_outs = [state, chatbot, question, timeline_plot, jump_radio, answer_pick, fix_box, status]
         sampling = [temperature, top_p, max_new, seed, name]
-        ask_ev = ask_btn.click(ask, [question, state, *sampling], chat_outs, api_name="ask", **gen)
+        ask_ev = ask_btn.click(
+            ask, [question, state, *sampling], chat_outs, api_name="ask", validator=check_question, **gen
+        )
         sub_ev = question.submit(
-            ask, [question, state, *sampling], chat_outs, api_visibility="private", **gen
+            ask,
+            [question, state, *sampling],
+            chat_outs,
+            api_visibility="private",
+            validator=check_question,
+            **gen,
         )
         regen_ev = regen_btn.click(
             regenerate,
