@@ -25,7 +25,7 @@ def add_arguments(parser) -> None:
     s.add_argument("--n", type=int, default=1000, help="number of clips")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--split", choices=SPLITS, default="train")
-    s.add_argument("--max-turns", type=int, default=3, help="QA pairs per conversation (1..N)")
+    s.add_argument("--max-turns", type=int, default=2, help="QA pairs per conversation (1..N)")
     s.add_argument("--fps", type=float, default=20.0)
     s.add_argument("--other", type=float, default=0.05, help="share of unfamiliar ('can't tell') clips")
     s.add_argument("-o", "--out", required=True, help="output directory")

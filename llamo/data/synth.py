@@ -79,6 +79,7 @@ BASE_PERIOD: dict[str, float] = {
     "idle": 1.0,
     OTHER: 1.0,
 }
+MAX_SEGMENT_SECONDS = 14.0
 # Where in a repetition (0..1) its extreme lies.
 PEAK_PHASE: dict[str, float] = {"jump": 0.55, "wave": 0.25, "punch": 0.35, "torso_twist": 0.25, "kick": 0.45}
 
@@ -800,6 +801,8 @@ def random_spec(rng: np.random.Generator, action: str | None = None) -> SegmentS
     else:
         direction = str(rng.choice(directions))
     tempo = float(np.exp(rng.uniform(np.log(0.55), np.log(1.9))))
+    # keep a segment under ~14 s (slow, many-rep bows would otherwise run for a minute)
+    tempo = max(tempo, BASE_PERIOD[action] * max(reps, 1) / MAX_SEGMENT_SECONDS)
     amplitude = float(rng.uniform(0.6, 1.2))
     return SegmentSpec(action, reps, side, direction, round(tempo, 3), round(amplitude, 3))
 
@@ -821,6 +824,7 @@ def random_sequence_specs(rng: np.random.Generator, n: int | None = None) -> lis
         spec = random_spec(rng, action)
         if n > 1:  # keep sequences a sensible length
             spec.reps = min(spec.reps, 6)
+            spec.tempo = max(spec.tempo, BASE_PERIOD[action] * max(spec.reps, 1) / 8.0)
         specs.append(spec)
         seated = action == "sit_down"
     return specs

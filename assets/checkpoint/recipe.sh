@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The recipe of the default checkpoint (assets/checkpoint). CPU, 2 threads, about 55 minutes.
+# Usage: bash assets/checkpoint/recipe.sh [WORK_DIR]   (then copy WORK_DIR/model/* here)
+set -euo pipefail
+W=${1:-data/default}
+python -m llamo data synth --n 6000 --seed 0 --split train -o "$W/train"
+python -m llamo data synth --n 300 --seed 0 --split val -o "$W/val"
+python -m llamo data synth --n 600 --seed 0 --split test -o "$W/test"
+python -m llamo data chat --n 80 --split train -o "$W/chat_train.jsonl"
+python -m llamo data chat --n 16 --split test -o "$W/chat_test.jsonl"
+python -m llamo train --data "$W/train/data.jsonl" --val "$W/val/data.jsonl" \
+  --text-data "$W/chat_train.jsonl" --text-ratio 0.25 -o "$W/model" \
+  --stage both --backbone default --motion-tokens cross_talker --num-tokens 16 \
+  --pretrain-steps 500 --align-steps 220 --instruct-steps 280 --batch-size 12 \
+  --mixed-precision bf16 --seed 0 --val-every 100 --save-every 50 \
+  --max-minutes pretrain=9 --max-minutes align=17 --max-minutes instruct=22
+python -m llamo eval --model "$W/model" --data "$W/test/data.jsonl" --chat-data "$W/chat_test.jsonl" \
+  --mocap ../shared/data/mocap/bandai_ds1 --squat-video ../shared/data/videos/pose_squats.mp4 \
+  -o "$W/model/eval.json"

@@ -1,0 +1,162 @@
+"""`python -m llamo eval --model DIR --data TEST.jsonl -o REPORT.json` (+ REPORT.md beside it).
+
+    --chat-data CHAT.jsonl   text-only prompts with the bare backbone's answers (survival check)
+    --mocap DIR              labelled real BVH (../shared/data/mocap/bandai_ds1; evaluation only)
+    --squat-video MP4        the count the model gives for a real squat video
+
+Ablations (train every variant on the same data, backbone and step budget, then evaluate):
+
+    python -m llamo eval --ablations cross_talker,mean_pool,all_frames,vq_tokens,none \\
+        --train-data TRAIN.jsonl --data TEST.jsonl -o ablations.json --steps 40 --pretrain-steps 150
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+from llamo.errors import LlamoError
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--model", help="checkpoint directory (default: LLAMO_MODEL / assets/checkpoint)")
+    parser.add_argument("--data", help="test JSONL with QA labels in meta (from `data synth --split test`)")
+    parser.add_argument("--chat-data", help="text-only JSONL for the general-chat survival check")
+    parser.add_argument("--mocap", help="folder of labelled Bandai-Namco BVH files (evaluation only)")
+    parser.add_argument("--squat-video", help="a real squat video to count")
+    parser.add_argument("--limit", type=int, help="evaluate only the first N conversations")
+    parser.add_argument("--max-new-tokens", type=int, default=48)
+    parser.add_argument("--device")
+    parser.add_argument("-o", "--out", required=True, help="report .json (a .md is written beside it)")
+    ab = parser.add_argument_group("ablations")
+    ab.add_argument("--ablations", help="comma-separated motion-token modes to train and compare")
+    ab.add_argument("--train-data", help="training JSONL for the ablation runs")
+    ab.add_argument("--text-data", help="text-only JSONL mixed into the ablations' instruct stage")
+    ab.add_argument("--steps", type=int, default=40, help="steps for each LLM stage of every variant")
+    ab.add_argument("--pretrain-steps", type=int, default=150, help="encoder pretraining / VQ-VAE steps")
+    ab.add_argument("--batch-size", type=int, default=12)
+    ab.add_argument("--work", help="folder for the ablation checkpoints (default: beside the report)")
+
+
+def _progress(fraction: float, message: str) -> None:
+    print(f"\r[eval] {message}    ", end="", file=sys.stderr, flush=True)
+
+
+def run(args) -> int:
+    from llamo.data.dataset import InstructionData
+    from llamo.eval import evaluate, evaluate_real, write_report
+
+    if args.ablations:
+        return _ablations(args)
+    from llamo.model import Llamo, load_default
+
+    model = Llamo.from_pretrained(args.model, device=args.device) if args.model else load_default(args.device)
+    model.merge_lora()
+    report: dict = {
+        "model": args.model or model.describe()["checkpoint"],
+        "data": args.data,
+        "describe": model.describe(),
+    }
+    if args.data:
+        report["synthetic"] = evaluate(
+            model,
+            InstructionData(args.data),
+            limit=args.limit,
+            max_new_tokens=args.max_new_tokens,
+            progress=_progress,
+        )
+        print(file=sys.stderr)
+    if args.chat_data:
+        chat = evaluate(model, InstructionData(args.chat_data), max_new_tokens=64, progress=_progress)
+        print(file=sys.stderr)
+        report["chat"] = chat.get("chat")
+        report["chat_examples"] = chat["examples"].get("chat", [])
+    if args.mocap or args.squat_video:
+        report["real"] = evaluate_real(
+            model, args.mocap, args.squat_video, cache_dir=Path(args.out).parent / "cache"
+        )
+    if len(report) <= 3:
+        raise LlamoError("nothing to evaluate: give --data, --chat-data, --mocap or --squat-video.")
+    js, md = write_report(report, args.out)
+    print(md.read_text())
+    print(f"wrote {js} and {md}")
+    return 0
+
+
+def _ablations(args) -> int:
+    from llamo.data.dataset import InstructionData
+    from llamo.eval import evaluate
+    from llamo.fileio import atomic_path
+    from llamo.model import Llamo
+    from llamo.train.trainer import TrainConfig, train
+
+    if not (args.train_data and args.data):
+        raise LlamoError("--ablations needs --train-data and --data (the test JSONL).")
+    modes = [m.strip() for m in args.ablations.split(",") if m.strip()]
+    out = Path(args.out)
+    work = Path(args.work) if args.work else out.parent / "ablation_runs"
+    results = json.loads(out.read_text()) if out.is_file() else {"runs": {}}
+    test = InstructionData(args.data)
+    for mode in modes:
+        t0 = time.perf_counter()
+        cfg = TrainConfig(
+            data=args.train_data,
+            out=str(work / mode),
+            text_data=args.text_data,
+            stage="both",
+            motion_tokens=mode,
+            steps=args.steps,
+            pretrain_steps=args.pretrain_steps,
+            vq_steps=args.pretrain_steps,
+            batch_size=args.batch_size,
+            mixed_precision="bf16",
+            save_every=10**9,
+            val_every=10**9,
+        )
+        summary = train(cfg)
+        model = Llamo.from_pretrained(cfg.out).merge_lora()
+        rep = evaluate(model, test, limit=args.limit, max_new_tokens=args.max_new_tokens, progress=_progress)
+        print(file=sys.stderr)
+        rep.pop("examples", None)
+        results["runs"][mode] = {
+            "train_seconds": summary["seconds"],
+            "total_seconds": round(time.perf_counter() - t0, 1),
+            "steps": {
+                s: summary["history"].get(s, {}).get("steps") for s in ("pretrain", "vq", "align", "instruct")
+            },
+            **rep,
+        }
+        results["budget"] = {"steps_per_llm_stage": args.steps, "pretrain_or_vq_steps": args.pretrain_steps,
+                             "batch_size": args.batch_size, "train_data": args.train_data, "test_data": args.data,
+                             "limit": args.limit}  # fmt: skip
+        with atomic_path(out) as tmp:
+            Path(tmp).write_text(json.dumps(results, indent=2))
+        with atomic_path(out.with_suffix(".md")) as tmp:
+            Path(tmp).write_text(ablation_markdown(results))
+    print(ablation_markdown(results))
+    return 0
+
+
+def ablation_markdown(results: dict) -> str:
+    kinds = sorted({k for r in results["runs"].values() for k in r.get("accuracy", {})})
+    head = (
+        "| motion tokens | "
+        + " | ".join(kinds)
+        + " | count OBZ | count OBO | LLM input tokens | latency (s) | train (min) |"
+    )
+    lines = [head, "|" + "---|" * (len(kinds) + 6)]
+    for mode, r in results["runs"].items():
+        acc = [f"{r['accuracy'].get(k, float('nan')):.0%}" for k in kinds]
+        c = r.get("count") or {}
+        lines.append(
+            f"| {mode} | "
+            + " | ".join(acc)
+            + f" | {c.get('OBZ', float('nan')):.2f} | {c.get('OBO', float('nan')):.2f} | "
+            f"{r['mean_input_tokens']:.0f} | {r['mean_latency_s']:.2f} | {r['train_seconds'] / 60:.1f} |"
+        )
+    b = results.get("budget", {})
+    lines += ["", f"Budget per variant: {b.get('pretrain_or_vq_steps')} encoder-pretraining (or VQ-VAE) steps, "
+              f"{b.get('steps_per_llm_stage')} align + {b.get('steps_per_llm_stage')} instruct steps at batch {b.get('batch_size')}."]  # fmt: skip
+    return "\n".join(lines) + "\n"

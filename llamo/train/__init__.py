@@ -1,0 +1,1 @@
+"""Training: encoder pretraining with auxiliary heads, VQ-VAE, align and instruct stages."""

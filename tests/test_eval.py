@@ -1,0 +1,76 @@
+"""Evaluation metrics on known inputs, and the answer normaliser."""
+
+import pytest
+
+from llamo.data.templates import normalise
+from llamo.eval import bandai_label, bleu4, count_metrics, markdown, rouge_l
+
+
+def test_count_metrics_known_values():
+    m = count_metrics([3, 5, None, 10], [3, 4, 2, 12])
+    assert m["OBZ"] == 0.25
+    assert m["OBO"] == 0.5
+    assert m["MAE"] == pytest.approx((0 + 1 / 4 + 2 / 2 + 2 / 12) / 4)
+    assert m["RMSE"] == pytest.approx(((0 + 1 + 4 + 4) / 4) ** 0.5)
+    assert m["unparsed"] == 1
+
+
+def test_text_metrics():
+    assert rouge_l("a person does 5 squats", "a person does 5 squats") == pytest.approx(1.0)
+    assert rouge_l("", "a person") == 0.0
+    assert rouge_l("squats does person", "person does squats") == pytest.approx(1 / 3)
+    assert bleu4("a person does five squats quickly", ["a person does five squats quickly"]) == pytest.approx(
+        1.0
+    )
+    assert bleu4("the cat", ["a person does five squats"]) < 0.2
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "label"),
+    [
+        ("action", "The person is doing jumping jacks.", "jumping_jack"),
+        ("action", "They are jumping.", "jump"),
+        ("action", "The person is bowing.", "bow"),
+        ("action", "Raising the left elbow", None),
+        ("action", "The person is standing up.", "stand_up"),
+        ("action", "Standing still.", "idle"),
+        ("action", "I can't tell: the movement does not look like an action I know.", "other"),
+        ("side", "The left arm.", "left"),
+        ("side", "Both legs, alternating.", "both"),
+        ("direction", "Forward, turning to their left.", "turn_left"),
+        ("direction", "To their right.", "right"),
+        ("direction", "They stay in place.", "none"),
+        ("count", "7 squats.", 7),
+        ("count", "Twelve times.", 12),
+        ("count", "no idea", None),
+        ("tempo", "At a moderate pace.", "moderate"),
+        ("order", "No, walking comes first.", "no"),
+        ("unknown", "I can't tell from the motion.", "cant_tell"),
+    ],
+)
+def test_normalise(kind, text, label):
+    assert normalise(kind, text) == label
+
+
+def test_bandai_mapping():
+    assert bandai_label("dataset-1_walk-left_normal_003.bvh") == "walk"
+    assert bandai_label("dataset-1_byebye_normal_001.bvh") == "wave"
+    assert bandai_label("dataset-1_dash_normal_001.bvh") == "run"
+    assert bandai_label("dataset-1_slash_normal_001.bvh") is None
+
+
+def test_markdown_report_renders():
+    report = {
+        "synthetic": {
+            "accuracy": {"action": 0.9},
+            "n_per_kind": {"action": 10},
+            "count": count_metrics([1], [1]),
+            "caption": {"bleu4": 0.5, "rougeL": 0.7},
+            "n_captions": 2,
+            "mean_input_tokens": 80.0,
+            "mean_latency_s": 0.5,
+        },
+        "chat": {"n": 2, "rougeL_vs_backbone": 0.4, "collapse_rate": 0.0},
+    }
+    md = markdown(report)
+    assert "| action | 90.0% | 10 |" in md and "OBZ" in md and "collapsing" in md
