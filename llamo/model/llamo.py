@@ -172,7 +172,7 @@ class Projector(nn.Module):
 class Llamo(nn.Module):
     def __init__(self, config: LlamoConfig, llm, tokenizer):
         super().__init__()
-        cfg = config
+        cfg = LlamoConfig.from_dict(config.to_dict())  # a copy: build fills in backbone fields
         self.config = cfg
         self.llm = llm
         self.tokenizer = tokenizer
