@@ -19,7 +19,8 @@ ART = ROOT / "artifacts" / "browser"
 SQUATS = ROOT.parent / "shared" / "data" / "videos" / "pose_squats.mp4"
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--no-first-run", "--disable-sync"]  # fmt: skip
+        "--no-first-run", "--disable-sync",
+        "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]  # a test-pattern webcam  # fmt: skip
 HOSTILE = 'Is <b>this</b> a squat? <img src="http://127.0.0.1:9/t.png"> ![x](http://127.0.0.1:9/y.png)'
 
 pytestmark = [
@@ -226,6 +227,17 @@ def test_browser_review_tab(tmp_path):
                 "document.querySelector('#llamo-who').innerText.includes('ana (signed in')"
             )
             assert page.get_by_role("tab", name="Review").count() == 0
+            # the webcam: chromium's fake camera (a test pattern, no person) records 2 s; the clip
+            # reaches the pipeline, which says so in one sentence and leaves the chat alone
+            cam = page.locator("#llamo-video-in")
+            cam.get_by_role("button", name="Capture from camera").click()
+            cam.get_by_text("Click to Access Webcam").click()
+            cam.get_by_role("button", name="start recording").click()
+            page.wait_for_timeout(2000)
+            cam.get_by_role("button", name="start recording").click()  # the same button stops
+            page.get_by_text("No person was found in").wait_for(timeout=60_000)
+            assert "Error" not in page.locator("#llamo-chat").inner_text()
+            page.screenshot(path=str(ART / "19-webcam-no-person.png"))
             page.close()
 
             page = sign_in("rui", "r-pw")
