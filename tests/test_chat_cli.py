@@ -69,3 +69,18 @@ def test_bench_chat_runs(tiny_checkpoint, tmp_path):
 
     report = json.loads(out.read_text())
     assert len(report["turns"]) == 5 and report["scaling"][0]["cross_talker"]["input_tokens"] > 0
+
+
+def test_interactive_chat_with_regen_and_reset(tiny_checkpoint, monkeypatch):
+    lines = iter(["What?", "/regen", "/reset", "Again?", ""])
+    monkeypatch.setattr("builtins.input", lambda prompt="": next(lines))
+    r = _run(
+        "chat",
+        str(tiny_checkpoint / "clip.npz"),
+        "--model",
+        str(tiny_checkpoint / "ckpt"),
+        "--max-new-tokens",
+        "4",
+    )
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.count("first token") == 2  # two questions (regen prints only the answer)
