@@ -9,6 +9,7 @@ import functools
 import inspect
 import logging
 import traceback
+import weakref
 
 import gradio as gr
 
@@ -72,7 +73,9 @@ def _friendly(fn):
 
 def build_ui(core: LlamoApp) -> gr.Blocks:
     cfg = core.config
-    sessions: dict[str, Session] = {}  # session_hash -> Session, so closing a tab stops its work
+    # session_hash -> Session, so closing a tab stops its work; weak, so sessions that never send an
+    # unload (API clients) vanish with their gr.State
+    sessions: weakref.WeakValueDictionary[str, Session] = weakref.WeakValueDictionary()
 
     def ident_of(request: gr.Request | None, profile, typed: str | None) -> Identity | None:
         username = getattr(request, "username", None) if request is not None else None
