@@ -35,7 +35,15 @@ def load_input(path: str):
     except ImportError:
         load_motion = None
     if load_motion is not None:
-        return load_motion(p)
+        last = [-1]
+
+        def progress(fraction: float, message: str) -> None:
+            pct = int(fraction * 100)
+            if pct // 10 != last[0] // 10:  # one line per 10 %
+                last[0] = pct
+                print(f"[llamo] {pct:3d}% {message}", file=sys.stderr, flush=True)
+
+        return load_motion(p, progress=progress)
     if p.suffix.lower() != ".npz":
         raise LlamoError(f"{p.name}: only .npz motion files can be read until llamo.importers is installed.")
     from llamo.motion import Motion
