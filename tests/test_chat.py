@@ -104,8 +104,9 @@ def test_stop_event_keeps_partial_answer():
     assert len(s.turns) == 2
 
 
-def test_oldest_turns_trimmed_past_context():
-    model = tiny_model("cross_talker", k=4, max_positions=200)
+@pytest.mark.parametrize("mode", ["cross_talker", "mean_pool"])
+def test_oldest_turns_trimmed_past_context(mode):
+    model = tiny_model(mode, k=4, max_positions=200)
     s = ChatSession(model, random_walk(40))
     for i in range(8):
         list(s.ask(f"question number {i} about the clip", max_new_tokens=10))
@@ -113,6 +114,8 @@ def test_oldest_turns_trimmed_past_context():
     assert s._first_kept > 0 and len(s.turns) == 8
     assert "question number 7" in model.tokenizer.decode(s._fed)
     assert "question number 0" not in model.tokenizer.decode(s._fed)
+    # the clip's tokens are still in the prompt (static modes move them to the first kept turn)
+    assert sum(1 for i in s._fed if i == model.placeholder_id) >= 4
 
 
 def test_question_too_long_for_context_is_refused():
