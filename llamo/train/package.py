@@ -1,0 +1,70 @@
+"""Package a trained run for shipping: config + motion modules (stored in fp16, half the size;
+they load back into fp32 parameters) + LoRA adapter + provenance.json.
+
+    python -m llamo.train.package RUN_DIR assets/checkpoint --command "..." [--note "..."]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import torch
+
+
+def package_checkpoint(src: str | Path, dst: str | Path, *, command: str = "", note: str = "") -> dict:
+    from safetensors.torch import load_file, save_file
+
+    from llamo.model.llamo import ADAPTER_DIR, CONFIG_FILE, MODULES_FILE
+
+    src, dst = Path(src), Path(dst)
+    dst.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(src / CONFIG_FILE, dst / CONFIG_FILE)
+    state = load_file(str(src / MODULES_FILE))
+    half = {k: (v.half() if v.is_floating_point() else v).contiguous() for k, v in state.items()}
+    save_file(half, str(dst / MODULES_FILE), metadata={"format": "pt", "stored_dtype": "float16"})
+    if (dst / ADAPTER_DIR).exists():
+        shutil.rmtree(dst / ADAPTER_DIR)
+    if (src / ADAPTER_DIR).is_dir():
+        shutil.copytree(src / ADAPTER_DIR, dst / ADAPTER_DIR)
+    training = json.loads((src / "training.json").read_text()) if (src / "training.json").is_file() else {}
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+    except OSError:
+        commit = ""
+    provenance = {
+        "command": command,
+        "note": note,
+        "packaged_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "git_commit_at_packaging": commit,
+        "machine": f"{platform.machine()} {platform.processor()} {torch.get_num_threads()} torch threads",
+        "seed": training.get("config", {}).get("seed"),
+        "stages": training.get("stages"),
+        "steps": {k: v.get("steps") for k, v in training.get("history", {}).items() if isinstance(v, dict)},
+        "seconds": training.get("seconds"),
+        "history": training.get("history"),
+        "train_config": training.get("config"),
+        "parameters": int(sum(v.numel() for v in state.values())),
+    }
+    (dst / "provenance.json").write_text(json.dumps(provenance, indent=2))
+    return provenance
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("src")
+    p.add_argument("dst")
+    p.add_argument("--command", default="")
+    p.add_argument("--note", default="")
+    a = p.parse_args()
+    prov = package_checkpoint(a.src, a.dst, command=a.command, note=a.note)
+    print(json.dumps({k: prov[k] for k in ("steps", "seconds", "parameters")}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
