@@ -376,36 +376,41 @@ class LlamoApp:
     def _generate(self, session: Session, turn: ChatTurn, *, regenerate: bool, settings: Settings):
         session.stop.clear()
         kwargs = {**settings.kwargs(), "stop": session.stop}
+        stream = _stream(session.chat, turn.question, regenerate, kwargs)
+        try:
+            for delta in stream:
+                turn.answer += delta
+                yield turn
+        finally:  # also when the tab closes mid-answer (Gradio drops this generator): keep what was said
+            stream.close()
+            self._save_candidate(session, turn, regenerate, settings)
+        yield turn
+
+    def _save_candidate(self, session: Session, turn: ChatTurn, regenerate: bool, settings: Settings) -> None:
+        result = session.chat.last_turn if session.chat is not None else None
+        if result is None or result.question != turn.question or not result.timings:
+            if turn.turn_id is None and turn in session.turns:  # nothing was generated: no ghost turn
+                session.turns.remove(turn)
+            return
         offset = (session.chat_span or (0.0, 0.0))[0]
         fps = session.clip.motion.fps
-        for delta in _stream(session.chat, turn.question, regenerate, kwargs):
-            turn.answer += delta
-            yield turn
-        result = session.chat.last_turn
         turn.answer, turn.partial, turn.timings = result.answer, result.partial, dict(result.timings)
         turn.stopped = result.partial and session.stop.is_set()
         scores = result.frame_scores or [1.0] * len(result.selected_frames)
         turn.looked = [
             (offset + f / fps, float(sc)) for f, sc in zip(result.selected_frames, scores, strict=False)
         ]
-        session.selected = len(session.turns) - 1
+        session.selected = session.turns.index(turn) if turn in session.turns else len(session.turns) - 1
         timings = {
             **turn.timings,
             "selected_frames": list(result.selected_frames),
-            "frame_scores": [round(float(s), 4) for s in result.frame_scores],
+            "frame_scores": [round(float(sc), 4) for sc in result.frame_scores],
         }
         if turn.turn_id is None:
             turn.turn_id = self.store.add_turn(session.conversation_id, turn.question, timings=timings).id
-        cand = self.store.add_candidate(
-            turn.turn_id,
-            turn.answer,
-            partial=turn.partial,
-            regenerated=regenerate,
-            timings=timings,
-            settings=settings.kwargs(),
-        )
+        cand = self.store.add_candidate(turn.turn_id, turn.answer, partial=turn.partial, regenerated=regenerate,
+                                        timings=timings, settings=settings.kwargs())  # fmt: skip
         turn.candidate_ids.append(cand.id)
-        yield turn
 
     def stop(self, session: Session) -> None:
         session.stop.set()

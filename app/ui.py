@@ -456,7 +456,9 @@ def build_ui(core: LlamoApp) -> gr.Blocks:
         return esc(who_line(cfg, ident)), gr.Tab(visible=bool(ident and ident.is_reviewer))
 
     def unload(request: gr.Request):
-        s = sessions.pop(getattr(request, "session_hash", None), None)
+        key = getattr(request, "session_hash", None)
+        s = sessions.pop(key, None)
+        log.info("tab closed (session %s, known: %s)", key, s is not None)
         if s is not None:
             s.stop.set()  # a closed tab frees the generation at its next token
 
@@ -588,7 +590,12 @@ def build_ui(core: LlamoApp) -> gr.Blocks:
                         )
                         top_p = gr.Slider(0.1, 1.0, value=1.0, step=0.05, label="Top-p")
                         max_new = gr.Slider(
-                            16, 512, value=cfg.max_new_tokens, step=16, label="Max new tokens"
+                            16,
+                            512,
+                            value=cfg.max_new_tokens,
+                            step=16,
+                            label="Max new tokens",
+                            elem_id="llamo-max-new",
                         )
                         seed = gr.Number(value=-1, precision=0, label="Seed (-1 = random)")
                     timeline_plot = gr.Plot(

@@ -7,6 +7,7 @@ artifacts/browser/ (look at them)."""
 import io
 import json
 import os
+import time
 import zipfile
 from pathlib import Path
 
@@ -180,7 +181,40 @@ def test_browser_flow(served, tmp_path):
 
         page.get_by_role("tab", name="Model").click()
         shot(page, "model-tab")
+
+        # closing a tab mid-answer stops its generation (the partial answer is kept as a candidate)
+        from llamo.data.synth import synthesize
+
+        clip = synthesize("walk", reps=2, seed=1).save(tmp_path / "walk.npz")
+        tab = browser.new_page(viewport={"width": 1400, "height": 1000})
+        tab.goto(url)
+        tab.wait_for_selector("#llamo-chat", timeout=60_000)
+        tab.get_by_role("tab", name="Motion file").click()
+        tab.locator("#llamo-motion-in input[type=file]").set_input_files(str(clip))
+        wait_text(tab, "#llamo-status", "Opened", 120)
+        tab.get_by_text("Sampling").click()
+        tab.locator("#llamo-max-new input[type=number]").fill("512")
+        tab.locator("#llamo-max-new input[type=number]").press("Enter")
+        tab.locator("#llamo-question textarea").fill("Describe every step of this walk in great detail.")
+        tab.locator("#llamo-ask").click()
+        tab.wait_for_function(
+            "document.querySelector('#llamo-chat').innerText.includes('Describe every step')", timeout=120_000
+        )
+        tab.wait_for_timeout(1500)  # some tokens stream
+        shot(tab, "long-answer-before-closing")
+        tab.close()
         browser.close()
+    store = demo.llamo_core.store
+    deadline = time.monotonic() + 90
+    partial = []
+    while time.monotonic() < deadline and not partial:
+        rows = [r for r in store.list_turns(limit=50) if r.question.startswith("Describe every step")]
+        partial = [c for r in rows for c in store.candidates(r.turn_id)]
+        time.sleep(0.5)
+    assert partial, "the closed tab's answer was not stored"
+    assert partial[0].partial and partial[0].timings["new_tokens"] < 512, (
+        "closing the tab did not stop the answer"
+    )
     store = demo.llamo_core.store
     assert {r.correction for r in store.list_turns(status="corrected")} >= {
         "They do three squats.", "A woman doing squats <3 times, facing the camera."}  # fmt: skip
