@@ -28,7 +28,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument(
         "--max-duration", type=float, default=None, help="clip duration limit in seconds (default 600)"
     )
-    p.add_argument("--chat-concurrency", type=int, default=None, help="generations at once (default 8)")
+    p.add_argument("--chat-concurrency", type=int, default=None, help="generations at once (default 16)")
     p.add_argument(
         "--queue-size", type=int, default=None, help="waiting requests before refusing (default 64)"
     )

@@ -140,7 +140,7 @@ def main(argv=None) -> int:
     p.add_argument("--clients", type=int, default=10)
     p.add_argument("--tokens", type=int, default=32, help="max new tokens per answer")
     p.add_argument("--singles", type=int, default=3, help="sequential single-client questions")
-    p.add_argument("--chat-concurrency", type=int, default=8, help="the app's generation concurrency")
+    p.add_argument("--chat-concurrency", type=int, default=16, help="the app's generation concurrency")
     p.add_argument("--tiny", action="store_true", help="a tiny random model (plumbing only)")
     args = p.parse_args(argv)
     from llamo.benchutil import machine_line

@@ -94,7 +94,8 @@ def test_squat_video_chat_correct_export(served, shared_data):
     archive, summary_counts, _ = client.predict("dpo", "corrected", "", "ana", api_name="/export")
     row = json.loads(zipfile.ZipFile(archive).read("data.jsonl").decode().splitlines()[0])
     assert row["chosen"][-1]["content"] == "She describes squats: down and up, three times."
-    assert cands[-1].text.strip()[:20] in json.dumps(row["rejected"], ensure_ascii=False)
+    rejected = json.dumps(row["rejected"], ensure_ascii=False)
+    assert any(c.text.strip()[:15] in rejected for c in cands if c.text.strip())  # a model candidate
 
 
 def test_ten_clients_at_once(served, tmp_path):
