@@ -185,12 +185,16 @@ def test_browser_flow(served, tmp_path):
         # closing a tab mid-answer stops its generation (the partial answer is kept as a candidate)
         from llamo.data.synth import synthesize
 
-        clip = synthesize("walk", reps=2, seed=1).save(tmp_path / "walk.npz")
         tab = browser.new_page(viewport={"width": 1400, "height": 1000})
         tab.goto(url)
         tab.wait_for_selector("#llamo-chat", timeout=60_000)
-        tab.get_by_role("tab", name="Motion file").click()
-        tab.locator("#llamo-motion-in input[type=file]").set_input_files(str(clip))
+        if demo.llamo_core.examples():  # the bundled examples, through the Examples tab
+            tab.get_by_role("tab", name="Examples").click()
+            tab.locator("#llamo-open-example").click()
+        else:
+            clip = synthesize("walk", reps=2, seed=1).save(tmp_path / "walk.npz")
+            tab.get_by_role("tab", name="Motion file").click()
+            tab.locator("#llamo-motion-in input[type=file]").set_input_files(str(clip))
         wait_text(tab, "#llamo-status", "Opened", 120)
         tab.get_by_text("Sampling").click()
         tab.locator("#llamo-max-new input[type=number]").fill("512")
@@ -201,6 +205,7 @@ def test_browser_flow(served, tmp_path):
             "document.querySelector('#llamo-chat').innerText.includes('Describe every step')", timeout=120_000
         )
         tab.wait_for_timeout(1500)  # some tokens stream
+        tab.locator("#llamo-chat").scroll_into_view_if_needed()
         shot(tab, "long-answer-before-closing")
         tab.close()
         browser.close()
