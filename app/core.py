@@ -129,7 +129,14 @@ class LlamoApp:
     # ---- identity ------------------------------------------------------------------------
 
     def annotator(self, ident: Identity):
-        return self.store.get_or_create_annotator(ident.name, role=ident.role, auth=ident.auth)
+        """The store's annotator row for an identity. The deployment decides roles: a signed-in
+        user's role follows the reviewer list; a typed name may not take over a signed-in one."""
+        person = self.store.get_or_create_annotator(ident.name, role=ident.role, auth=ident.auth)
+        if ident.auth == "typed" and person.auth not in ("typed", "none"):
+            raise LlamoError(f"the name {ident.name!r} belongs to a signed-in annotator; type another name.")
+        if ident.auth in ("password", "hf-oauth") and person.role != ident.role:
+            person = self.store.set_role(person, ident.role)
+        return person
 
     # ---- bringing a clip -----------------------------------------------------------------
 

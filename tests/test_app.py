@@ -92,6 +92,18 @@ def test_identity_rules():
     assert identify(space, typed="x") is None
     assert identify(space, oauth_name="hf-rev") == Identity("hf-rev", "reviewer", "hf-oauth")
     assert parse_users("a:1, b:2") == {"a": "1", "b": "2"}
+
+
+def test_store_roles_follow_the_deployment(tiny, tmp_path):
+    from app.core import LlamoApp
+
+    store = Store.open(tmp_path / "d", announce=False)
+    core = LlamoApp(tiny, store, AppConfig())
+    assert core.annotator(Identity("rui", "annotator", "password")).role == "annotator"
+    assert core.annotator(Identity("rui", "reviewer", "password")).role == "reviewer"  # promoted later
+    with pytest.raises(LlamoError, match="belongs to a signed-in annotator"):
+        core.annotator(Identity("rui", "annotator", "typed"))  # no typing your way into rui
+    assert core.annotator(Identity("ana", "annotator", "typed")).auth == "typed"
     with pytest.raises(LlamoError):
         parse_users("nopassword")
 
