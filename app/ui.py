@@ -497,6 +497,7 @@ def build_ui(core: LlamoApp) -> gr.Blocks:
                             video = gr.Video(
                                 label="Upload or record a video",
                                 sources=["upload", "webcam"],
+                                height=260,
                                 elem_id="llamo-video-in",
                             )
                         with gr.Tab("Motion file"):
@@ -521,6 +522,7 @@ def build_ui(core: LlamoApp) -> gr.Blocks:
                         visible=False,
                         elem_id="llamo-overlay",
                         autoplay=False,
+                        height=480,
                     )
                     skeleton = gr.Plot(label="3D skeleton", elem_id="llamo-skeleton")
                     cursor = gr.Slider(

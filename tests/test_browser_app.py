@@ -95,6 +95,10 @@ def test_browser_flow(served, tmp_path):
             )
         page.locator("#llamo-skeleton").scroll_into_view_if_needed()
         shot(page, "clip-opened-views", full=True)
+        page.locator("#llamo-glb").scroll_into_view_if_needed()
+        page.wait_for_selector("#llamo-glb canvas", timeout=30_000)
+        page.wait_for_timeout(2000)  # the animated GLB plays (WebGL through swiftshader)
+        shot(page, "animated-glb")
 
         # the time cursor drives the skeleton (and seeks the overlay video)
         box = page.locator("#llamo-cursor input[type=number]")
