@@ -40,8 +40,9 @@ def stats_line(turn) -> str:
         bits.append("stopped")
     elif turn.partial:
         bits.append("token limit")
-    if turn.looked_times:
-        bits.append("looked at " + ", ".join(clock(s) for s in turn.looked_times[:6]))
+    if turn.looked:
+        top = sorted(sorted(turn.looked, key=lambda x: -x[1])[:6])  # the strongest six, in time order
+        bits.append("looked at " + ", ".join(clock(t) for t, _ in top))
     if turn.corrected is not None:
         bits.append(f"corrected (#{turn.correction_id})")
     if turn.regenerations:

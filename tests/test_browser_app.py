@@ -171,6 +171,16 @@ def test_browser_flow(served, tmp_path):
         assert not outside, outside
         shot(page, "hostile-text-escaped")
 
+        # thumbs up on answer 3 = "the model was right"; editing a question is refused and recorded
+        chat.locator("button[aria-label=Like]").last.click()
+        wait_text(page, "#llamo-save-status", "answer 3 is right", 30)
+        chat.locator("button[aria-label=Edit]").first.click()
+        chat.locator("textarea").first.fill("What is she doing, really?")
+        chat.locator("button[aria-label=Submit]").click()
+        wait_text(page, "#llamo-save-status", "can't be changed", 30)
+        assert "What is the person doing?" in chat.inner_text() and "really?" not in chat.inner_text()
+        shot(page, "liked-and-question-edit-refused")
+
         # export: the zip holds both corrections
         page.get_by_role("tab", name="Export").click()
         page.get_by_label("dpo").check()
