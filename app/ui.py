@@ -32,9 +32,12 @@ JUMPS = 8  # "where the model looked" buttons per answer (all selected frames ar
 
 
 def sentence(msg: str) -> str:
-    """Capitalise a library message's first word unless it is a name (file.npz, an id)."""
+    """A library message for gr.Error / gr.validate: first word capitalised unless it is a name
+    (file.npz, an id), and HTML-escaped: Gradio renders error toasts as HTML (checked: an <img>
+    in an error message loads), and messages carry user-chosen file names."""
     first = msg.split(" ", 1)[0]
-    return msg[:1].upper() + msg[1:] if first.isalpha() and first.islower() else msg
+    msg = msg[:1].upper() + msg[1:] if first.isalpha() and first.islower() else msg
+    return esc(msg)
 
 
 def _friendly(fn):

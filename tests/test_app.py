@@ -311,3 +311,14 @@ def test_video_without_a_person_and_examples(app_url, tmp_path):
         assert name in out[0] and "Opened the example" in out[14]
     assert demo.llamo_core.store.stats()["clips"] >= 0  # the server is still up
     client.predict(handle_file(str(project_clip(tmp_path / "squat.npz"))), api_name="/open_motion")
+
+
+def test_error_messages_are_escaped():
+    from app.ui import sentence
+
+    # Gradio renders error toasts as HTML: a file name must not become markup
+    assert sentence('<img src="http://x/t.png">.npz could not be read.') == (
+        '&lt;img src="http://x/t.png"&gt;.npz could not be read.'
+    )
+    assert sentence("the question is empty.") == "The question is empty."
+    assert sentence("squat.npz lasts 8 s.") == "squat.npz lasts 8 s."

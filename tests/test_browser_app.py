@@ -291,6 +291,14 @@ def test_browser_review_tab(tmp_path):
             page.get_by_text("No person was found in").wait_for(timeout=60_000)
             assert "Error" not in page.locator("#llamo-chat").inner_text()
             page.screenshot(path=str(ART / "19-webcam-no-person.png"))
+            # a file name is user text too (Gradio strips < > from uploaded names; we escape anyway)
+            bad = tmp_path / "<i>bad<i> clip.npz"
+            bad.write_bytes(b"not a motion")
+            page.get_by_role("tab", name="Motion file").click()
+            page.locator("#llamo-motion-in input[type=file]").set_input_files(str(bad))
+            page.get_by_text("clip.npz could not be read").first.wait_for(timeout=60_000)
+            assert page.locator(".toast-body i, [class*=toast] i").count() == 0
+            page.screenshot(path=str(ART / "19b-hostile-file-name.png"))
             page.close()
 
             page = sign_in("rui", "r-pw")
