@@ -19,6 +19,14 @@ def esc(text: str | None) -> str:
     return html.escape(text or "", quote=False)  # text nodes only: & < > are enough
 
 
+MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+
+
+def esc_md(text: str | None) -> str:
+    """For gr.Markdown: HTML-escaped, and markdown syntax backslash-escaped (no links, no images)."""
+    return MD_SPECIAL.sub(r"\\\1", esc(text))
+
+
 def clock(seconds: float) -> str:
     """0:03.2 style times for humans."""
     seconds = max(0.0, float(seconds))
@@ -78,15 +86,15 @@ def strip_display(value) -> str:
 def summary_markdown(info: dict) -> str:
     """The clip summary (values from our code; the file name is escaped)."""
     lines = [
-        f"**{esc(info['title'])}** · {clock(info['duration'])} ({info['duration']:.1f} s) · "
+        f"**{esc_md(info['title'])}** · {clock(info['duration'])} ({info['duration']:.1f} s) · "
         f"{info['fps']:.0f} fps · {info['num_frames']} frames · person in {info['person_pct']:.0f}% of frames"
     ]
     if info.get("reps") is not None:
-        lines.append(f"Repetitions found: **{info['reps']}** (signal: {esc(info.get('rep_signal', ''))})")
+        lines.append(f"Repetitions found: **{info['reps']}** (signal: {esc_md(info.get('rep_signal', ''))})")
     for w in info.get("warnings", []):
-        lines.append(f"⚠️ {esc(w)}")
+        lines.append(f"⚠️ {esc_md(w)}")
     if info.get("notes"):
-        lines += [esc(n) for n in info["notes"]]
+        lines += [esc_md(n) for n in info["notes"]]
     return "\n\n".join(lines)
 
 

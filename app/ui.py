@@ -16,7 +16,7 @@ import gradio as gr
 from app.config import TAGS
 from app.core import MAX_QUESTION, LlamoApp, Session, Settings
 from app.identity import Identity, identify, who_line
-from app.render import chat_messages, clock, esc, strip_display, summary_markdown, timeline_figure
+from app.render import chat_messages, clock, esc, esc_md, strip_display, summary_markdown, timeline_figure
 from llamo.errors import LlamoError
 
 log = logging.getLogger("llamo.app")
@@ -165,14 +165,14 @@ def build_ui(core: LlamoApp) -> gr.Blocks:
     def open_video(video, state, request: gr.Request, progress=gr.Progress()):
         s = session_of(state, request)
         clip = core.open_file(s, video, source="upload", progress=progress_cb(progress))
-        return clip_outputs(s, f"Opened {esc(clip.title)}.")
+        return clip_outputs(s, f"Opened {esc_md(clip.title)}.")
 
     @_friendly
     def open_motion(motion_file, state, request: gr.Request, progress=gr.Progress()):
         s = session_of(state, request)
         path = motion_file if isinstance(motion_file, str) else getattr(motion_file, "name", None)
         clip = core.open_file(s, path, source="import", progress=progress_cb(progress))
-        return clip_outputs(s, f"Opened {esc(clip.title)}.")
+        return clip_outputs(s, f"Opened {esc_md(clip.title)}.")
 
     @_friendly
     def open_example(name, state, request: gr.Request, progress=gr.Progress()):
@@ -180,7 +180,7 @@ def build_ui(core: LlamoApp) -> gr.Blocks:
         if not name:
             raise LlamoError("pick an example first.")
         clip = core.open_example(s, name, progress=progress_cb(progress))
-        return clip_outputs(s, f"Opened the example {esc(clip.title)}.")
+        return clip_outputs(s, f"Opened the example {esc_md(clip.title)}.")
 
     def check_video(video, state):
         """Runs before the queue: refuse big, long or unsupported files before any heavy work."""
@@ -456,7 +456,7 @@ def build_ui(core: LlamoApp) -> gr.Blocks:
             ident = ident_of(request, profile, name)
         except LlamoError as exc:
             return str(exc), gr.Tab(visible=False)
-        return esc(who_line(cfg, ident)), gr.Tab(visible=bool(ident and ident.is_reviewer))
+        return esc_md(who_line(cfg, ident)), gr.Tab(visible=bool(ident and ident.is_reviewer))
 
     def unload(request: gr.Request):
         key = getattr(request, "session_hash", None)
@@ -484,7 +484,7 @@ def build_ui(core: LlamoApp) -> gr.Blocks:
                 )
                 if cfg.oauth:
                     gr.LoginButton()
-                who_md = gr.Markdown(esc(who_line(cfg, None)), elem_id="llamo-who")
+                who_md = gr.Markdown(esc_md(who_line(cfg, None)), elem_id="llamo-who")
         if cfg.on_spaces and not cfg.persistent_storage:
             gr.Markdown(
                 "⚠️ This Space has no persistent storage (/data): annotations will be lost when it "
