@@ -451,12 +451,15 @@ def build_ui(core: LlamoApp) -> gr.Blocks:
     def stats():
         return core.stats()
 
+    shared = bool(cfg.users or cfg.on_spaces)  # on shared deployments only reviewers export
+
     def who(name, request: gr.Request, profile: gr.OAuthProfile | None = None):
         try:
             ident = ident_of(request, profile, name)
         except LlamoError as exc:
-            return str(exc), gr.Tab(visible=False)
-        return esc_md(who_line(cfg, ident)), gr.Tab(visible=bool(ident and ident.is_reviewer))
+            return esc_md(str(exc)), gr.Tab(visible=False), gr.Tab(visible=not shared)
+        reviewer = bool(ident and ident.is_reviewer)
+        return esc_md(who_line(cfg, ident)), gr.Tab(visible=reviewer), gr.Tab(visible=reviewer or not shared)
 
     def unload(request: gr.Request):
         key = getattr(request, "session_hash", None)
@@ -639,7 +642,7 @@ def build_ui(core: LlamoApp) -> gr.Blocks:
                     reject_btn = gr.Button("Reject", variant="stop")
                     edit_btn = gr.Button("Save edit and accept")
                     reopen_btn = gr.Button("Reopen clip and conversation")
-            with gr.Tab("Export", id="export"):
+            with gr.Tab("Export", id="export", visible=not shared) as export_tab:
                 gr.Markdown(
                     "Export the store as training data (the store's export; corrections are the answers)."
                 )
@@ -798,8 +801,8 @@ def build_ui(core: LlamoApp) -> gr.Blocks:
         x_btn.click(
             export, [x_fmt, x_status, x_annotator, name], [x_file, x_counts, x_stats], api_name="export"
         )
-        name.change(who, [name], [who_md, review_tab], api_visibility="private")
-        demo.load(who, [name], [who_md, review_tab], api_visibility="private")
+        name.change(who, [name], [who_md, review_tab, export_tab], api_visibility="private")
+        demo.load(who, [name], [who_md, review_tab, export_tab], api_visibility="private")
         demo.load(stats, None, [x_stats], api_visibility="private")
         demo.unload(unload)
     demo.llamo_core = core  # tests reach the wiring through the Blocks

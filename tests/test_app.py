@@ -331,3 +331,34 @@ def test_markdown_text_is_inert():
                            "num_frames": 40, "person_pct": 100.0, "warnings": ["legs out of frame [0:01]"]})  # fmt: skip
     assert "![x](" not in md and "<b>" not in md and r"\!\[x\]\(" in md
     assert esc_md("a_b*c") == r"a\_b\*c"
+
+
+def test_on_a_space_with_sign_in(tiny, tmp_path, monkeypatch):
+    """As Hugging Face runs it (SYSTEM=spaces, SPACE_ID, hf_oauth): a sign-in button, no typed
+    names, a banner without /data, corrections refused until signed in, export hidden."""
+    import httpx
+
+    for key, value in {"SYSTEM": "spaces", "SPACE_ID": "me/llamo", "OAUTH_CLIENT_ID": "x", "OAUTH_CLIENT_SECRET": "y",
+                       "OAUTH_SCOPES": "openid profile", "OPENID_PROVIDER_URL": "https://huggingface.co"}.items():  # fmt: skip
+        monkeypatch.setenv(key, value)
+        if key.startswith(("OAUTH_", "OPENID_")):  # gradio.oauth read these at import
+            monkeypatch.setattr(f"gradio.oauth.{key}", value)
+    cfg = AppConfig.from_env()
+    assert cfg.on_spaces and cfg.oauth and not cfg.typed_names_allowed
+    cfg.persistent_storage = False  # as without /data
+    demo, url = serve(tiny, tmp_path / "data", cfg)
+    try:
+        config = httpx.get(url + "config").json()
+        kinds = {c["type"] for c in config["components"]}
+        texts_shown = " ".join(str(c.get("props", {}).get("value", "")) for c in config["components"])
+        assert "loginbutton" in kinds or "Sign in with Hugging Face" in texts_shown
+        assert "no persistent storage" in texts_shown
+        client = Client(url, verbose=False)
+        client.predict(handle_file(str(project_clip(tmp_path / "squat.npz"))), api_name="/open_motion")
+        client.predict("What is the person doing?", *SAMPLING, "typed-name", api_name="/ask")
+        with pytest.raises(Exception, match="[Ss]ign in with Hugging Face"):
+            client.predict(0, "fix", 3, [], "typed-name", api_name="/correct")
+        with pytest.raises(Exception, match="[Oo]nly reviewers"):
+            client.predict("llava", "all", "", "typed-name", api_name="/export")
+    finally:
+        demo.close()
