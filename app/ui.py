@@ -27,6 +27,28 @@ CSS = """
 #llamo-warn { background: #fff3cd; padding: 0.4em 0.8em; border-radius: 6px; }
 """
 
+# The time cursor, in the browser: seek the overlay video and show the skeleton figure's nearest
+# slider step (restyle with that step's args + make it active), so no figure travels per move.
+CURSOR_JS = """(t, s) => {
+  const v = document.querySelector('#llamo-overlay video');
+  if (v && isFinite(t)) { v.currentTime = t; }
+  const gd = document.querySelector('#llamo-skeleton .js-plotly-plot');
+  const P = window.Plotly;
+  if (P && gd && gd.layout && gd.layout.sliders && gd.layout.sliders.length) {
+    const steps = gd.layout.sliders[0].steps;
+    let best = 0, gap = Infinity;
+    steps.forEach((st, i) => {
+      const p = String(st.label).split(':');
+      const d = Math.abs(Number(p[0]) * 60 + Number(p[1]) - t);
+      if (d < gap) { gap = d; best = i; }
+    });
+    if (steps.length) {
+      P.restyle(gd, steps[best].args[0], steps[best].args[1]);
+      P.relayout(gd, {'sliders[0].active': best});
+    }
+  }
+  return [t, s];
+}"""
 STATUSES = ["", "unreviewed", "corrected", "accepted", "rejected"]
 JUMPS = 8  # "where the model looked" buttons per answer (all selected frames are marked on the timeline)
 
@@ -207,15 +229,12 @@ def build_ui(core: LlamoApp) -> gr.Blocks:
 
     @_friendly
     def move_cursor(t, state):
+        """The skeleton and the video move in the browser (CURSOR_JS); the server redraws the
+        timeline's cursor line (a small figure)."""
         if state is None or state.clip is None:
-            return gr.skip(), gr.skip()
+            return gr.skip()
         state.cursor = float(t or 0.0)
-        from app import views_io
-
-        fig = views_io.skeleton_at(
-            state.clip.views.get("skeleton"), state.clip.motion, core.frame_at(state, state.cursor)
-        )
-        return fig, timeline(state)
+        return timeline(state)
 
     @_friendly
     def set_span(start, end, state):
@@ -710,12 +729,11 @@ def build_ui(core: LlamoApp) -> gr.Blocks:
         cursor.change(
             move_cursor,
             [cursor, state],
-            [skeleton, timeline_plot],
+            [timeline_plot],
             api_name="move_cursor",
             trigger_mode="always_last",
             concurrency_limit=4,
-            js="(t, s) => { const v = document.querySelector('#llamo-overlay video');"
-            " if (v && isFinite(t)) { v.currentTime = t; } return [t, s]; }",
+            js=CURSOR_JS,
         )
         span_from.release(set_span, [span_from, span_to, state], [timeline_plot, status], api_name="set_span")
         span_to.release(

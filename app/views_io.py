@@ -69,31 +69,6 @@ def render(motion: Motion, video: Path | None, out_dir: Path, progress, reps=Non
     return result
 
 
-def skeleton_at(fig, motion: Motion, frame: int):
-    """A copy of the skeleton figure showing `frame`: the slider step nearest to it made active
-    and that step's restyle applied to the traces (how the time cursor drives the view)."""
-    import numpy as np
-    import plotly.graph_objects as go
-
-    from llamo.views.skeleton3d import SkeletonViewConfig, shown_frames
-
-    if fig is None:
-        return None
-    out = go.Figure(fig)
-    sliders = out.layout.sliders
-    if not sliders or not sliders[0].steps:
-        return out
-    shown = shown_frames(motion.num_frames, motion.fps, SkeletonViewConfig().max_fps)[: len(sliders[0].steps)]
-    k = int(np.argmin(np.abs(shown - frame)))
-    data, idx = sliders[0].steps[k].args[0], sliders[0].steps[k].args[1]
-    for j, t in enumerate(idx):
-        for key in ("x", "y", "z"):
-            if key in data:
-                out.data[t][key] = data[key][j]
-    sliders[0].active = k
-    return out
-
-
 def export(export_dataset, store, folder: Path, fmt: str, *, status: str = "", annotator: str = ""):
     """status: "accepted", "accepted,corrected", "all", ... (the store's default: accepted)."""
     from annotations.models import STATUSES
