@@ -5,6 +5,7 @@ clients at once on the same clip, every answer complete and every correction sto
 import json
 import os
 import threading
+import time
 import zipfile
 from pathlib import Path
 
@@ -75,7 +76,7 @@ def test_squat_video_chat_correct_export(served, shared_data):
     # Stop: a long answer cut short keeps what was written, marked as stopped
     job = client.submit("Describe the whole movement in detail.", 0.0, 1.0, 512, -1, "ana", api_name="/ask")
     while len(job.outputs()) < 3 and not job.done():
-        pass
+        time.sleep(0.01)
     client.predict(api_name="/stop")
     chat = texts(job.result()[0])
     assert "stopped" in chat[5]
