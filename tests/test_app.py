@@ -264,6 +264,13 @@ def test_range_selector_asks_about_a_part(app_url, tmp_path):
     assert frames and max(frames) <= 2.0 * 20 + 1  # frame indices of the 2 s part
     with pytest.raises(Exception, match="two frames"):
         client.predict(3.0, 3.0, api_name="/set_span")
+    # Clear: the chat empties, stored turns stay, the next question starts a new conversation
+    chat, *_, note = client.predict(api_name="/clear")
+    assert chat == [] and "stored turns are kept" in note
+    chat = texts(client.predict("Again?", *SAMPLING, "ana", api_name="/ask")[0])
+    assert len(chat) == 2
+    rows = store.list_turns(annotator="ana", limit=10)
+    assert len({r.conversation_id for r in rows if r.question in ("What happens here?", "Again?")}) == 2
 
 
 def test_long_video_refused_before_the_queue(tiny, tmp_path, shared_data):
