@@ -212,6 +212,10 @@ def run_llm_stage(
     model.set_stage(stage, train_encoder=cfg.train_encoder)
     params = [p for p in model.parameters() if p.requires_grad]
     n_params = sum(p.numel() for p in params)
+    if not params:  # e.g. motion_tokens="none" in the align stage: nothing to align
+        _log(f"{stage}: no trainable parameters for motion_tokens={model.config.motion_tokens!r}; skipped")
+        history[stage] = {"steps": 0, "skipped": True}
+        return history
     total = cfg.stage_steps(stage)
     lr = cfg.lr_align if stage == "align" else cfg.lr_instruct
     opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.0)
