@@ -80,7 +80,7 @@ def run(clients: int, tokens: int, singles: int, tiny: bool, chat_concurrency: i
 
         synthesize("squat", reps=3, seed=0).save(clip)
     demo = create_app(model, Store.open(data / "store", announce=False),
-                      AppConfig(chat_concurrency=chat_concurrency, queue_size=max(64, 2 * clients)))  # fmt: skip
+                      AppConfig(chat_concurrency=chat_concurrency, queue_size=max(64, 2 * clients), min_new_tokens=tokens))  # fmt: skip
     _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", ssr_mode=False, quiet=True,
                             **launch_kwargs(demo.llamo_core))  # fmt: skip
     try:

@@ -26,6 +26,7 @@ class AppConfig:
     extract_concurrency: int = 1  # pose extraction runs at once (CPU-bound, MediaPipe)
     chat_concurrency: int = 16  # generations at once (shared model, own KV caches; see docs/app.md)
     max_new_tokens: int = 160  # default answer length; the accordion allows up to 512
+    min_new_tokens: int = 0  # >0: answers run to this many tokens (capped by max): tests, benchmarks
     delete_cache: tuple[int, int] = (1800, 3600)  # every 30 min, delete temp files older than 1 h
     session_ttl_s: int = 3 * 3600  # a session's state (and its temp folder) dies after this
     users: dict[str, str] = field(default_factory=dict)  # launch(auth=...) name -> password

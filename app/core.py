@@ -106,14 +106,18 @@ class Settings:
     top_p: float = 1.0
     max_new_tokens: int = 160
     seed: int | None = None
+    min_new_tokens: int = 0  # end-of-turn suppressed until then (tests and benchmarks: fixed lengths)
 
     def kwargs(self) -> dict:
-        return {
+        kw = {
             "temperature": float(self.temperature),
             "top_p": float(self.top_p),
             "max_new_tokens": int(self.max_new_tokens),
             "seed": self.seed,
         }
+        if self.min_new_tokens:
+            kw["min_new_tokens"] = min(int(self.min_new_tokens), int(self.max_new_tokens))
+        return kw
 
 
 class LlamoApp:

@@ -261,7 +261,7 @@ def build_ui(core: LlamoApp) -> gr.Blocks:
 
     def settings_of(temperature, top_p, max_new_tokens, seed) -> Settings:
         seed = int(seed) if seed not in (None, "") and float(seed) >= 0 else None
-        return Settings(float(temperature), float(top_p), int(max_new_tokens), seed)
+        return Settings(float(temperature), float(top_p), int(max_new_tokens), seed, cfg.min_new_tokens)
 
     def after_answer(s: Session, status: str):
         return chat_messages(s.turns), timeline(s), jump_choices(s), answer_choices(s), fix_text(s), status
