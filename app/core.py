@@ -593,6 +593,7 @@ class LlamoApp:
         folder = out_root / f"llamo-{fmt}-{time.strftime('%Y%m%d-%H%M%S')}"
         summary = views_io.export(export_dataset, self.store, folder, fmt, status=status, annotator=annotator)
         archive = shutil.make_archive(str(folder), "zip", root_dir=folder)
+        shutil.rmtree(folder, ignore_errors=True)  # the zip is what the user downloads
         return Path(archive), summary
 
     def stats(self) -> dict:
