@@ -27,8 +27,9 @@ CSS = """
 #llamo-warn { background: #fff3cd; padding: 0.4em 0.8em; border-radius: 6px; }
 """
 
-# The time cursor, in the browser: seek the overlay video and show the skeleton figure's nearest
-# slider step (restyle with that step's args + make it active), so no figure travels per move.
+# The time cursor, in the browser: seek the overlay video, show the skeleton figure's nearest
+# slider step (restyle with that step's args + make it active) and draw a line across the
+# kinematics plots, so no figure travels per move.
 CURSOR_JS = """(t, s) => {
   const v = document.querySelector('#llamo-overlay video');
   if (v && isFinite(t)) { v.currentTime = t; }
@@ -46,6 +47,13 @@ CURSOR_JS = """(t, s) => {
       P.restyle(gd, steps[best].args[0], steps[best].args[1]);
       P.relayout(gd, {'sliders[0].active': best});
     }
+  }
+  const kin = document.querySelector('#llamo-kinematics .js-plotly-plot');
+  if (P && kin && kin.layout && isFinite(t)) {
+    const shapes = (kin.layout.shapes || []).filter(x => x.name !== 'llamo-cursor');
+    shapes.push({type: 'line', name: 'llamo-cursor', xref: 'x', yref: 'paper', x0: t, x1: t, y0: 0, y1: 1,
+                 line: {color: 'black', width: 1, dash: 'dot'}});
+    P.relayout(kin, {shapes: shapes});
   }
   return [t, s];
 }"""

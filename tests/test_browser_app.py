@@ -105,11 +105,18 @@ def test_browser_flow(served, tmp_path):
         box.fill("3")
         box.press("Enter")
         wait_text(page, "#llamo-skeleton", "time 0:03.0", 30)
+        page.wait_for_function(  # and the kinematics plots carry the cursor line
+            "() => (document.querySelector('#llamo-kinematics .js-plotly-plot').layout.shapes || [])"
+            ".some(x => x.name === 'llamo-cursor' && Math.abs(x.x0 - 3) < 1e-6)",
+            timeout=30_000,
+        )
         if SQUATS.exists():
             t = page.evaluate("document.querySelector('#llamo-overlay video').currentTime")
             assert abs(t - 3.0) < 0.3, t
         page.locator("#llamo-skeleton").scroll_into_view_if_needed()
         shot(page, "cursor-at-3s")
+        page.locator("#llamo-kinematics").scroll_into_view_if_needed()
+        shot(page, "cursor-on-kinematics")
 
         chat = page.locator("#llamo-chat")
         question = page.locator("#llamo-question textarea")
