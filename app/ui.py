@@ -436,12 +436,15 @@ def build_ui(core: LlamoApp) -> gr.Blocks:
 
     def review_action(action):
         @_friendly
-        def act(turn_id, text, note, name, request: gr.Request, profile: gr.OAuthProfile | None = None):
+        def act(turn_id, text, note, name, status, annotator, tag, clip, request: gr.Request,
+                profile: gr.OAuthProfile | None = None):  # fmt: skip
             if not turn_id:
                 raise LlamoError("pick a turn in the table first.")
-            return core.review(
-                ident_of(request, profile, name), int(turn_id), action, text=text, note=note or ""
-            )
+            ident = ident_of(request, profile, name)
+            msg = core.review(ident, int(turn_id), action, text=text, note=note or "")
+            rows = core.review_rows(ident, status=status or "", annotator=annotator or "", tag=tag or "",
+                                    clip=clip or "")  # fmt: skip
+            return esc_md(msg), [[r[c] for c in REVIEW_COLS] for r in rows]  # the table, refreshed
 
         act.__name__ = f"review_{action}"
         return act
@@ -818,8 +821,8 @@ def build_ui(core: LlamoApp) -> gr.Blocks:
         for btn, action in ((accept_btn, "accept"), (reject_btn, "reject"), (edit_btn, "edit")):
             btn.click(
                 review_action(action),
-                [r_turn, r_text, r_note, name],
-                [review_status],
+                [r_turn, r_text, r_note, name, f_status, f_annotator, f_tag, f_clip],
+                [review_status, table],
                 api_name=f"review_{action}",
             )
         reopen_btn.click(reopen, [r_conv, state, name], [*clip_outs, tabs], api_name="reopen", **ex)

@@ -235,7 +235,9 @@ def test_reviewer_accepts_and_roles_come_from_auth(tiny, tmp_path):
         table = rows["data"] if isinstance(rows, dict) else rows
         assert len(table) == 1 and table[0][3] == "ana"  # the auth user, not the typed name
         turn_id = table[0][0]
-        assert "accepted" in rui.predict(turn_id, "", "fine", "", api_name="/review_accept")
+        note, rows = rui.predict(turn_id, "", "fine", "", "corrected", "", "", "", api_name="/review_accept")
+        assert "accepted" in note
+        assert not (rows["data"] if isinstance(rows, dict) else rows)  # no longer "corrected"
         store = demo.llamo_core.store
         assert store.list_turns(status="accepted")[0].turn_id == turn_id
         archive, counts, _ = rui.predict("llava", "accepted", "", "", api_name="/export")
