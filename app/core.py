@@ -605,11 +605,24 @@ class LlamoApp:
         report = ""
         ckpt = d.get("checkpoint")
         if ckpt and ckpt != "untrained":
-            for name in ("report.md", "eval.md", "README.md"):
+            for name in ("eval.md", "report.md", "README.md"):
                 p = Path(ckpt) / name
                 if p.is_file():
                     report = p.read_text(errors="replace")
                     break
+            prov = Path(ckpt) / "provenance.json"
+            if prov.is_file():  # how the checkpoint was made (the training helper's packaging)
+                import json
+
+                try:
+                    info = json.loads(prov.read_text())
+                except (OSError, ValueError):
+                    info = {}
+                lines = ["", "", "### How this checkpoint was made"]
+                for key in ("command", "note", "packaged_utc", "git_commit_at_packaging", "steps", "seconds"):
+                    if key in info:
+                        lines.append(f"- **{key}**: `{info[key]}`")
+                report = (report or "_No evaluation report (eval.md) in this checkpoint._") + "\n".join(lines)
         return d, report
 
     # ---- helpers -------------------------------------------------------------------------
