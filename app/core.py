@@ -604,6 +604,9 @@ class LlamoApp:
         d = dict(self._describe)
         report = ""
         ckpt = d.get("checkpoint")
+        root = Path(__file__).resolve().parents[1]
+        if ckpt and Path(ckpt).resolve().is_relative_to(root):  # no server paths on the page
+            d["checkpoint"] = str(Path(ckpt).resolve().relative_to(root))
         if ckpt and ckpt != "untrained":
             for name in ("eval.md", "report.md", "README.md"):
                 p = Path(ckpt) / name
