@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The recipe of the default checkpoint (assets/checkpoint). CPU, 2 threads, about 55 minutes.
-# Usage: bash assets/checkpoint/recipe.sh [WORK_DIR]   (then copy WORK_DIR/model/* here)
+# Usage: bash assets/checkpoint/recipe.sh [WORK_DIR]
 set -euo pipefail
 W=${1:-data/default}
 python -m llamo data synth --n 6000 --seed 0 --split train -o "$W/train"
@@ -14,6 +14,8 @@ python -m llamo train --data "$W/train/data.jsonl" --val "$W/val/data.jsonl" \
   --pretrain-steps 500 --align-steps 220 --instruct-steps 280 --batch-size 12 \
   --mixed-precision bf16 --seed 0 --val-every 100 --save-every 50 \
   --max-minutes pretrain=9 --max-minutes align=17 --max-minutes instruct=22
-python -m llamo eval --model "$W/model" --data "$W/test/data.jsonl" --chat-data "$W/chat_test.jsonl" \
+python -m llamo.train.package "$W/model" assets/checkpoint --command "bash assets/checkpoint/recipe.sh $W"
+python -m llamo eval --model assets/checkpoint --data "$W/test/data.jsonl" --limit 150 --max-new-tokens 40 \
+  --chat-data "$W/chat_test.jsonl" \
   --mocap ../shared/data/mocap/bandai_ds1 --squat-video ../shared/data/videos/pose_squats.mp4 \
-  -o "$W/model/eval.json"
+  -o "$W/eval/eval.json"    # copied to assets/checkpoint/eval.{json,md}
