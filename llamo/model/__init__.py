@@ -1,4 +1,4 @@
-"""The LLaMo model (see docs/model.md): `LlamoConfig`, `Llamo`, `load_default`."""
+"""The LLaMo model (see the README section "The LLaMo model"): `LlamoConfig`, `Llamo`, `load_default`."""
 
 from llamo.model.config import MOTION_TOKEN_MODES, LlamoConfig
 from llamo.model.llamo import Llamo, LlamoOutput, MotionState, load_default
