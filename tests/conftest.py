@@ -11,3 +11,27 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"real recordings not present at {SHARED_DATA} (see ../shared/data/README.md)")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """The app on the real default model, launched once per test module (end-to-end and browser)."""
+    from annotations.store import Store
+    from app import AppConfig, create_app
+    from app.ui import launch_kwargs
+    from llamo.model import load_default
+
+    demo = create_app(
+        load_default(),
+        Store.open(tmp_path_factory.mktemp("data"), announce=False),
+        AppConfig(max_new_tokens=24, min_new_tokens=512),
+    )
+    _, url, _ = demo.launch(
+        prevent_thread_lock=True,
+        server_name="127.0.0.1",
+        ssr_mode=False,
+        quiet=True,
+        **launch_kwargs(demo.llamo_core),
+    )
+    yield demo, url
+    demo.close()

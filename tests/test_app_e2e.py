@@ -18,21 +18,6 @@ pytestmark = pytest.mark.slow
 GREEDY = (0.0, 1.0, 24, -1)  # temperature, top_p, max new tokens, seed
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory):
-    from annotations.store import Store
-    from app import AppConfig, create_app
-    from app.ui import launch_kwargs
-    from llamo.model import load_default
-
-    demo = create_app(load_default(), Store.open(tmp_path_factory.mktemp("data"), announce=False),
-                      AppConfig(max_new_tokens=24, min_new_tokens=512))  # fmt: skip
-    _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", ssr_mode=False, quiet=True,
-                            **launch_kwargs(demo.llamo_core))  # fmt: skip
-    yield demo, url
-    demo.close()
-
-
 def file_path(value) -> str:
     """A file output as gradio_client gives it: a path, or (in an update) nested dicts."""
     if isinstance(value, str):

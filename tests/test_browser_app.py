@@ -32,21 +32,6 @@ pytestmark = [
 ]
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory):
-    from annotations.store import Store
-    from app import AppConfig, create_app
-    from app.ui import launch_kwargs
-    from llamo.model import load_default
-
-    demo = create_app(load_default(), Store.open(tmp_path_factory.mktemp("data"), announce=False),
-                      AppConfig(max_new_tokens=24, min_new_tokens=512))  # fmt: skip
-    _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", ssr_mode=False, quiet=True,
-                            **launch_kwargs(demo.llamo_core))  # fmt: skip
-    yield demo, url
-    demo.close()
-
-
 def test_browser_flow(served, tmp_path):
     from playwright.sync_api import sync_playwright
 
