@@ -57,7 +57,8 @@ def test_placeholder_expansion_and_labels():
     assert batch["motion_features"].shape == (1, 50, FEATURE_DIM)
     assert batch["query_ids"].shape[0] == 2 and batch["query_motion"].tolist() == [0, 0]
     out = model(**batch)
-    assert out.logits.shape[:2] == ids.shape and torch.isfinite(out.loss)
+    assert torch.isfinite(out.loss)
+    assert model(**{k: v for k, v in batch.items() if k != "labels"}).logits.shape[:2] == ids.shape
     assert out.selection.frames.shape == (2, 8)
 
 
@@ -191,14 +192,14 @@ def test_save_load_round_trip_identical(tmp_path, mode):
             model.vq.codebook.weight.add_(torch.randn_like(model.vq.codebook.weight))
     model.set_feature_stats(np.full(FEATURE_DIM, 0.1), np.full(FEATURE_DIM, 2.0))
     model.eval()
-    batch = model.collate([CONV], [random_walk(40)])
+    batch = model.collate([CONV], [random_walk(40)], generation=True)
     with torch.no_grad():
         before = model(**batch).logits
     model.save_pretrained(tmp_path / "ckpt")
     loaded = Llamo.from_pretrained(tmp_path / "ckpt", backbone=tiny_backbone(seed=3))
     assert loaded.config == model.config and loaded.lora_state == "adapter"
     with torch.no_grad():
-        after = loaded(**loaded.collate([CONV], [random_walk(40)])).logits
+        after = loaded(**loaded.collate([CONV], [random_walk(40)], generation=True)).logits
     assert torch.equal(before, after)
     # a different backbone is refused in one sentence
     with pytest.raises(LlamoError, match="trained for backbone"):
@@ -267,3 +268,48 @@ def test_template_without_system_role():
     text = tok.decode(batch["input_ids"][0])
     assert text.startswith("<|im_start|>user\nSys.\n\nWhat is the person doing?\n" + "<repo_name>" * 4)
     assert int((batch["input_ids"] == model.placeholder_id).sum()) == 8
+
+
+@pytest.mark.parametrize("mode", ["cross_talker", "none"])
+def test_answer_loss_equals_full_vocabulary_loss(mode):
+    """forward() projects only labelled positions; it must give the backbone's own loss."""
+    model = tiny_model(mode, dropout=0.0)
+    model.eval()
+    convs = [
+        CONV,
+        Conversation("c2", [Turn("user", "<motion>\nAnd now?"), Turn("assistant", "Walking fast.")]),
+    ]
+    batch = model.collate(convs, [random_walk(40), random_walk(25, seed=1)])
+    with torch.no_grad():
+        ours = model(**batch).loss
+        embeds = model.llm.get_input_embeddings()(batch["input_ids"])
+        if "motion_features" in batch:
+            emb, _ = model._slot_embeddings(
+                batch["motion_features"], batch["motion_mask"], batch.get("query_ids"),
+                batch.get("query_mask"), batch.get("query_motion"),
+            )  # fmt: skip
+            embeds = model.splice(batch["input_ids"], embeds, emb)
+        reference = model.llm(
+            inputs_embeds=embeds, attention_mask=batch["attention_mask"], labels=batch["labels"]
+        ).loss
+    assert torch.isfinite(ours) and float(ours) > 0
+    assert float(ours) == pytest.approx(float(reference), rel=1e-5)
+
+
+def test_bf16_storage_keeps_trainable_weights_fp32():
+    from llamo.train.trainer import _frozen_to_bf16
+
+    model = tiny_model("cross_talker")
+    model.set_stage("align")
+    _frozen_to_bf16(model.llm)
+    assert {p.dtype for p in model.llm.parameters()} == {torch.bfloat16}
+    model.set_stage("instruct")
+    _frozen_to_bf16(model.llm)
+    dtypes = {n: p.dtype for n, p in model.llm.named_parameters()}
+    assert all(d == torch.float32 for n, d in dtypes.items() if "lora_" in n)
+    assert all(d == torch.bfloat16 for n, d in dtypes.items() if "lora_" not in n)
+    batch = model.collate([CONV], [random_walk(40)])
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        loss = model(**batch).loss
+    loss.backward()
+    assert all(p.grad is not None for n, p in model.llm.named_parameters() if "lora_B" in n)

@@ -148,8 +148,8 @@ class MotionState:
 
 @dataclass
 class LlamoOutput:
-    loss: torch.Tensor | None
-    logits: torch.Tensor
+    loss: torch.Tensor | None  # set when labels were given (then logits is None)
+    logits: torch.Tensor | None
     past_key_values: object = None
     selection: Selection | None = None  # cross_talker: per question slot, downsampled frames
 
@@ -542,16 +542,34 @@ class Llamo(nn.Module):
                 to(query_motion), to(video_pixels), to(video_mask),
             )  # fmt: skip
             embeds = self.splice(input_ids, embeds, motion_embeds)
+        attention_mask = None if attention_mask is None else attention_mask.to(dev)
+        if labels is not None:
+            return LlamoOutput(
+                loss=self._answer_loss(embeds, attention_mask, labels.to(dev)),
+                logits=None,
+                selection=selection,
+            )
         out = self.llm(
             inputs_embeds=embeds,
-            attention_mask=None if attention_mask is None else attention_mask.to(dev),
-            labels=None if labels is None else labels.to(dev),
+            attention_mask=attention_mask,
             past_key_values=past_key_values,
             use_cache=use_cache,
         )
         return LlamoOutput(
-            loss=out.loss, logits=out.logits, past_key_values=out.past_key_values, selection=selection
+            loss=None, logits=out.logits, past_key_values=out.past_key_values, selection=selection
         )
+
+    def _answer_loss(self, embeds, attention_mask, labels) -> torch.Tensor:
+        """Mean next-token NLL over the labelled positions only. The vocabulary projection and
+        softmax run on those ~10% of positions instead of all B*L (a third of a CPU step)."""
+        llm = self.llm.get_base_model() if hasattr(self.llm, "get_base_model") else self.llm
+        hidden = llm.get_decoder()(inputs_embeds=embeds, attention_mask=attention_mask).last_hidden_state
+        targets = labels[:, 1:]  # (B, L-1): token t+1 is predicted at position t
+        keep = targets != IGNORE
+        if not bool(keep.any()):  # nothing to learn from in this batch
+            return hidden.sum() * 0.0
+        logits = llm.get_output_embeddings()(hidden[:, :-1][keep])  # (N, V)
+        return nn.functional.cross_entropy(logits.float(), targets[keep])
 
     # ---- inference helpers (used by llamo.chat) --------------------------------------------
 
