@@ -120,15 +120,9 @@ def run(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
-    try:
-        return run(args)
-    except LlamoError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    from llamo.cli import run_command
+
+    return run_command(run, _parser().parse_args(sys.argv[1:] if argv is None else argv))
 
 
 if __name__ == "__main__":

@@ -38,9 +38,14 @@ def main(argv: list[str] | None = None) -> int:
     module = importlib.import_module(f"llamo.commands.{name}")
     command_parser = argparse.ArgumentParser(prog=f"python -m llamo {name}", description=COMMANDS[name])
     module.add_arguments(command_parser)
-    args = command_parser.parse_args(argv[1:])
+    return run_command(module.run, command_parser.parse_args(argv[1:]))
+
+
+def run_command(run, args) -> int:
+    """Call run(args); a LlamoError becomes one sentence on stderr and exit code 2.
+    Shared by `python -m llamo` and `python -m annotations`."""
     try:
-        return int(module.run(args) or 0)
+        return int(run(args) or 0)
     except LlamoError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
