@@ -21,7 +21,8 @@ COMMANDS: dict[str, str] = {
     "data": "synthetic instruction data (data synth ...)",
     "train": "train LLaMo on instruction JSONL",
     "eval": "evaluate a checkpoint on instruction JSONL",
-    "bench": "benchmarks: bench extract|render|chat",
+    "package": "make a trained run ready to ship (fp16 modules, adapter, provenance)",
+    "bench": "benchmarks: bench extract|render|chat|train",
 }
 
 

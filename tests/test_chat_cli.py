@@ -84,3 +84,17 @@ def test_interactive_chat_with_regen_and_reset(tiny_checkpoint, monkeypatch):
     )
     assert r.returncode == 0, r.stderr
     assert r.stderr.count("first token") == 2  # two questions (regen prints only the answer)
+
+
+@pytest.mark.slow
+def test_bench_train_paths_agree(tmp_path):
+    """The fast training step must compute the same loss as the backbone's full-vocabulary one."""
+    out = tmp_path / "bench.json"
+    r = _run("bench", "train", "--batch-size", "2", "--repeats", "1", "--json", str(out))
+    assert r.returncode == 0, r.stderr
+    assert "threads pinned" in r.stdout and "speed-up" in r.stdout
+    import json
+
+    losses = json.loads(out.read_text())["losses"]
+    assert 0.5 < losses["candidate"] < 20
+    assert losses["candidate"] == pytest.approx(losses["baseline"], rel=0.03)

@@ -282,13 +282,8 @@ def test_answer_loss_equals_full_vocabulary_loss(mode):
     batch = model.collate(convs, [random_walk(40), random_walk(25, seed=1)])
     with torch.no_grad():
         ours = model(**batch).loss
-        embeds = model.llm.get_input_embeddings()(batch["input_ids"])
-        if "motion_features" in batch:
-            emb, _ = model._slot_embeddings(
-                batch["motion_features"], batch["motion_mask"], batch.get("query_ids"),
-                batch.get("query_mask"), batch.get("query_motion"),
-            )  # fmt: skip
-            embeds = model.splice(batch["input_ids"], embeds, emb)
+        inputs = {k: v for k, v in batch.items() if k not in ("attention_mask", "labels")}
+        embeds, _ = model.embed_inputs(**inputs)
         reference = model.llm(
             inputs_embeds=embeds, attention_mask=batch["attention_mask"], labels=batch["labels"]
         ).loss

@@ -119,6 +119,19 @@ def test_train_saves_and_resumes(tiny_data, tmp_path):
     assert model.lora_state == "adapter"
     assert np.isfinite(second["history"]["instruct"]["final_loss"])
 
+    # packaged for shipping: fp16 modules and the adapter load back to (nearly) the same model
+    from llamo.cli import main
+
+    assert main(["package", str(out), "-o", str(tmp_path / "ckpt"), "--command", "pytest"]) == 0
+    provenance = json.loads((tmp_path / "ckpt" / "provenance.json").read_text())
+    assert provenance["command"] == "pytest" and provenance["steps"]["instruct"] == 3
+    shipped = Llamo.from_pretrained(tmp_path / "ckpt", backbone=tiny_backbone())
+    data = InstructionData(tiny_data / "train" / "data.jsonl")
+    batch = model.collate(*data.batch([0, 1]), generation=True)
+    with torch.no_grad():
+        a, b = model.eval()(**batch).logits, shipped.eval()(**batch).logits
+    assert torch.allclose(a, b, atol=2e-2) and not torch.equal(a, torch.zeros_like(a))
+
 
 def test_train_command_rejects_bad_budget(tiny_data, tmp_path, capsys):
     from llamo.cli import main

@@ -14,7 +14,7 @@ python -m llamo train --data "$W/train/data.jsonl" --val "$W/val/data.jsonl" \
   --pretrain-steps 500 --align-steps 220 --instruct-steps 280 --batch-size 12 \
   --mixed-precision bf16 --seed 0 --val-every 100 --save-every 50 \
   --max-minutes pretrain=9 --max-minutes align=17 --max-minutes instruct=22
-python -m llamo.train.package "$W/model" assets/checkpoint --command "bash assets/checkpoint/recipe.sh $W"
+python -m llamo package "$W/model" -o assets/checkpoint --command "bash assets/checkpoint/recipe.sh $W"
 python -m llamo eval --model assets/checkpoint --data "$W/test/data.jsonl" --limit 150 --max-new-tokens 40 \
   --chat-data "$W/chat_test.jsonl" \
   --mocap ../shared/data/mocap/bandai_ds1 --squat-video ../shared/data/videos/pose_squats.mp4 \

@@ -1,11 +1,11 @@
-"""`python -m llamo bench extract|render|chat ...`: each target lives in `llamo/commands/bench_<target>.py`."""
+"""`python -m llamo bench extract|render|chat|train ...`: each target lives in `llamo/commands/bench_<target>.py`."""
 
 from __future__ import annotations
 
 import argparse
 import importlib
 
-TARGETS = ("extract", "render", "chat")
+TARGETS = ("extract", "render", "chat", "train")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -516,11 +516,9 @@ class Llamo(nn.Module):
             batch["video_pixels"], batch["video_mask"] = vp, vm
         return batch
 
-    def forward(
+    def embed_inputs(
         self,
         input_ids: torch.Tensor,
-        attention_mask: torch.Tensor | None = None,
-        labels: torch.Tensor | None = None,
         motion_features: torch.Tensor | None = None,
         motion_mask: torch.Tensor | None = None,
         query_ids: torch.Tensor | None = None,
@@ -528,27 +526,36 @@ class Llamo(nn.Module):
         query_motion: torch.Tensor | None = None,
         video_pixels: torch.Tensor | None = None,
         video_mask: torch.Tensor | None = None,
-        past_key_values=None,
-        use_cache: bool = False,
-    ) -> LlamoOutput:
+    ) -> tuple[torch.Tensor, Selection | None]:
+        """Token embeddings (B, L, H) with motion embeddings spliced into the placeholders."""
         dev = self.llm_device
         input_ids = input_ids.to(dev)
         embeds = self.llm.get_input_embeddings()(input_ids)  # (B, L, H)
-        selection = None
-        if motion_features is not None and bool((input_ids == self.placeholder_id).any()):
-            to = lambda t: None if t is None else t.to(dev)  # noqa: E731
-            motion_embeds, selection = self._slot_embeddings(
-                to(motion_features), to(motion_mask).bool(), to(query_ids), to(query_mask),
-                to(query_motion), to(video_pixels), to(video_mask),
-            )  # fmt: skip
-            embeds = self.splice(input_ids, embeds, motion_embeds)
-        attention_mask = None if attention_mask is None else attention_mask.to(dev)
+        if motion_features is None or not bool((input_ids == self.placeholder_id).any()):
+            return embeds, None
+        to = lambda t: None if t is None else t.to(dev)  # noqa: E731
+        motion_embeds, selection = self._slot_embeddings(
+            to(motion_features), to(motion_mask).bool(), to(query_ids), to(query_mask),
+            to(query_motion), to(video_pixels), to(video_mask),
+        )  # fmt: skip
+        return self.splice(input_ids, embeds, motion_embeds), selection
+
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor | None = None,
+        labels: torch.Tensor | None = None,
+        past_key_values=None,
+        use_cache: bool = False,
+        **motion_inputs,
+    ) -> LlamoOutput:
+        """With labels: the loss only (logits None). Without: logits and the KV cache.
+        motion_inputs: the motion/query/video tensors of `collate` (see `embed_inputs`)."""
+        embeds, selection = self.embed_inputs(input_ids, **motion_inputs)
+        attention_mask = None if attention_mask is None else attention_mask.to(self.llm_device)
         if labels is not None:
-            return LlamoOutput(
-                loss=self._answer_loss(embeds, attention_mask, labels.to(dev)),
-                logits=None,
-                selection=selection,
-            )
+            loss = self._answer_loss(embeds, attention_mask, labels.to(self.llm_device))
+            return LlamoOutput(loss=loss, logits=None, selection=selection)
         out = self.llm(
             inputs_embeds=embeds,
             attention_mask=attention_mask,

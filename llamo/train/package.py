@@ -1,12 +1,11 @@
 """Package a trained run for shipping: config + motion modules (stored in fp16, half the size;
 they load back into fp32 parameters) + LoRA adapter + provenance.json.
 
-    python -m llamo.train.package RUN_DIR assets/checkpoint --command "..." [--note "..."]
+    python -m llamo package RUN_DIR -o assets/checkpoint --command "..." [--note "..."]
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import platform
 import shutil
@@ -53,18 +52,3 @@ def package_checkpoint(src: str | Path, dst: str | Path, *, command: str = "", n
     }
     (dst / "provenance.json").write_text(json.dumps(provenance, indent=2))
     return provenance
-
-
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("src")
-    p.add_argument("dst")
-    p.add_argument("--command", default="")
-    p.add_argument("--note", default="")
-    a = p.parse_args()
-    prov = package_checkpoint(a.src, a.dst, command=a.command, note=a.note)
-    print(json.dumps({k: prov[k] for k in ("steps", "seconds", "parameters")}, indent=2))
-
-
-if __name__ == "__main__":
-    main()
