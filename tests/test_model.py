@@ -292,14 +292,14 @@ def test_answer_loss_equals_full_vocabulary_loss(mode):
 
 
 def test_bf16_storage_keeps_trainable_weights_fp32():
-    from llamo.train.trainer import _frozen_to_bf16
+    from llamo.train.trainer import frozen_weights_to_bf16
 
     model = tiny_model("cross_talker")
     model.set_stage("align")
-    _frozen_to_bf16(model.llm)
+    frozen_weights_to_bf16(model.llm)
     assert {p.dtype for p in model.llm.parameters()} == {torch.bfloat16}
     model.set_stage("instruct")
-    _frozen_to_bf16(model.llm)
+    frozen_weights_to_bf16(model.llm)
     dtypes = {n: p.dtype for n, p in model.llm.named_parameters()}
     assert all(d == torch.float32 for n, d in dtypes.items() if "lora_" in n)
     assert all(d == torch.bfloat16 for n, d in dtypes.items() if "lora_" not in n)

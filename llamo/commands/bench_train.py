@@ -30,13 +30,13 @@ def _models(backbone: str):
     import copy
 
     from llamo.model import Llamo, LlamoConfig
-    from llamo.train.trainer import _frozen_to_bf16
+    from llamo.train.trainer import frozen_weights_to_bf16
 
     torch.manual_seed(0)
     slow = Llamo.build(LlamoConfig(backbone=backbone), device="cpu")
     slow.set_stage("instruct", train_encoder=False)
     fast = copy.deepcopy(slow)
-    _frozen_to_bf16(fast.llm)
+    frozen_weights_to_bf16(fast.llm)
     return fast.train(), slow.train()
 
 

@@ -195,7 +195,7 @@ def _save_state(model, opt, sched, state_dir: Path, info: dict) -> None:
         os.replace(tmp, state_dir)
 
 
-def _frozen_to_bf16(llm) -> None:
+def frozen_weights_to_bf16(llm) -> None:
     """Store the frozen backbone weights in bf16. Autocast would cast them again on every
     step (an eighth of a CPU step) to the same values; trainable ones (LoRA) stay fp32."""
     for name, p in llm.named_parameters():
@@ -221,7 +221,7 @@ def run_llm_stage(
     """align or instruct: next-token loss through the LLM."""
     model.set_stage(stage, train_encoder=cfg.train_encoder)
     if accelerator.mixed_precision == "bf16":
-        _frozen_to_bf16(model.llm)
+        frozen_weights_to_bf16(model.llm)
     params = [p for p in model.parameters() if p.requires_grad]
     n_params = sum(p.numel() for p in params)
     if not params:  # e.g. motion_tokens="none" in the align stage: nothing to align
