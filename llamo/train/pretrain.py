@@ -115,8 +115,8 @@ def aux_loss(heads: AuxHeads, h: torch.Tensor, m: torch.Tensor, batch: dict) -> 
         count_exact = (dens.sum(1).round() == batch["count"].round()).float().mean()
     return loss, {
         "loss": float(loss.detach()),
-        "action": float(l_action),
-        "count_l1": float(l_count),
+        "action": float(l_action.detach()),
+        "count_l1": float(l_count.detach()),
         "frame_acc": float(acc),
         "count_exact": float(count_exact),
     }
