@@ -30,10 +30,15 @@ def _models(backbone: str):
     import copy
 
     from llamo.model import Llamo, LlamoConfig
-    from llamo.train.trainer import frozen_weights_to_bf16
+    from llamo.train.trainer import TrainConfig, frozen_weights_to_bf16
 
     torch.manual_seed(0)
-    slow = Llamo.build(LlamoConfig(backbone=backbone), device="cpu")
+    t = TrainConfig(data="", out="", backbone=backbone)  # the trainer's model shape
+    config = LlamoConfig(
+        backbone=backbone, num_tokens=t.num_tokens, d_model=t.d_model,
+        encoder_layers=t.encoder_layers, system_prompt=t.system_prompt,
+    )  # fmt: skip
+    slow = Llamo.build(config, device="cpu")
     slow.set_stage("instruct", train_encoder=False)
     fast = copy.deepcopy(slow)
     frozen_weights_to_bf16(fast.llm)
@@ -54,7 +59,7 @@ def run(args) -> int:
 
     threads = pin_threads(args.threads)
     print(machine_line(threads))
-    examples = [synthetic_example(0, "val", i) for i in range(args.batch_size)]
+    examples = [synthetic_example(0, "train", i) for i in range(args.batch_size)]
     convs, motions = [c for _, c in examples], [m for m, _ in examples]
     fast, slow = _models(args.backbone)
     losses: dict[str, float] = {}
