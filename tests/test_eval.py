@@ -74,3 +74,39 @@ def test_markdown_report_renders():
     }
     md = markdown(report)
     assert "| action | 90.0% | 10 |" in md and "OBZ" in md and "collapsing" in md
+
+
+@pytest.mark.slow
+def test_ablation_runner_trains_evaluates_and_reuses(tmp_path):
+    """Two variants on the real default backbone at a token budget; a second call with --reuse
+    re-evaluates the saved runs without training them again."""
+    import json
+    import subprocess
+    import sys
+
+    from llamo.data.dataset import write_synthetic
+
+    write_synthetic(tmp_path / "train", n=6, seed=0, split="train", max_turns=1)
+    write_synthetic(tmp_path / "test", n=2, seed=0, split="test", max_turns=1)
+    out = tmp_path / "ablations.json"
+
+    def ablations(steps: int, *extra: str) -> subprocess.CompletedProcess:
+        cmd = [sys.executable, "-m", "llamo", "eval", "--ablations", "none,mean_pool",
+               "--train-data", str(tmp_path / "train" / "data.jsonl"), "--data", str(tmp_path / "test" / "data.jsonl"),
+               "--steps", str(steps), "--pretrain-steps", "2", "--batch-size", "2", "--max-new-tokens", "4",
+               "-o", str(out), *extra]  # fmt: skip
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+
+    first = ablations(1)
+    assert first.returncode == 0, first.stderr[-2000:]
+    runs = json.loads(out.read_text())["runs"]
+    assert set(runs) == {"none", "mean_pool"}
+    assert runs["mean_pool"]["steps"]["align"] == 1 and runs["none"]["steps"]["instruct"] == 1
+    assert runs["mean_pool"]["mean_input_tokens"] > runs["none"]["mean_input_tokens"]  # motion tokens count
+    table = out.with_suffix(".md").read_text()
+    assert "| none |" in table and "| mean_pool |" in table
+    second = ablations(1, "--reuse")
+    assert second.returncode == 0, second.stderr[-2000:]
+    assert "reusing the run" in second.stderr and "align 1/1" not in second.stderr
+    wrong = ablations(2, "--reuse")
+    assert wrong.returncode == 2 and "was trained with --steps 1" in wrong.stderr

@@ -38,6 +38,11 @@ def add_arguments(parser) -> None:
     ab.add_argument("--pretrain-steps", type=int, default=150, help="encoder pretraining / VQ-VAE steps")
     ab.add_argument("--batch-size", type=int, default=12)
     ab.add_argument("--work", help="folder for the ablation checkpoints (default: beside the report)")
+    ab.add_argument(
+        "--reuse",
+        action="store_true",
+        help="evaluate variants already trained in --work instead of retraining",
+    )
 
 
 def _progress(fraction: float, message: str) -> None:
@@ -115,7 +120,16 @@ def _ablations(args) -> int:
             save_every=10**9,
             val_every=10**9,
         )
-        summary = train(cfg)
+        trained = Path(cfg.out) / "training.json"
+        if args.reuse and trained.is_file():
+            summary = json.loads(trained.read_text())
+            if summary["config"]["steps"] != args.steps:
+                raise LlamoError(
+                    f"{cfg.out} was trained with --steps {summary['config']['steps']}, not {args.steps}."
+                )
+            print(f"[eval] {mode}: reusing the run in {cfg.out}", file=sys.stderr)
+        else:
+            summary = train(cfg)
         model = Llamo.from_pretrained(cfg.out).merge_lora()
         rep = evaluate(model, test, limit=args.limit, max_new_tokens=args.max_new_tokens, progress=_progress)
         print(file=sys.stderr)
