@@ -250,6 +250,11 @@ def evaluate_real(
         except Exception as exc:  # noqa: BLE001 - a missing or failing detector must not sink the report
             res["kinematics_count"] = f"unavailable ({type(exc).__name__})"
         res["model_count"] = normalise("count", res["How many squats does the person do?"])
+        if getattr(model, "summary", None) is not None:
+            table = model.motion_summary(model.encode_motion(motion))
+            res["summary_tokens"] = "; ".join(
+                f"{r['action']} x{r['count']} ({r['start_s']}-{r['end_s']} s)" for r in table
+            )
         out["squat_video"] = res
     return out
 

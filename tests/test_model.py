@@ -306,3 +306,83 @@ def test_bf16_storage_keeps_trainable_weights_fp32():
         loss = model(**batch).loss
     loss.backward()
     assert all(p.grad is not None for n, p in model.llm.named_parameters() if "lora_B" in n)
+
+
+def _heads_output(actions: list[tuple[str, int]], density: dict[str, float], side: str = "left"):
+    """Confident per-frame head outputs for a clip made of (action, frames) runs."""
+    from llamo.data.dataset import AUX_ACTIONS, AUX_DIRECTIONS, AUX_SIDES
+
+    t = sum(n for _, n in actions)
+    out = {
+        "action": torch.full((1, t, len(AUX_ACTIONS)), -20.0),
+        "side": torch.full((1, t, len(AUX_SIDES)), -20.0),
+        "direction": torch.full((1, t, len(AUX_DIRECTIONS)), -20.0),
+        "density": torch.zeros(1, t),
+    }
+    out["side"][..., AUX_SIDES.index(side)] = 20.0
+    out["direction"][..., AUX_DIRECTIONS.index("none")] = 20.0
+    i = 0
+    for name, n in actions:
+        out["action"][0, i : i + n, AUX_ACTIONS.index(name)] = 20.0
+        out["density"][0, i : i + n] = density.get(name, 0.0)
+        i += n
+    return out
+
+
+def test_summary_rows_carry_actions_counts_and_order():
+    from llamo.data.dataset import AUX_ACTIONS, AUX_SIDES
+    from llamo.model.summary import COUNT_BINS, clip_summary, describe_rows
+
+    # 10 frames of rest, 20 of squats (0.15 reps a frame = 3 reps), 30 of walking (6 steps)
+    heads = _heads_output([("rest", 10), ("squat", 20), ("walk", 30)], {"squat": 0.15, "walk": 0.2})
+    rows, valid = clip_summary(heads, torch.ones(1, 60, dtype=torch.bool), n_tokens=3)
+    assert valid[0].tolist() == [True, True, False]  # rest gets no token; nothing else is present
+    a = len(AUX_ACTIONS)
+    names = [AUX_ACTIONS[int(r[:a].argmax())] for r in rows[0, :2]]
+    assert names == ["squat", "walk"]  # time order, not presence order
+    counts = rows[0, :2, a : a + COUNT_BINS]
+    assert counts.argmax(-1).tolist() == [3, 6]
+    torch.testing.assert_close(counts.sum(-1), torch.ones(2))
+    side = rows[0, 0, a + COUNT_BINS : a + COUNT_BINS + len(AUX_SIDES)]
+    assert AUX_SIDES[int(side.argmax())] == "left"
+    start, end, centre, share = rows[0, 0, -4:].tolist()
+    assert start == pytest.approx(10 / 60) and end == pytest.approx(29 / 60)
+    assert centre == pytest.approx(19.5 / 60) and share == pytest.approx(20 / 60, abs=1e-4)
+    table = describe_rows(rows[0], valid[0], duration_s=60 / 5)  # T' = 60 at 5 frames/s
+    assert [(r["action"], r["count"], r["side"], r["direction"]) for r in table] == [
+        ("squat", 3.0, "left", "none"),
+        ("walk", 6.0, "left", "none"),
+    ]
+    assert (table[0]["start_s"], table[0]["end_s"]) == (2.0, 5.8)
+    # padding frames change nothing
+    padded = {k: torch.cat([v, v[:, :5]], 1) for k, v in heads.items()}
+    mask = torch.ones(1, 65, dtype=torch.bool)
+    mask[0, 60:] = False
+    rows_p, valid_p = clip_summary(padded, mask, n_tokens=3)
+    torch.testing.assert_close(rows_p, rows)
+    assert torch.equal(valid_p, valid)
+
+
+@pytest.mark.parametrize("mode", ["cross_talker", "mean_pool", "all_frames"])
+def test_summary_tokens_extend_every_encoder_mode(tmp_path, mode):
+    model = tiny_model(mode, k=4, summary_tokens=2)
+    motion = random_walk(40)
+    n = model.num_motion_tokens(40)
+    assert n == (4 if mode != "all_frames" else model.motion_encoder.out_length(40)) + 2
+    batch = model.collate([CONV], [motion])
+    assert int((batch["input_ids"] == model.placeholder_id).sum()) == n * (2 if mode == "cross_talker" else 1)
+    model.set_stage("instruct")
+    assert not any(p.requires_grad for p in model.motion_heads.parameters())  # frozen with the encoder
+    model.train()
+    model(**batch).loss.backward()
+    assert model.summary.mlp.fc.weight.grad is not None and model.summary.mlp.fc.weight.grad.abs().sum() > 0
+    model.eval()
+    state = model.encode_motion(motion)
+    emb, _, _ = model.question_tokens(state, "How many squats?")
+    assert emb.shape == (n, model.llm.config.hidden_size)
+    model.save_pretrained(tmp_path / "ckpt")
+    loaded = Llamo.from_pretrained(tmp_path / "ckpt", backbone=tiny_backbone())
+    emb2, _, _ = loaded.question_tokens(loaded.encode_motion(motion), "How many squats?")
+    torch.testing.assert_close(emb2, emb)
+    table = loaded.motion_summary(loaded.encode_motion(motion))
+    assert 1 <= len(table) <= 2 and all(0 <= r["start_s"] <= r["end_s"] <= 2.0 for r in table)

@@ -9,8 +9,9 @@ import torch
 
 from llamo.data.dataset import InstructionData, frame_targets, write_synthetic
 from llamo.data.schema import Conversation, Turn, write_jsonl
+from llamo.model.summary import MotionHeads
 from llamo.model.testing import tiny_backbone
-from llamo.train.pretrain import AuxHeads, aux_loss, make_aux_batch
+from llamo.train.pretrain import aux_loss, make_aux_batch
 from llamo.train.trainer import TrainConfig, build_model, train
 
 
@@ -62,7 +63,7 @@ def test_aux_pretraining_reduces_its_loss(tiny_data):
     cfg = _cfg(tiny_data, tiny_data / "unused")
     model = build_model(cfg, data, backbone=tiny_backbone())
     torch.manual_seed(0)
-    heads = AuxHeads(cfg.d_model)
+    heads = MotionHeads(cfg.d_model)
     enc = model.motion_encoder
     batch = make_aux_batch(
         model, [data.motion(i) for i in range(4)], max_frames=80, rng=np.random.default_rng(0)

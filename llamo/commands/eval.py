@@ -37,6 +37,10 @@ def add_arguments(parser) -> None:
     ab.add_argument("--steps", type=int, default=40, help="steps for each LLM stage of every variant")
     ab.add_argument("--pretrain-steps", type=int, default=150, help="encoder pretraining / VQ-VAE steps")
     ab.add_argument("--batch-size", type=int, default=12)
+    ab.add_argument(
+        "--summary-tokens", type=int, default=0,
+        help="summary tokens for the encoder variants (0, the default, compares the paper's tokens alone)",
+    )  # fmt: skip
     ab.add_argument("--work", help="folder for the ablation checkpoints (default: beside the report)")
     ab.add_argument(
         "--reuse",
@@ -116,6 +120,7 @@ def _ablations(args) -> int:
             pretrain_steps=args.pretrain_steps,
             vq_steps=args.pretrain_steps,
             batch_size=args.batch_size,
+            summary_tokens=args.summary_tokens,
             mixed_precision="bf16",
             save_every=10**9,
             val_every=10**9,

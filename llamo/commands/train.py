@@ -38,6 +38,10 @@ def add_arguments(parser) -> None:
     )
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--num-tokens", type=int, default=16, help="K motion tokens (fresh models)")
+    parser.add_argument(
+        "--summary-tokens", type=int, default=3,
+        help="S summary tokens read off the encoder's heads (actions, counts, order; 0 = off)",
+    )  # fmt: skip
     parser.add_argument("--d-model", type=int, default=192)
     parser.add_argument("--encoder-layers", type=int, default=3)
     parser.add_argument("--lr-align", type=float, default=1e-3)
@@ -81,6 +85,7 @@ def run(args) -> int:
         motion_tokens=args.motion_tokens,
         init=args.init,
         num_tokens=args.num_tokens,
+        summary_tokens=args.summary_tokens,
         d_model=args.d_model,
         encoder_layers=args.encoder_layers,
         pretrain_steps=args.pretrain_steps,

@@ -53,6 +53,7 @@ class LlamoConfig:
     gumbel_tau: float = 1.0
     r_max: float = 0.25  # largest local window, as a fraction of T'
     num_segments: int = 8  # segment-level global features
+    summary_tokens: int = 0  # S tokens read off the encoder's heads (llamo.model.summary); 0 = off
     # vq_tokens ablation
     vq_codebook: int = 512
     vq_dim: int = 64

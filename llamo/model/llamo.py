@@ -33,6 +33,7 @@ from llamo.model.cross_talker import CrossTalker, Selection
 from llamo.model.encoder import MotionEncoder, masked_pool
 from llamo.model.enhancer import MotionFeatureEnhancer
 from llamo.model.layers import MLP
+from llamo.model.summary import MotionHeads, SummaryTokens, clip_summary, describe_rows
 from llamo.model.video import VideoEncoder
 from llamo.model.vq import MotionVQVAE, train_vqvae
 from llamo.motion import Motion
@@ -144,6 +145,7 @@ class MotionState:
     static_tokens: torch.Tensor | None = None  # (n, H) for question-independent modes
     static_frames: list[int] = field(default_factory=list)
     static_scores: list[float] = field(default_factory=list)
+    summary: torch.Tensor | None = None  # (1, S, d) summary tokens (before the projector)
 
 
 @dataclass
@@ -199,6 +201,9 @@ class Llamo(nn.Module):
         self.video_encoder = VideoEncoder(cfg) if continuous and with_video else None
         self.enhancer = MotionFeatureEnhancer(cfg, with_video) if continuous else None
         self.cross_talker = CrossTalker(cfg, hidden) if mode == "cross_talker" else None
+        with_summary = continuous and cfg.summary_tokens > 0
+        self.motion_heads = MotionHeads(cfg.d_model) if with_summary else None
+        self.summary = SummaryTokens(cfg.d_model, cfg.summary_tokens) if with_summary else None
         self.projector = Projector(cfg.d_model, hidden) if continuous else None
         self.vq = MotionVQVAE(cfg) if mode == "vq_tokens" else None
         self.code_embed = nn.Embedding(cfg.vq_codebook, hidden) if mode == "vq_tokens" else None
@@ -264,7 +269,10 @@ class Llamo(nn.Module):
         return self.llm.get_input_embeddings().weight.dtype
 
     def motion_modules(self) -> dict[str, nn.Module]:
-        names = ("motion_encoder", "video_encoder", "enhancer", "cross_talker", "projector", "code_embed")
+        names = (
+            "motion_encoder", "motion_heads", "video_encoder", "enhancer", "cross_talker", "summary",
+            "projector", "code_embed",
+        )  # fmt: skip
         return {n: getattr(self, n) for n in names if getattr(self, n) is not None}
 
     def set_feature_stats(self, mean, std) -> None:
@@ -277,7 +285,8 @@ class Llamo(nn.Module):
 
     def set_stage(self, stage: str, train_encoder: bool = True) -> None:
         """align: LLM frozen, motion modules train. instruct: LoRA on the LLM + motion modules.
-        The video tower and the VQ-VAE are always frozen here (train_vqvae trains the latter);
+        The video tower, the VQ-VAE and the motion heads are always frozen here (train_vqvae and
+        encoder pretraining train them);
         train_encoder=False also freezes the (pretrained) motion encoder, as in the paper."""
         if stage not in ("align", "instruct"):
             raise LlamoError(f"stage must be 'align' or 'instruct', not {stage!r}.")
@@ -301,6 +310,8 @@ class Llamo(nn.Module):
                 p.requires_grad_("lora_" in name)
         for name, module in self.motion_modules().items():
             module.requires_grad_(not (name == "motion_encoder" and not train_encoder))
+        if self.motion_heads is not None:  # trained by encoder pretraining only
+            self.motion_heads.requires_grad_(False)
         if self.video_encoder is not None:
             self.video_encoder.tower.requires_grad_(False)
         if self.vq is not None:
@@ -352,18 +363,21 @@ class Llamo(nn.Module):
     def num_motion_tokens(self, num_frames: int) -> int:
         """Placeholders per motion slot for a clip of num_frames (at config.fps)."""
         mode = self.config.motion_tokens
+        extra = self.config.summary_tokens if self.summary is not None else 0
         if mode in ("cross_talker", "mean_pool"):
-            return self.config.num_tokens
+            return self.config.num_tokens + extra
         if mode == "all_frames":
-            return self.motion_encoder.out_length(num_frames)
+            return self.motion_encoder.out_length(num_frames) + extra
         if mode == "vq_tokens":
             return self.vq.code_length(num_frames)
         return 0
 
     def encode_motion_features(self, features, mask, video_pixels=None, video_mask=None):
-        """(B, T, F), (B, T) -> F̃_M (B, T', d), mask (B, T'). The motion-encoder + enhancer path."""
+        """(B, T, F), (B, T) -> F̃_M (B, T', d), mask (B, T') and the summary tokens (B, S, d) or
+        None. The motion-encoder + enhancer path; the summary is read off the encoder's heads."""
         fm = self.motion_encoder(features, mask)
         m = self.motion_encoder.downsample_mask(mask)
+        summary = None if self.summary is None else self.summary(self.motion_heads(fm), m)[0]
         fv = mt = vt = None
         if self.video_encoder is not None and video_pixels is not None:
             fv = self.video_encoder(video_pixels)  # (B, N, d), frames k / video_fps s into the clip
@@ -375,7 +389,7 @@ class Llamo(nn.Module):
             )
             vt = torch.arange(fv.shape[1], device=fm.device) * (10.0 / self.config.video_fps)
             mt, vt = mt[None].expand(fm.shape[0], -1), vt[None].expand(fv.shape[0], -1)
-        return self.enhancer(fm, m, fv, video_mask, mt, vt), m
+        return self.enhancer(fm, m, fv, video_mask, mt, vt), m, summary
 
     def _slot_embeddings(
         self,
@@ -394,16 +408,23 @@ class Llamo(nn.Module):
             codes, cmask = self.vq.encode(features, mask)
             emb = self.code_embed(codes[cmask])  # (N, H)
             return emb, None
-        fm, m = self.encode_motion_features(features, mask, video_pixels, video_mask)
+        fm, m, summary = self.encode_motion_features(features, mask, video_pixels, video_mask)
         if mode == "cross_talker":
             text = self.llm.get_input_embeddings()(query_ids).float()  # (Q, L, H)
             tokens, selection = self.cross_talker(fm[query_motion], m[query_motion], text, query_mask.bool())
-            emb = self.projector(tokens).flatten(0, 1)  # (Q*K, H)
+            if summary is not None:
+                tokens = torch.cat([tokens, summary[query_motion]], 1)  # (Q, K+S, d)
+            emb = self.projector(tokens).flatten(0, 1)  # (Q*(K+S), H)
         elif mode == "mean_pool":
             pooled, _ = masked_pool(fm, m, self.config.num_tokens)
+            if summary is not None:
+                pooled = torch.cat([pooled, summary], 1)  # (B, K+S, d)
             emb = self.projector(pooled).flatten(0, 1)
-        else:  # all_frames
-            emb = self.projector(fm[m])
+        else:  # all_frames (+ summary), clip by clip
+            rows = [fm[b][m[b]] for b in range(fm.shape[0])]
+            if summary is not None:
+                rows = [torch.cat([r, summary[b]]) for b, r in enumerate(rows)]
+            emb = self.projector(torch.cat(rows))
         return emb, selection
 
     def splice(
@@ -633,17 +654,22 @@ class Llamo(nn.Module):
         state = MotionState(feats, mask, None, None, frame_map)
         if mode in ("cross_talker", "mean_pool", "all_frames"):
             vp = None if video_pixels is None else video_pixels[None].to(dev)
-            fm, m = self.encode_motion_features(feats, mask, vp)
-            state.fm, state.fm_mask = fm, m
+            fm, m, summary = self.encode_motion_features(feats, mask, vp)
+            state.fm, state.fm_mask, state.summary = fm, m, summary
             stride = self.motion_encoder.stride
             state.frame_map = frame_map[np.minimum(np.arange(fm.shape[1]) * stride, len(frame_map) - 1)]
         if mode == "mean_pool":
             pooled, centres = masked_pool(state.fm, state.fm_mask, self.config.num_tokens)
+            if summary is not None:
+                pooled = torch.cat([pooled, summary], 1)
             state.static_tokens = self.projector(pooled)[0]
             state.static_frames = [int(state.frame_map[c]) for c in centres[0].tolist()]
             state.static_scores = [1.0 / self.config.num_tokens] * self.config.num_tokens
         elif mode == "all_frames":
-            state.static_tokens = self.projector(state.fm[state.fm_mask])
+            rows = state.fm[state.fm_mask]
+            if summary is not None:
+                rows = torch.cat([rows, summary[0]])
+            state.static_tokens = self.projector(rows)
             state.static_frames = [int(f) for f in state.frame_map]
             state.static_scores = [1.0] * len(state.static_frames)
         elif mode == "vq_tokens":
@@ -666,11 +692,24 @@ class Llamo(nn.Module):
         qi = torch.tensor([q], device=self.llm_device)
         text = self.llm.get_input_embeddings()(qi).float()
         tokens, sel = self.cross_talker(state.fm, state.fm_mask, text, torch.ones_like(qi, dtype=torch.bool))
+        if state.summary is not None:
+            tokens = torch.cat([tokens, state.summary], 1)  # (1, K+S, d)
         emb = self.projector(tokens)[0]
         valid = sel.valid[0]
         frames = [int(state.frame_map[f]) for f in sel.frames[0][valid].tolist()]
         scores = [float(s) for s in sel.scores[0][valid].tolist()]
         return emb, frames, scores
+
+    @torch.no_grad()
+    def motion_summary(self, state: MotionState) -> list[dict]:
+        """What the summary tokens tell the LLM about this clip: per action, in time order, its
+        repetition count, side, direction and time span (empty without summary tokens)."""
+        if self.summary is None:
+            return []
+        fm = self.motion_encoder(state.features, state.mask)
+        m = self.motion_encoder.downsample_mask(state.mask)
+        rows, valid = clip_summary(self.motion_heads(fm), m, self.config.summary_tokens)
+        return describe_rows(rows[0], valid[0], float(state.mask.sum()) / self.config.fps)
 
     # ---- checkpoints -----------------------------------------------------------------------
 

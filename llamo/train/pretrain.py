@@ -14,29 +14,10 @@ from collections.abc import Callable
 
 import numpy as np
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
-from llamo.data.dataset import AUX_ACTIONS, AUX_DIRECTIONS, AUX_SIDES, frame_targets
-
-
-class AuxHeads(nn.Module):
-    def __init__(self, d: int):
-        super().__init__()
-        self.action = nn.Linear(d, len(AUX_ACTIONS))
-        self.side = nn.Linear(d, len(AUX_SIDES))
-        self.direction = nn.Linear(d, len(AUX_DIRECTIONS))
-        self.phase = nn.Linear(d, 2)
-        self.density = nn.Linear(d, 1)
-
-    def forward(self, h: torch.Tensor) -> dict[str, torch.Tensor]:  # h (B, T', d)
-        return {
-            "action": self.action(h),
-            "side": self.side(h),
-            "direction": self.direction(h),
-            "phase": self.phase(h),
-            "density": F.softplus(self.density(h)).squeeze(-1),
-        }
+from llamo.data.dataset import frame_targets
+from llamo.model.summary import MotionHeads
 
 
 def _downsample(targets: dict, stride: int, t_out: int) -> dict[str, np.ndarray]:
@@ -97,7 +78,7 @@ def make_aux_batch(model, motions: list, max_frames: int = 10**9, rng=None) -> d
     return {"features": x, "mask": mask, **tg}
 
 
-def aux_loss(heads: AuxHeads, h: torch.Tensor, m: torch.Tensor, batch: dict) -> tuple[torch.Tensor, dict]:
+def aux_loss(heads: MotionHeads, h: torch.Tensor, m: torch.Tensor, batch: dict) -> tuple[torch.Tensor, dict]:
     out = heads(h)
     ce = lambda logits, y: F.cross_entropy(logits.flatten(0, 1), y.flatten(), ignore_index=-100)  # noqa: E731
     l_action = ce(out["action"], batch["action"])
@@ -135,13 +116,16 @@ def pretrain_encoder(
     crop: int = 200,
     bf16: bool = False,
 ) -> dict:
-    """Train model.motion_encoder with AuxHeads on the labelled motions of `data`."""
+    """Train model.motion_encoder with MotionHeads on the labelled motions of `data`: the model's
+    own heads when it has summary tokens (they read the heads later), else throw-away ones."""
     idx = [i for i in data.motion_indices() if frame_targets(data.motion(i)) is not None]
     if not idx:
         log("pretrain: no labelled (synthetic) motions; skipping encoder pretraining")
         return {"steps": 0}
     enc = model.motion_encoder
-    heads = AuxHeads(model.config.d_model).to(model.device)
+    heads = model.motion_heads if model.motion_heads is not None else MotionHeads(model.config.d_model)
+    heads = heads.to(model.device)
+    heads.requires_grad_(True)
     params = list(enc.parameters()) + list(heads.parameters())
     enc.requires_grad_(True)
     opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)

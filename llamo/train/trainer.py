@@ -42,6 +42,7 @@ class TrainConfig:
     init: str | None = None  # start from this checkpoint instead of a fresh model
     # model shape (only for fresh models)
     num_tokens: int = 16
+    summary_tokens: int = 3  # S (llamo.model.summary); 0 = the paper's tokens only
     d_model: int = 192
     encoder_layers: int = 3
     system_prompt: str = "You are LLaMo. You watch human motion as a 3D skeleton and answer briefly."
@@ -102,6 +103,7 @@ def build_model(cfg: TrainConfig, train_data, device=None, backbone=None):
         backbone=cfg.backbone,
         motion_tokens=cfg.motion_tokens,
         num_tokens=cfg.num_tokens,
+        summary_tokens=cfg.summary_tokens,
         d_model=cfg.d_model,
         encoder_layers=cfg.encoder_layers,
         system_prompt=cfg.system_prompt,

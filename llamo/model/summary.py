@@ -1,0 +1,138 @@
+"""Motion heads and summary tokens: what happened in the clip, read off the pretrained encoder.
+
+The encoder is pretrained with per-frame heads (action, side, direction, repetition phase and a
+repetition density whose sum over frames is the repetition count). Those heads stay in the model.
+From their outputs, `SummaryTokens` builds S tokens, one per action the clip mostly shows, in
+time order: which action, how many repetitions (density summed over that action's frames), which
+side and direction, and where in the clip it happens. The Cross Talker's K tokens are local
+(selected frames plus mean-pooled context), so they cannot carry a count or a long-range order;
+these tokens do, in a form the language model reads like a table row.
+
+This is our addition to the paper's design; `summary_tokens = 0` turns it off.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from llamo.data.dataset import AUX_ACTIONS, AUX_DIRECTIONS, AUX_SIDES
+from llamo.model.layers import MLP
+
+COUNT_BINS = 21  # counts 0..20, soft (linear) binning; more than 20 reads as 20
+REST = AUX_ACTIONS.index("rest")
+MIN_PRESENCE = 0.05  # an action must cover this fraction of the clip to get a token
+
+
+class MotionHeads(nn.Module):
+    """Per-frame heads on the encoder output F_M (B, T', d); trained by encoder pretraining."""
+
+    def __init__(self, d: int):
+        super().__init__()
+        self.action = nn.Linear(d, len(AUX_ACTIONS))
+        self.side = nn.Linear(d, len(AUX_SIDES))
+        self.direction = nn.Linear(d, len(AUX_DIRECTIONS))
+        self.phase = nn.Linear(d, 2)
+        self.density = nn.Linear(d, 1)
+
+    def forward(self, h: torch.Tensor) -> dict[str, torch.Tensor]:
+        return {
+            "action": self.action(h),  # (B, T', A) logits
+            "side": self.side(h),  # (B, T', 3) logits
+            "direction": self.direction(h),  # (B, T', 7) logits
+            "phase": self.phase(h),  # (B, T', 2) sin/cos
+            "density": F.softplus(self.density(h)).squeeze(-1),  # (B, T') repetitions per frame
+        }
+
+
+def soft_bins(x: torch.Tensor, n: int) -> torch.Tensor:
+    """(...,) values -> (..., n) triangular (linear-interpolation) one-hot over 0..n-1."""
+    x = x.clamp(0, n - 1)
+    centres = torch.arange(n, device=x.device, dtype=x.dtype)
+    return (1 - (x[..., None] - centres).abs()).clamp(min=0)
+
+
+def clip_summary(heads_out: dict, mask: torch.Tensor, n_tokens: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Head outputs -> (B, S, feature_dim) summary rows and (B, S) validity, rows in time order.
+
+    Row: action one-hot, repetition count (soft bins), mean side and direction distributions over
+    the action's frames, and its start, end, centre and share of the clip (fractions of T')."""
+    mask_f = mask.float()  # (B, T')
+    length = mask_f.sum(1).clamp(min=1)  # (B,)
+    p = heads_out["action"].float().softmax(-1) * mask_f[..., None]  # (B, T', A)
+    presence = p.sum(1) / length[:, None]  # (B, A)
+    presence[:, REST] = -1.0  # "rest" between actions never gets a token
+    k = min(n_tokens, presence.shape[1])
+    top_presence, top = presence.topk(k, dim=-1)  # (B, S)
+    valid = top_presence >= MIN_PRESENCE
+    w = torch.gather(p, 2, top[:, None, :].expand(-1, p.shape[1], -1))  # (B, T', S) P(action_s | t)
+    w_sum = w.sum(1).clamp(min=1e-6)  # (B, S)
+    count = (w * heads_out["density"].float()[..., None]).sum(1)  # (B, S)
+    side = torch.einsum("bts,btc->bsc", w, heads_out["side"].float().softmax(-1)) / w_sum[..., None]
+    direction = torch.einsum("bts,btc->bsc", w, heads_out["direction"].float().softmax(-1)) / w_sum[..., None]
+    t = torch.arange(p.shape[1], device=p.device, dtype=torch.float32)  # (T',)
+    centre = (w * t[None, :, None]).sum(1) / w_sum / length[:, None]  # (B, S)
+    on = (p.argmax(-1)[..., None] == top[:, None, :]) & mask[..., None]  # (B, T', S) the action wins
+    big = torch.full_like(w, float(p.shape[1]))
+    start = torch.where(on, t[None, :, None].expand_as(w), big).amin(1) / length[:, None]
+    end = torch.where(on, t[None, :, None].expand_as(w), -big).amax(1) / length[:, None]
+    never = ~on.any(1)  # present only as a runner-up: a point at its centre
+    start, end = torch.where(never, centre, start), torch.where(never, centre, end)
+    rows = torch.cat(
+        [
+            F.one_hot(top, len(AUX_ACTIONS)).float(),
+            soft_bins(count, COUNT_BINS),
+            side,
+            direction,
+            torch.stack([start, end, centre, top_presence.clamp(min=0)], -1),
+        ],
+        dim=-1,
+    )  # (B, S, feature_dim)
+    order = (centre + (~valid).float() * 10.0).argsort(dim=-1)  # time order, invalid last
+    rows = torch.gather(rows, 1, order[..., None].expand_as(rows))
+    return rows, torch.gather(valid, 1, order)
+
+
+SUMMARY_FEATURES = len(AUX_ACTIONS) + COUNT_BINS + len(AUX_SIDES) + len(AUX_DIRECTIONS) + 4
+
+
+class SummaryTokens(nn.Module):
+    """(B, T', d) encoder features -> (B, S, d) summary tokens (padding rows get a learned vector)."""
+
+    def __init__(self, d: int, n_tokens: int):
+        super().__init__()
+        self.n = n_tokens
+        self.mlp = MLP(SUMMARY_FEATURES, d, d_out=d)
+        self.pad = nn.Parameter(torch.zeros(d))
+
+    def forward(self, heads_out: dict, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        with torch.no_grad():  # the heads are trained by pretraining only
+            rows, valid = clip_summary(heads_out, mask, self.n)
+        x = self.mlp(rows)
+        return torch.where(valid[..., None], x, self.pad.to(x.dtype)), rows
+
+
+def describe_rows(rows: torch.Tensor, valid: torch.Tensor, duration_s: float) -> list[dict]:
+    """One clip's summary rows (S, feature_dim) -> readable dicts (what the summary tokens say)."""
+    a, c, s = len(AUX_ACTIONS), COUNT_BINS, len(AUX_SIDES)
+    out = []
+    for row, ok in zip(rows.tolist(), valid.tolist(), strict=True):
+        if not ok:
+            continue
+        bins = row[a : a + c]
+        start, end, _, share = row[-4:]
+        out.append(
+            {
+                "action": AUX_ACTIONS[max(range(a), key=row.__getitem__)],
+                "count": round(sum(i * w for i, w in enumerate(bins)), 1),
+                "side": AUX_SIDES[max(range(s), key=lambda i: row[a + c + i])],
+                "direction": AUX_DIRECTIONS[
+                    max(range(len(AUX_DIRECTIONS)), key=lambda i: row[a + c + s + i])
+                ],
+                "start_s": round(start * duration_s, 1),
+                "end_s": round(end * duration_s, 1),
+                "share": round(share, 2),
+            }
+        )
+    return out
