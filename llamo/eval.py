@@ -115,6 +115,7 @@ def evaluate(
     captions = {"bleu4": [], "rougeL": []}
     chat = {"rougeL_vs_backbone": [], "collapsed": []}
     input_tokens, latency = [], []
+    heads = {"sequence": [], "count_exact": [], "count_obo": []}
     examples: dict[str, list] = defaultdict(list)
     start = time.perf_counter()
     for i in range(n):
@@ -122,6 +123,9 @@ def evaluate(
         motion = data.motion(i)
         qa = {q["turn"]: q for q in conv.meta.get("qa", [])}
         session = ChatSession(model, motion)
+        labels = (motion.meta or {}).get("labels") if motion is not None else None
+        if labels and getattr(model, "summary", None) is not None:
+            _score_summary(model.motion_summary(model.encode_motion(motion)), labels["segments"], heads)
         for t, turn in enumerate(conv.turns):
             if turn.role != "user":
                 continue
@@ -170,6 +174,14 @@ def evaluate(
         "seconds": round(time.perf_counter() - start, 1),
         "examples": dict(examples),
     }
+    if heads["sequence"]:
+        report["summary_tokens"] = {
+            "clips": len(heads["sequence"]),
+            "sequence_exact": float(np.mean(heads["sequence"])),
+            "counted_segments": len(heads["count_exact"]),
+            "count_exact": float(np.mean(heads["count_exact"])) if heads["count_exact"] else 0.0,
+            "count_obo": float(np.mean(heads["count_obo"])) if heads["count_obo"] else 0.0,
+        }
     if chat["collapsed"]:
         report["chat"] = {
             "n": len(chat["collapsed"]),
@@ -177,6 +189,18 @@ def evaluate(
             "collapse_rate": float(np.mean(chat["collapsed"])),
         }
     return report
+
+
+def _score_summary(table: list[dict], segments: list[dict], into: dict) -> None:
+    """What the summary tokens told the LLM against the generator's labels: the clip's actions
+    in order, and each counted segment's repetitions (the encoder side of a counting answer)."""
+    into["sequence"].append([r["action"] for r in table] == [seg["action"] for seg in segments])
+    for seg in segments:
+        if seg.get("reps") and seg["action"] != "other":
+            row = next((r for r in table if r["action"] == seg["action"]), None)
+            got = round(row["count"]) if row else 0
+            into["count_exact"].append(got == seg["reps"])
+            into["count_obo"].append(abs(got - seg["reps"]) <= 1)
 
 
 # ---------------------------------------------------------------- real motion
@@ -222,7 +246,10 @@ def evaluate_real(
                 motion = motion.slice(0, int(30 * motion.fps))
             ans = ask_once(model, motion, question, max_new_tokens=32).answer
             pred = normalise("action", ans)
-            rows.append({"file": path.name, "gold": gold, "answer": ans, "pred": pred, "ok": pred == gold})
+            row = {"file": path.name, "gold": gold, "answer": ans, "pred": pred, "ok": pred == gold}
+            if getattr(model, "summary", None) is not None:
+                row["summary"] = _summary_text(model.motion_summary(model.encode_motion(motion)))
+            rows.append(row)
         if rows:
             out["bandai"] = {
                 "accuracy": float(np.mean([r["ok"] for r in rows])),
@@ -252,11 +279,13 @@ def evaluate_real(
         res["model_count"] = normalise("count", res["How many squats does the person do?"])
         if getattr(model, "summary", None) is not None:
             table = model.motion_summary(model.encode_motion(motion))
-            res["summary_tokens"] = "; ".join(
-                f"{r['action']} x{r['count']} ({r['start_s']}-{r['end_s']} s)" for r in table
-            )
+            res["summary_tokens"] = _summary_text(table)
         out["squat_video"] = res
     return out
+
+
+def _summary_text(table: list[dict]) -> str:
+    return "; ".join(f"{r['action']} x{r['count']} ({r['start_s']}-{r['end_s']} s)" for r in table)
 
 
 # ---------------------------------------------------------------- markdown
@@ -284,6 +313,11 @@ def markdown(report: dict, title: str = "LLaMo evaluation") -> str:
                       f"({syn['n_captions']} captions)."]  # fmt: skip
         lines += ["", f"Mean LLM input tokens per question: {syn['mean_input_tokens']:.0f}; "
                   f"mean latency per answer: {syn['mean_latency_s']:.2f} s."]  # fmt: skip
+    heads = syn.get("summary_tokens")
+    if heads:
+        lines += ["", f"Summary tokens against the labels ({heads['clips']} clips): action sequence exact "
+                  f"{heads['sequence_exact']:.0%}; repetition count exact {heads['count_exact']:.0%}, within one "
+                  f"{heads['count_obo']:.0%} ({heads['counted_segments']} counted segments)."]  # fmt: skip
     chat = report.get("chat")
     if chat:
         lines += ["", f"General chat ({chat['n']} held-out prompts): ROUGE-L against the bare backbone's answers "
@@ -292,9 +326,12 @@ def markdown(report: dict, title: str = "LLaMo evaluation") -> str:
     if "bandai" in real:
         b = real["bandai"]
         lines += ["", f"## Real motion capture (Bandai-Namco dataset-1, evaluation only): {b['accuracy']:.0%} of {b['n']}", "",
-                  "| file | label | answer | ok |", "|---|---|---|---|"]  # fmt: skip
+                  "| file | label | answer | ok | summary tokens |", "|---|---|---|---|---|"]  # fmt: skip
         for r in b["files"]:
-            lines.append(f"| {r['file']} | {r['gold']} | {r['answer'][:70]} | {'yes' if r['ok'] else 'no'} |")
+            lines.append(
+                f"| {r['file']} | {r['gold']} | {r['answer'][:70]} | {'yes' if r['ok'] else 'no'} "
+                f"| {r.get('summary', '')} |"
+            )
     if "squat_video" in real:
         s = real["squat_video"]
         lines += ["", "## The shared squat video (pose_squats.mp4)", ""]

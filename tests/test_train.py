@@ -150,3 +150,23 @@ def test_train_command_rejects_bad_budget(tiny_data, tmp_path, capsys):
     )
     assert code == 2
     assert "STAGE=MINUTES" in capsys.readouterr().err
+
+
+def test_evaluate_scores_the_summary_tokens_against_the_labels(tiny_data):
+    """An untrained model's summary rows are scored, and hand-made rows score as they should."""
+    from llamo.eval import _score_summary, evaluate, markdown
+
+    data = InstructionData(tiny_data / "train" / "data.jsonl", limit=3)
+    model = build_model(_cfg(tiny_data, tiny_data / "unused"), data, backbone=tiny_backbone())
+    assert model.config.summary_tokens == 3  # the trainer's default
+    report = evaluate(model, data, max_new_tokens=2)
+    heads = report["summary_tokens"]
+    assert heads["clips"] == 3 and 0.0 <= heads["sequence_exact"] <= 1.0
+    assert "Summary tokens against the labels (3 clips)" in markdown({"synthetic": report})
+    segments = [{"action": "squat", "reps": 4}, {"action": "wave", "reps": 6}]
+    into = {"sequence": [], "count_exact": [], "count_obo": []}
+    _score_summary([{"action": "squat", "count": 4.2}, {"action": "wave", "count": 4.6}], segments, into)
+    _score_summary([{"action": "wave", "count": 6.0}], segments, into)
+    assert into["sequence"] == [True, False]
+    assert into["count_exact"] == [True, False, False, True]
+    assert into["count_obo"] == [True, True, False, True]  # 5 for 6 is within one
