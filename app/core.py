@@ -277,12 +277,22 @@ class LlamoApp:
             "warnings": list(motion.warnings),
             "reps": getattr(state.reps, "count", None),
             "rep_signal": getattr(state.reps, "signal_name", ""),
+            "model_reads": self._model_reads(motion),
         }
         session.clip = state
         session.span = (0.0, motion.duration)
         session.cursor = 0.0
         session.reset_chat()
         progress(1.0, "ready")
+
+    def _model_reads(self, motion: Motion) -> list[dict]:
+        """The model's summary tokens in words (empty for models without them)."""
+        if getattr(self.model, "summary", None) is None:
+            return []
+        try:
+            return self.model.motion_summary(self.model.encode_motion(motion))
+        except LlamoError:  # e.g. past the model's length limit: the chat says so when asked
+            return []
 
     def examples(self) -> dict[str, Path]:
         d = self.config.examples_dir

@@ -91,6 +91,15 @@ def summary_markdown(info: dict) -> str:
     ]
     if info.get("reps") is not None:
         lines.append(f"Repetitions found: **{info['reps']}** (signal: {esc_md(info.get('rep_signal', ''))})")
+    reads = info.get("model_reads") or []
+    if reads:
+        parts = []
+        for r in reads:
+            count = f" ×{r['count']:.0f}" if r["count"] >= 0.5 else ""
+            parts.append(
+                f"{r['action'].replace('_', ' ')}{count} ({clock(r['start_s'])}–{clock(r['end_s'])})"
+            )
+        lines.append("What the model is told about the motion: " + esc_md(" · ".join(parts)))
     for w in info.get("warnings", []):
         lines.append(f"⚠️ {esc_md(w)}")
     if info.get("notes"):

@@ -371,3 +371,23 @@ def test_on_a_space_with_sign_in(tiny, tmp_path, monkeypatch):
             client.predict("llava", "all", "", "typed-name", api_name="/export")
     finally:
         demo.close()
+
+
+def test_summary_shows_what_the_model_is_told(tmp_path):
+    """With a summary-token model, opening a clip lists the rows the LLM receives, in words."""
+    from app.core import LlamoApp
+    from app.render import summary_markdown
+    from llamo.model.testing import random_walk, tiny_model
+
+    model = tiny_model(summary_tokens=2)
+    core = LlamoApp(model, Store.open(tmp_path / "data", announce=False), AppConfig())
+    session = Session()
+    clip = random_walk(80)
+    path = tmp_path / "walk.npz"
+    clip.save(path)
+    core.open_file(session, path)
+    reads = session.clip.info["model_reads"]
+    assert reads == model.motion_summary(model.encode_motion(session.clip.motion)) and 1 <= len(reads) <= 2
+    md = summary_markdown(session.clip.info)
+    assert "What the model is told about the motion: " + reads[0]["action"].replace("_", " ") in md
+    session.close()
