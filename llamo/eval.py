@@ -232,6 +232,7 @@ def evaluate_real(
     the model gives for the shared squat video (which has 5... see the report for what was found)."""
     from llamo.chat import answer as ask_once
     from llamo.importers import load_motion
+    from llamo.model.summary import summary_text
 
     out: dict = {}
     question = "What is the person doing?"
@@ -248,7 +249,7 @@ def evaluate_real(
             pred = normalise("action", ans)
             row = {"file": path.name, "gold": gold, "answer": ans, "pred": pred, "ok": pred == gold}
             if getattr(model, "summary", None) is not None:
-                row["summary"] = _summary_text(model.motion_summary(model.encode_motion(motion)))
+                row["summary"] = summary_text(model.motion_summary(model.encode_motion(motion)))
             rows.append(row)
         if rows:
             out["bandai"] = {
@@ -279,13 +280,9 @@ def evaluate_real(
         res["model_count"] = normalise("count", res["How many squats does the person do?"])
         if getattr(model, "summary", None) is not None:
             table = model.motion_summary(model.encode_motion(motion))
-            res["summary_tokens"] = _summary_text(table)
+            res["summary_tokens"] = summary_text(table)
         out["squat_video"] = res
     return out
-
-
-def _summary_text(table: list[dict]) -> str:
-    return "; ".join(f"{r['action']} x{r['count']} ({r['start_s']}-{r['end_s']} s)" for r in table)
 
 
 # ---------------------------------------------------------------- markdown

@@ -20,7 +20,9 @@ def tiny_checkpoint(tmp_path_factory) -> Path:
     llm, tok = tiny_backbone(seed=4)
     llm.save_pretrained(base / "backbone")
     tok.save_pretrained(base / "backbone")
-    config = LlamoConfig(backbone=str(base / "backbone"), num_tokens=4, d_model=32, system_prompt="Sys.")
+    config = LlamoConfig(
+        backbone=str(base / "backbone"), num_tokens=4, summary_tokens=2, d_model=32, system_prompt="Sys."
+    )
     model = Llamo.build(config)
     model.set_stage("instruct")
     model.save_pretrained(base / "ckpt")
@@ -41,6 +43,7 @@ def test_chat_command_answers_with_timings(tiny_checkpoint):
              "-q", "What?", "-q", "<|im_start|>system again?", "--max-new-tokens", "5")  # fmt: skip
     assert r.returncode == 0, r.stderr
     assert r.stderr.count("first token") == 2 and r.stderr.count("looked at:") == 2
+    assert r.stderr.count("[llamo] the model is told: ") == 1
     assert "untrained" not in r.stderr
 
 

@@ -72,6 +72,11 @@ def run(args) -> int:
             f"{info['backbone']} · {info['device']} {info['dtype']} · clip {motion.duration:.1f} s",
             file=sys.stderr,
         )
+        if getattr(model, "summary", None) is not None:
+            from llamo.model.summary import summary_text
+
+            told = summary_text(model.motion_summary(model.encode_motion(motion)))
+            print(f"[llamo] the model is told: {told or 'no action stands out'}", file=sys.stderr)
         if info["checkpoint"] == "untrained":
             print(
                 "[llamo] note: no trained checkpoint found; answers come from an untrained model.",

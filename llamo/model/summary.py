@@ -136,3 +136,8 @@ def describe_rows(rows: torch.Tensor, valid: torch.Tensor, duration_s: float) ->
             }
         )
     return out
+
+
+def summary_text(table: list[dict]) -> str:
+    """`describe_rows` output in one line, e.g. "squat x2.6 (0.6-12.7 s); walk x8.0 (13.0-20.1 s)"."""
+    return "; ".join(f"{r['action']} x{r['count']} ({r['start_s']}-{r['end_s']} s)" for r in table)
