@@ -10,7 +10,7 @@ python -m llamo data chat --n 80 --split train -o "$W/chat_train.jsonl"
 python -m llamo data chat --n 16 --split test -o "$W/chat_test.jsonl"
 python -m llamo train --data "$W/train/data.jsonl" --val "$W/val/data.jsonl" \
   --text-data "$W/chat_train.jsonl" --text-ratio 0.25 -o "$W/model" \
-  --stage both --backbone default --motion-tokens cross_talker --num-tokens 16 \
+  --stage both --backbone default --motion-tokens cross_talker --num-tokens 16 --summary-tokens 3 \
   --pretrain-steps 3000 --align-steps 700 --instruct-steps 1000 --batch-size 12 \
   --mixed-precision bf16 --seed 0 --val-every 100 --save-every 50 \
   --max-minutes pretrain=10 --max-minutes align=25 --max-minutes instruct=35
