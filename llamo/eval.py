@@ -153,6 +153,8 @@ def evaluate(
                     count_gold.append(int(label))
                 ok = pred == label
                 per_kind[kind].append(bool(ok))
+                if kind == "count" and labels and len(labels["segments"]) > 1:
+                    per_kind["count_in_sequence"].append(bool(ok))  # the asked action among others
             if len(examples[kind]) < 4:
                 examples[kind].append({"q": _question(turn.text), "gold": gold, "answer": answer, "ok": ok})
         if progress:

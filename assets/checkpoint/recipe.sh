@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The recipe of the default checkpoint (assets/checkpoint). CPU, 2 threads: training 63 minutes.
+# The recipe of the default checkpoint (assets/checkpoint). CPU, 2 threads: training 67 minutes.
 # Usage: bash assets/checkpoint/recipe.sh [WORK_DIR]
 set -euo pipefail
 W=${1:-data/default}
