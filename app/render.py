@@ -95,7 +95,8 @@ def summary_markdown(info: dict) -> str:
     if reads:
         parts = []
         for r in reads:
-            count = f" ×{r['count']:.0f}" if r["count"] >= 0.5 else ""
+            reps = int(r["count"] + 0.5)  # half up: 2.5 reads as 3, 0.4 as none
+            count = f" ×{reps}" if reps >= 1 else ""
             parts.append(
                 f"{r['action'].replace('_', ' ')}{count} ({clock(r['start_s'])}–{clock(r['end_s'])})"
             )

@@ -391,3 +391,15 @@ def test_summary_shows_what_the_model_is_told(tmp_path):
     md = summary_markdown(session.clip.info)
     assert "What the model is told about the motion: " + reads[0]["action"].replace("_", " ") in md
     session.close()
+
+
+def test_summary_counts_read_as_whole_repetitions():
+    from app.render import esc_md, summary_markdown
+
+    info = {"title": "c.npz", "duration": 13.0, "fps": 20.0, "num_frames": 260, "person_pct": 100.0}
+    rows = [("squat", 2.6, 0.6, 12.7), ("bend_forward", 0.5, 3.6, 10.1), ("arm_raise", 0.1, 0.2, 9.9)]
+    info["model_reads"] = [{"action": a, "count": c, "start_s": s, "end_s": e} for a, c, s, e in rows]
+    md = summary_markdown(info)
+    assert (
+        esc_md("squat ×3 (0:00.6–0:12.7) · bend forward ×1 (0:03.6–0:10.1) · arm raise (0:00.2–0:09.9)") in md
+    )
