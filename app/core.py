@@ -287,7 +287,7 @@ class LlamoApp:
 
     def _model_reads(self, motion: Motion) -> list[dict]:
         """The model's summary tokens in words (empty for models without them)."""
-        if getattr(self.model, "summary", None) is None:
+        if self.model.summary is None:
             return []
         try:
             return self.model.motion_summary(self.model.encode_motion(motion))

@@ -124,7 +124,7 @@ def evaluate(
         qa = {q["turn"]: q for q in conv.meta.get("qa", [])}
         session = ChatSession(model, motion)
         labels = (motion.meta or {}).get("labels") if motion is not None else None
-        if labels and getattr(model, "summary", None) is not None:
+        if labels and model.summary is not None:
             _score_summary(model.motion_summary(model.encode_motion(motion)), labels["segments"], heads)
         for t, turn in enumerate(conv.turns):
             if turn.role != "user":
@@ -250,7 +250,7 @@ def evaluate_real(
             ans = ask_once(model, motion, question, max_new_tokens=32).answer
             pred = normalise("action", ans)
             row = {"file": path.name, "gold": gold, "answer": ans, "pred": pred, "ok": pred == gold}
-            if getattr(model, "summary", None) is not None:
+            if model.summary is not None:
                 row["summary"] = summary_text(model.motion_summary(model.encode_motion(motion)))
             rows.append(row)
         if rows:
@@ -280,7 +280,7 @@ def evaluate_real(
         except Exception as exc:  # noqa: BLE001 - a missing or failing detector must not sink the report
             res["kinematics_count"] = f"unavailable ({type(exc).__name__})"
         res["model_count"] = normalise("count", res["How many squats does the person do?"])
-        if getattr(model, "summary", None) is not None:
+        if model.summary is not None:
             table = model.motion_summary(model.encode_motion(motion))
             res["summary_tokens"] = summary_text(table)
         out["squat_video"] = res

@@ -73,7 +73,7 @@ def test_browser_flow(served, tmp_path):
             page.locator("#llamo-motion-in input[type=file]").set_input_files(str(clip))
         wait_text(page, "#llamo-status", "Opened", 240)
         wait_text(page, "#llamo-summary", "Repetitions found")
-        if getattr(demo.llamo_core.model, "summary", None) is not None:  # the shipped checkpoint's
+        if demo.llamo_core.model.summary is not None:  # the shipped checkpoint's
             wait_text(page, "#llamo-summary", "What the model is told about the motion: squat", 30)
         page.wait_for_selector("#llamo-kinematics .js-plotly-plot", timeout=30_000)
         if SQUATS.exists():

@@ -72,7 +72,7 @@ def run(args) -> int:
             f"{info['backbone']} · {info['device']} {info['dtype']} · clip {motion.duration:.1f} s",
             file=sys.stderr,
         )
-        if getattr(model, "summary", None) is not None:
+        if model.summary is not None:
             from llamo.model.summary import summary_text
 
             told = summary_text(model.motion_summary(model.encode_motion(motion)))
