@@ -125,7 +125,8 @@ def evaluate(
         session = ChatSession(model, motion)
         labels = (motion.meta or {}).get("labels") if motion is not None else None
         if labels and model.summary is not None:
-            _score_summary(model.motion_summary(model.encode_motion(motion)), labels["segments"], heads)
+            session.prepare()  # the encoding the first question would do anyway
+            _score_summary(model.motion_summary(session.state), labels["segments"], heads)
         for t, turn in enumerate(conv.turns):
             if turn.role != "user":
                 continue

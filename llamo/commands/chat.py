@@ -72,17 +72,18 @@ def run(args) -> int:
             f"{info['backbone']} · {info['device']} {info['dtype']} · clip {motion.duration:.1f} s",
             file=sys.stderr,
         )
-        if model.summary is not None:
-            from llamo.model.summary import summary_text
-
-            told = summary_text(model.motion_summary(model.encode_motion(motion)))
-            print(f"[llamo] the model is told: {told or 'no action stands out'}", file=sys.stderr)
         if info["checkpoint"] == "untrained":
             print(
                 "[llamo] note: no trained checkpoint found; answers come from an untrained model.",
                 file=sys.stderr,
             )
     session = ChatSession(model, motion)
+    if model.summary is not None and not args.quiet:
+        from llamo.model.summary import summary_text
+
+        session.prepare()  # the encoding the first question would do anyway
+        told = summary_text(model.motion_summary(session.state))
+        print(f"[llamo] the model is told: {told or 'no action stands out'}", file=sys.stderr)
     kwargs = {"temperature": args.temperature, "top_p": args.top_p, "max_new_tokens": args.max_new_tokens}
 
     def one(question: str) -> None:

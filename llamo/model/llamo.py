@@ -33,7 +33,7 @@ from llamo.model.cross_talker import CrossTalker, Selection
 from llamo.model.encoder import MotionEncoder, masked_pool
 from llamo.model.enhancer import MotionFeatureEnhancer
 from llamo.model.layers import MLP
-from llamo.model.summary import MotionHeads, SummaryTokens, clip_summary, describe_rows
+from llamo.model.summary import MotionHeads, SummaryTokens, describe_rows
 from llamo.model.video import VideoEncoder
 from llamo.model.vq import MotionVQVAE, train_vqvae
 from llamo.motion import Motion
@@ -146,6 +146,7 @@ class MotionState:
     static_frames: list[int] = field(default_factory=list)
     static_scores: list[float] = field(default_factory=list)
     summary: torch.Tensor | None = None  # (1, S, d) summary tokens (before the projector)
+    summary_table: list[dict] = field(default_factory=list)  # the same, in words (describe_rows)
 
 
 @dataclass
@@ -373,11 +374,12 @@ class Llamo(nn.Module):
         return 0
 
     def encode_motion_features(self, features, mask, video_pixels=None, video_mask=None):
-        """(B, T, F), (B, T) -> F̃_M (B, T', d), mask (B, T') and the summary tokens (B, S, d) or
-        None. The motion-encoder + enhancer path; the summary is read off the encoder's heads."""
+        """(B, T, F), (B, T) -> F̃_M (B, T', d), mask (B, T') and the summary (tokens (B, S, d),
+        rows, validity) or None. The motion-encoder + enhancer path; the summary is read off the
+        encoder's heads."""
         fm = self.motion_encoder(features, mask)
         m = self.motion_encoder.downsample_mask(mask)
-        summary = None if self.summary is None else self.summary(self.motion_heads(fm), m)[0]
+        summary = None if self.summary is None else self.summary(self.motion_heads(fm), m)
         fv = mt = vt = None
         if self.video_encoder is not None and video_pixels is not None:
             fv = self.video_encoder(video_pixels)  # (B, N, d), frames k / video_fps s into the clip
@@ -409,6 +411,7 @@ class Llamo(nn.Module):
             emb = self.code_embed(codes[cmask])  # (N, H)
             return emb, None
         fm, m, summary = self.encode_motion_features(features, mask, video_pixels, video_mask)
+        summary = None if summary is None else summary[0]  # (B, S, d)
         if mode == "cross_talker":
             text = self.llm.get_input_embeddings()(query_ids).float()  # (Q, L, H)
             tokens, selection = self.cross_talker(fm[query_motion], m[query_motion], text, query_mask.bool())
@@ -655,7 +658,13 @@ class Llamo(nn.Module):
         if mode in ("cross_talker", "mean_pool", "all_frames"):
             vp = None if video_pixels is None else video_pixels[None].to(dev)
             fm, m, summary = self.encode_motion_features(feats, mask, vp)
-            state.fm, state.fm_mask, state.summary = fm, m, summary
+            state.fm, state.fm_mask = fm, m
+            if summary is not None:
+                state.summary = summary[0]
+                state.summary_table = describe_rows(
+                    summary[1][0], summary[2][0], x.shape[0] / self.config.fps
+                )
+                summary = summary[0]
             stride = self.motion_encoder.stride
             state.frame_map = frame_map[np.minimum(np.arange(fm.shape[1]) * stride, len(frame_map) - 1)]
         if mode == "mean_pool":
@@ -700,16 +709,10 @@ class Llamo(nn.Module):
         scores = [float(s) for s in sel.scores[0][valid].tolist()]
         return emb, frames, scores
 
-    @torch.no_grad()
     def motion_summary(self, state: MotionState) -> list[dict]:
         """What the summary tokens tell the LLM about this clip: per action, in time order, its
         repetition count, side, direction and time span (empty without summary tokens)."""
-        if self.summary is None:
-            return []
-        fm = self.motion_encoder(state.features, state.mask)
-        m = self.motion_encoder.downsample_mask(state.mask)
-        rows, valid = clip_summary(self.motion_heads(fm), m, self.config.summary_tokens)
-        return describe_rows(rows[0], valid[0], float(state.mask.sum()) / self.config.fps)
+        return list(state.summary_table)
 
     # ---- checkpoints -----------------------------------------------------------------------
 

@@ -106,11 +106,12 @@ class SummaryTokens(nn.Module):
         self.mlp = MLP(SUMMARY_FEATURES, d, d_out=d)
         self.pad = nn.Parameter(torch.zeros(d))
 
-    def forward(self, heads_out: dict, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, heads_out: dict, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """-> tokens (B, S, d), and the rows (B, S, feature_dim) and validity (B, S) they came from."""
         with torch.no_grad():  # the heads are trained by pretraining only
             rows, valid = clip_summary(heads_out, mask, self.n)
         x = self.mlp(rows)
-        return torch.where(valid[..., None], x, self.pad.to(x.dtype)), rows
+        return torch.where(valid[..., None], x, self.pad.to(x.dtype)), rows, valid
 
 
 def describe_rows(rows: torch.Tensor, valid: torch.Tensor, duration_s: float) -> list[dict]:
