@@ -179,9 +179,9 @@ def _wrist_sway(motion: Motion) -> np.ndarray:
     lateral = np.sum((motion.joints[:, w] - motion.joints[:, e]) * left[:, None], -1)  # (T, 2)
     raised = int(np.argmax(motion.joints[:, w, 1].mean(axis=0)))
     x = lateral[:, raised] * (1.0 if raised == 0 else -1.0)
-    # Only while that hand is above its shoulder; elsewhere the signal sits at its floor.
-    s = [J["left_shoulder"], J["right_shoulder"]][raised]
-    up_frames = motion.joints[:, w[raised], 1] > motion.joints[:, s, 1]
+    # Only while that forearm points up (the hand 10 cm or more above its elbow), which covers
+    # chin-height "bye" waves as well as overhead ones; elsewhere the signal sits at its floor.
+    up_frames = motion.joints[:, w[raised], 1] > motion.joints[:, e[raised], 1] + 0.1
     if up_frames.any():
         low = np.percentile(x[up_frames], 10)
         x = np.where(up_frames, np.maximum(x, low), low)

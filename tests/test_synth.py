@@ -59,7 +59,11 @@ def test_wave_uses_the_named_arm(side):
     m = synthesize("wave", side=side, seed=2, noise=False)
     other = "right" if side == "left" else "left"
     peaks = m.meta["labels"]["rep_peaks"]
-    assert (m.joints[peaks, J[f"{side}_wrist"], 1] > m.joints[peaks, J["head"], 1]).all()
+    # waves range from chin height ("bye") to above the head: the hand is up, above its elbow
+    wrist, elbow = m.joints[peaks, J[f"{side}_wrist"], 1], m.joints[peaks, J[f"{side}_elbow"], 1]
+    torso = m.joints[peaks, J["head"], 1] - m.joints[peaks, J["pelvis"], 1]
+    assert (wrist > elbow + 0.1 * torso).all()
+    assert (wrist > m.joints[peaks, J[f"{side}_shoulder"], 1] - 0.25 * torso).all()
     assert (m.joints[peaks, J[f"{other}_wrist"], 1] < m.joints[peaks, J["pelvis"], 1] + 0.1).all()
     # the raised wrist is on the person's own `side`
     left, _ = _left_axis(m.joints)

@@ -398,7 +398,7 @@ def _act(action: str, c: _Ctx, n: int) -> _Out:
     if action == "wave":
         sides = {"left": "L", "right": "R", "both": "LR"}[c.side]
         for side in sides:
-            pose[f"sh_abd_{side}"] += (70 + 15 * rng.random()) * env
+            pose[f"sh_abd_{side}"] += (15 + 70 * rng.random()) * env  # from chin-height "bye" to above the shoulder
             pose[f"sh_flex_{side}"] += 20 * env
             pose[f"elbow_z_{side}"] += (85 + 28 * a * np.sin(2 * np.pi * p)) * env
             pose[f"elbow_{side}"] += 10 * env
