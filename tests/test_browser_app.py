@@ -74,7 +74,13 @@ def test_browser_flow(served, tmp_path):
         wait_text(page, "#llamo-status", "Opened", 240)
         wait_text(page, "#llamo-summary", "Repetitions found")
         if demo.llamo_core.model.summary is not None:  # the shipped checkpoint's
-            wait_text(page, "#llamo-summary", "What the model is told about the motion: squat", 30)
+            wait_text(page, "#llamo-summary", "What the model is told about the motion:", 30)
+            told = (
+                page.locator("#llamo-summary")
+                .inner_text()
+                .split("What the model is told about the motion:")[1]
+            )
+            assert "squat ×" in told.splitlines()[0], told  # a squat row with its count, among others
         page.wait_for_selector("#llamo-kinematics .js-plotly-plot", timeout=30_000)
         if SQUATS.exists():
             page.wait_for_function(
