@@ -386,3 +386,17 @@ def test_summary_tokens_extend_every_encoder_mode(tmp_path, mode):
     torch.testing.assert_close(emb2, emb)
     table = loaded.motion_summary(loaded.encode_motion(motion))
     assert 1 <= len(table) <= 2 and all(0 <= r["start_s"] <= r["end_s"] <= 2.0 for r in table)
+
+
+def test_windowed_block_takes_strided_input_with_nothing_to_pad():
+    """The encoder hands its blocks a transposed (strided) tensor; a batch whose length is a
+    whole number of windows must still run, and give the same result as a contiguous copy."""
+    from llamo.model.layers import WindowedBlock
+
+    torch.manual_seed(0)
+    blk = WindowedBlock(d=16, n_heads=2, window=4, shift=False).eval()
+    x = torch.randn(2, 16, 8).transpose(1, 2)  # (B=2, T=8, d=16), not contiguous; T = 2 windows
+    mask = torch.ones(2, 8, dtype=torch.bool)
+    assert not x.is_contiguous()
+    with torch.no_grad():
+        assert torch.allclose(blk(x, mask), blk(x.contiguous(), mask))
