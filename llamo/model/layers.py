@@ -94,9 +94,8 @@ class WindowedBlock(nn.Module):
         xp = F.pad(x, (0, 0, s, pad))
         mp = F.pad(mask, (s, pad), value=False)
         n = xp.shape[1] // w
-        xw = xp.reshape(
-            b * n, w, d
-        )  # F.pad returns its input when there is nothing to pad: it may be strided
+        # reshape, not view: with nothing to pad, F.pad returns its (possibly strided) input
+        xw = xp.reshape(b * n, w, d)
         mw = mp.reshape(b * n, w)
         am = mw[:, None, :].expand(b * n, w, w)  # (B*n, W, W)
         yw = self.block(xw, mask=am)
