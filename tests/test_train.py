@@ -133,6 +133,13 @@ def test_train_saves_and_resumes(tiny_data, tmp_path):
         a, b = model.eval()(**batch).logits, shipped.eval()(**batch).logits
     assert torch.allclose(a, b, atol=2e-2) and not torch.equal(a, torch.zeros_like(a))
 
+    # continued from the shipped package (how an annotation export trains the next model)
+    nxt = train(_cfg(tiny_data, tmp_path / "next", init=str(tmp_path / "ckpt"), stage="instruct"),
+                backbone=tiny_backbone())  # fmt: skip
+    assert nxt["stages"] == ["instruct"] and "pretrain" not in nxt["history"]
+    assert nxt["history"]["instruct"]["steps"] == 3 and np.isfinite(nxt["history"]["instruct"]["final_loss"])
+    assert Llamo.from_pretrained(tmp_path / "next", backbone=tiny_backbone()).lora_state == "adapter"
+
 
 def test_train_command_rejects_bad_budget(tiny_data, tmp_path, capsys):
     from llamo.cli import main
