@@ -1,6 +1,9 @@
 """The data command, held-out phrasings, disjoint split seeds, and both JSONL forms."""
 
 import json
+from collections import Counter
+
+import pytest
 
 from llamo.cli import main
 from llamo.data.dataset import InstructionData, clip_seed
@@ -13,6 +16,10 @@ def _questions(path):
         for t in conv.turns:
             if t.role == "user":
                 yield t.text.replace("<motion>\n", "")
+
+
+def _rows(path):
+    return [json.loads(line) for line in path.read_text().splitlines()]
 
 
 def test_data_synth_writes_motions_and_jsonl(tmp_path):
@@ -47,6 +54,26 @@ def test_splits_use_disjoint_seeds_and_held_out_phrasings(tmp_path):
     assert all(is_held(q) for q in _questions(tmp_path / "te" / "data.jsonl"))
     train_templates = {p for k in Q for p in phrasings(k, "train")}
     assert not (held & train_templates)
+    extended = {p for k in Q for p in phrasings(k, "train", "extended")}
+    assert train_templates < extended and not (held & extended)
+
+
+def test_extended_questions_ask_more_tempo_and_off_topic(tmp_path):
+    """The second pass's data: the same clips and held-out test, more tempo and "can't tell" turns."""
+    for questions in ("standard", "extended"):
+        main(["data", "synth", "--n", "300", "--questions", questions, "-o", str(tmp_path / questions)])
+    kinds = {
+        q: Counter(qa["kind"] for row in _rows(tmp_path / q / "data.jsonl") for qa in row["meta"]["qa"])
+        for q in ("standard", "extended")
+    }
+    assert kinds["extended"]["unknown"] > 2 * kinds["standard"]["unknown"]
+    assert kinds["extended"]["tempo"] > kinds["standard"]["tempo"]
+    segments = [
+        [r["meta"]["segments"] for r in _rows(tmp_path / q / "data.jsonl")] for q in ("standard", "extended")
+    ]
+    assert segments[0] == segments[1]  # the question set changes the questions only
+    with pytest.raises(SystemExit):  # argparse: one line naming the two choices
+        main(["data", "synth", "--n", "1", "--questions", "more", "-o", str(tmp_path / "x")])
 
 
 def test_messages_form_and_relative_paths(tmp_path):

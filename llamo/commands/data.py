@@ -28,6 +28,12 @@ def add_arguments(parser) -> None:
     s.add_argument("--max-turns", type=int, default=2, help="QA pairs per conversation (1..N)")
     s.add_argument("--fps", type=float, default=20.0)
     s.add_argument("--other", type=float, default=0.05, help="share of unfamiliar ('can't tell') clips")
+    s.add_argument(
+        "--questions",
+        choices=("standard", "extended"),
+        default="standard",
+        help="extended: more tempo and off-topic phrasings, asked more often (held-out phrasings unchanged)",
+    )
     s.add_argument("-o", "--out", required=True, help="output directory")
     c = sub.add_parser("chat", help="text-only chat rows: the backbone's own answers to general prompts")
     c.add_argument("--n", type=int, default=96, help="number of prompts to answer (at most the list)")
@@ -58,6 +64,7 @@ def run(args) -> int:
             max_turns=args.max_turns,
             fps=args.fps,
             other=args.other,
+            questions=args.questions,
             progress=lambda d, t: _progress(d, t, start, "clips"),
         )
         print(file=sys.stderr)

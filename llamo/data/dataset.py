@@ -40,7 +40,14 @@ def clip_seed(seed: int, split: str, i: int) -> int:
 
 
 def synthetic_example(
-    seed: int, split: str, i: int, *, max_turns: int = 3, fps: float = 20.0, other: float = 0.05
+    seed: int,
+    split: str,
+    i: int,
+    *,
+    max_turns: int = 3,
+    fps: float = 20.0,
+    other: float = 0.05,
+    questions: str = "standard",
 ):
     """(Motion, Conversation without motion path) for clip i of a split."""
     s = clip_seed(seed, split, i)
@@ -55,7 +62,7 @@ def synthetic_example(
         specs = random_sequence_specs(rng)
     motion = synthesize_sequence(specs, seed=s, noise=bool(rng.random() < 0.85), fps=fps)
     segments = motion.meta["labels"]["segments"]
-    qas = make_qas(segments, rng, split, max_turns=max_turns)
+    qas = make_qas(segments, rng, split, max_turns=max_turns, questions=questions)
     turns: list[Turn] = []
     qa_meta = []
     for j, (kind, question, answer, label) in enumerate(qas):
@@ -79,6 +86,7 @@ def write_synthetic(
     max_turns: int = 3,
     fps: float = 20.0,
     other: float = 0.05,
+    questions: str = "standard",
     progress: Callable[[int, int], None] | None = None,
 ) -> dict:
     if split not in SPLIT_INDEX:
@@ -88,7 +96,9 @@ def write_synthetic(
     convs = []
     kinds: Counter = Counter()
     for i in range(n):
-        motion, conv = synthetic_example(seed, split, i, max_turns=max_turns, fps=fps, other=other)
+        motion, conv = synthetic_example(
+            seed, split, i, max_turns=max_turns, fps=fps, other=other, questions=questions
+        )
         path = out / "motions" / f"{conv.id}.npz"
         motion.save(path)
         conv.motion = str(path)

@@ -17,6 +17,7 @@ import re
 import numpy as np
 
 from llamo.data.synth import OTHER, SIDED
+from llamo.errors import LlamoError
 
 KINDS = ("action", "side", "direction", "before", "after", "order", "count", "tempo", "caption", "unknown")
 
@@ -206,10 +207,42 @@ HELD_OUT = {k: 1 for k in Q}  # the last phrasing of each kind
 HELD_OUT["unknown"] = 2
 
 
-def phrasings(kind: str, split: str) -> list[str]:
+# The "extended" question set adds these training phrasings (never a held-out one) and asks tempo
+# and off-topic questions more often. The default checkpoint's second instruct pass trains on it:
+# after the first pass alone, unfamiliar tempo words and off-topic questions got motion answers.
+Q_EXTENDED: dict[str, list[str]] = {
+    "tempo": [
+        "Is the tempo slow, moderate or fast?",
+        "What is the rhythm of the movement like?",
+        "Does the person keep a slow or a quick rhythm?",
+        "Describe the tempo of the repetitions.",
+        "How rapid are the movements?",
+        "Is this done at a leisurely or a brisk pace?",
+    ],
+    "unknown": [
+        "What colour are the walls?",
+        "What does the person's face look like?",
+        "Which city is this in?",
+        "What is the person holding?",
+        "What is the person saying?",
+        "Is the person married?",
+        "What kind of floor is it?",
+        "What is the person's favourite food?",
+        "Which sport team does the person support?",
+        "What colour are the person's trousers?",
+        "Is there a dog nearby?",
+        "What is written on the wall?",
+    ],
+}
+QUESTION_SETS = ("standard", "extended")
+
+
+def phrasings(kind: str, split: str, questions: str = "standard") -> list[str]:
     items = Q[kind]
     n = HELD_OUT[kind]
-    return items[-n:] if split == "test" else items[:-n]
+    if split == "test":
+        return items[-n:]
+    return items[:-n] + (Q_EXTENDED.get(kind, []) if questions == "extended" else [])
 
 
 CANT_TELL_UNKNOWN = "I can't tell from the motion: it only shows how the body moves, not that."
@@ -309,10 +342,12 @@ def count_answer(seg: dict) -> str:
 # ---------------------------------------------------------------- building conversations
 
 
-def candidate_questions(segments: list[dict], rng: np.random.Generator, split: str) -> list[tuple]:
+def candidate_questions(
+    segments: list[dict], rng: np.random.Generator, split: str, questions: str = "standard"
+) -> list[tuple]:
     """(kind, question, answer, label) for everything askable about this clip."""
     out: list[tuple] = []
-    pick = lambda kind: str(rng.choice(phrasings(kind, split)))  # noqa: E731
+    pick = lambda kind: str(rng.choice(phrasings(kind, split, questions)))  # noqa: E731
     if len(segments) == 1:
         seg = segments[0]
         a = seg["action"]
@@ -349,7 +384,7 @@ def candidate_questions(segments: list[dict], rng: np.random.Generator, split: s
         for seg in segments:  # counting inside a sequence names the action
             if seg["action"] != OTHER and ACTION_WORDS[seg["action"]][2] is not None and rng.random() < 0.5:
                 noun = ACTION_WORDS[seg["action"]][2][0]
-                q = str(rng.choice([p for p in phrasings("count", split) if "{noun}" in p])).format(noun=noun)
+                q = str(rng.choice([p for p in phrasings("count", split, questions) if "{noun}" in p])).format(noun=noun)
                 out.append(("count", q, count_answer(seg), seg["reps"]))
                 break
     for seg in segments:
@@ -383,14 +418,22 @@ KIND_WEIGHT = {
 }
 
 
-def make_qas(segments: list[dict], rng: np.random.Generator, split: str, max_turns: int = 3) -> list[tuple]:
+KIND_WEIGHT_EXTENDED = {**KIND_WEIGHT, "tempo": 1.5, "unknown": 1.0}
+
+
+def make_qas(
+    segments: list[dict], rng: np.random.Generator, split: str, max_turns: int = 3, questions: str = "standard"
+) -> list[tuple]:
     """1..max_turns distinct-kind questions for one clip, weighted towards the benchmark kinds."""
-    cands = candidate_questions(segments, rng, split)
+    if questions not in QUESTION_SETS:
+        raise LlamoError(f"the question set must be standard or extended, not {questions!r}.")
+    weights = KIND_WEIGHT_EXTENDED if questions == "extended" else KIND_WEIGHT
+    cands = candidate_questions(segments, rng, split, questions)
     by_kind: dict[str, list] = {}
     for c in cands:
         by_kind.setdefault(c[0], []).append(c)
     kinds = list(by_kind)
-    w = np.array([KIND_WEIGHT[k] for k in kinds])
+    w = np.array([weights[k] for k in kinds])
     n = int(min(len(kinds), rng.integers(1, max_turns + 1)))
     chosen = rng.choice(len(kinds), size=n, replace=False, p=w / w.sum())
     return [by_kind[kinds[i]][int(rng.integers(len(by_kind[kinds[i]])))] for i in chosen]
