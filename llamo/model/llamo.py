@@ -660,24 +660,22 @@ class Llamo(nn.Module):
             fm, m, summary = self.encode_motion_features(feats, mask, vp)
             state.fm, state.fm_mask = fm, m
             if summary is not None:
-                state.summary = summary[0]
-                state.summary_table = describe_rows(
-                    summary[1][0], summary[2][0], x.shape[0] / self.config.fps
-                )
-                summary = summary[0]
+                tokens, summary_rows, valid = summary
+                state.summary = tokens  # (1, S, d)
+                state.summary_table = describe_rows(summary_rows[0], valid[0], x.shape[0] / self.config.fps)
             stride = self.motion_encoder.stride
             state.frame_map = frame_map[np.minimum(np.arange(fm.shape[1]) * stride, len(frame_map) - 1)]
         if mode == "mean_pool":
             pooled, centres = masked_pool(state.fm, state.fm_mask, self.config.num_tokens)
-            if summary is not None:
-                pooled = torch.cat([pooled, summary], 1)
+            if state.summary is not None:
+                pooled = torch.cat([pooled, state.summary], 1)
             state.static_tokens = self.projector(pooled)[0]
             state.static_frames = [int(state.frame_map[c]) for c in centres[0].tolist()]
             state.static_scores = [1.0 / self.config.num_tokens] * self.config.num_tokens
         elif mode == "all_frames":
             rows = state.fm[state.fm_mask]
-            if summary is not None:
-                rows = torch.cat([rows, summary[0]])
+            if state.summary is not None:
+                rows = torch.cat([rows, state.summary[0]])
             state.static_tokens = self.projector(rows)
             state.static_frames = [int(f) for f in state.frame_map]
             state.static_scores = [1.0] * len(state.static_frames)
