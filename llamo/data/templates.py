@@ -418,7 +418,7 @@ KIND_WEIGHT = {
 }
 
 
-KIND_WEIGHT_EXTENDED = {**KIND_WEIGHT, "tempo": 1.5, "unknown": 1.0}
+KIND_WEIGHT_EXTENDED = {**KIND_WEIGHT, "before": 3.0, "after": 3.0, "tempo": 1.5, "unknown": 1.0}
 
 
 def make_qas(
