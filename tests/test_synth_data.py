@@ -72,6 +72,18 @@ def test_extended_questions_ask_more_tempo_and_off_topic(tmp_path):
         [r["meta"]["segments"] for r in _rows(tmp_path / q / "data.jsonl")] for q in ("standard", "extended")
     ]
     assert segments[0] == segments[1]  # the question set changes the questions only
+    # before/after pairs asked both ways: "after X" -> Y, then "before Y" -> X (true to the labels)
+    mirrored = Counter()
+    for q in ("standard", "extended"):
+        for row in _rows(tmp_path / q / "data.jsonl"):
+            qa, actions = row["meta"]["qa"], [s["action"] for s in row["meta"]["segments"]]
+            for a, b in zip(qa, qa[1:], strict=False):
+                if {a["kind"], b["kind"]} == {"before", "after"}:
+                    after, before = (a, b) if a["kind"] == "after" else (b, a)
+                    mirrored[q] += (before["label"], after["label"]) in zip(
+                        actions, actions[1:], strict=False
+                    )
+    assert mirrored["extended"] >= 5 and mirrored["extended"] > 3 * mirrored["standard"]
     with pytest.raises(SystemExit):  # argparse: one line naming the two choices
         main(["data", "synth", "--n", "1", "--questions", "more", "-o", str(tmp_path / "x")])
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The recipe of the default checkpoint (assets/checkpoint). CPU, 2 threads: data 1 min, training
-# 73 + 11 minutes (two passes), evaluation 7 minutes.
+# 73 + 19 minutes (two passes), evaluation 7 minutes.
 # Usage: bash assets/checkpoint/recipe.sh [WORK_DIR]
 set -euo pipefail
 W=${1:-data/default}
@@ -15,12 +15,13 @@ python -m llamo train --data "$W/train/data.jsonl" --val "$W/val/data.jsonl" \
   --pretrain-steps 3000 --align-steps 700 --instruct-steps 1200 --batch-size 12 \
   --mixed-precision bf16 --seed 0 --val-every 100 --save-every 50 \
   --max-minutes pretrain=10 --max-minutes align=25 --max-minutes instruct=42
-# second instruct pass: more tempo and off-topic phrasings, asked more often (held-out phrasings unchanged)
+# second instruct pass: more tempo and off-topic phrasings; tempo, off-topic, before and after asked more often;
+# half the before/after pairs asked both ways (held-out phrasings unchanged)
 python -m llamo data synth --n 3000 --seed 5 --split train --questions extended -o "$W/train_extended"
 python -m llamo train --init "$W/model" --stage instruct --data "$W/train_extended/data.jsonl" \
   --val "$W/val/data.jsonl" --text-data "$W/chat_train.jsonl" --text-ratio 0.25 -o "$W/model2" \
-  --instruct-steps 300 --batch-size 12 --mixed-precision bf16 --seed 1 --val-every 100 --save-every 100 \
-  --max-minutes instruct=13
+  --instruct-steps 450 --batch-size 12 --mixed-precision bf16 --seed 1 --val-every 150 --save-every 150 \
+  --max-minutes instruct=20
 python -m llamo package "$W/model2" -o assets/checkpoint --command "bash assets/checkpoint/recipe.sh $W"
 cp "$W/model/training.json" assets/checkpoint/training.json
 cp "$W/model2/training.json" assets/checkpoint/training_second_pass.json

@@ -384,7 +384,9 @@ def candidate_questions(
         for seg in segments:  # counting inside a sequence names the action
             if seg["action"] != OTHER and ACTION_WORDS[seg["action"]][2] is not None and rng.random() < 0.5:
                 noun = ACTION_WORDS[seg["action"]][2][0]
-                q = str(rng.choice([p for p in phrasings("count", split, questions) if "{noun}" in p])).format(noun=noun)
+                q = str(
+                    rng.choice([p for p in phrasings("count", split, questions) if "{noun}" in p])
+                ).format(noun=noun)
                 out.append(("count", q, count_answer(seg), seg["reps"]))
                 break
     for seg in segments:
@@ -418,11 +420,15 @@ KIND_WEIGHT = {
 }
 
 
-KIND_WEIGHT_EXTENDED = {**KIND_WEIGHT, "tempo": 1.5, "unknown": 1.0}
+KIND_WEIGHT_EXTENDED = {**KIND_WEIGHT, "before": 3.0, "after": 3.0, "tempo": 1.5, "unknown": 1.0}
 
 
 def make_qas(
-    segments: list[dict], rng: np.random.Generator, split: str, max_turns: int = 3, questions: str = "standard"
+    segments: list[dict],
+    rng: np.random.Generator,
+    split: str,
+    max_turns: int = 3,
+    questions: str = "standard",
 ) -> list[tuple]:
     """1..max_turns distinct-kind questions for one clip, weighted towards the benchmark kinds."""
     if questions not in QUESTION_SETS:
@@ -436,7 +442,29 @@ def make_qas(
     w = np.array([weights[k] for k in kinds])
     n = int(min(len(kinds), rng.integers(1, max_turns + 1)))
     chosen = rng.choice(len(kinds), size=n, replace=False, p=w / w.sum())
-    return [by_kind[kinds[i]][int(rng.integers(len(by_kind[kinds[i]])))] for i in chosen]
+    qas = [by_kind[kinds[i]][int(rng.integers(len(by_kind[kinds[i]])))] for i in chosen]
+    return _with_mirrors(qas, segments, rng, split, questions) if questions == "extended" else qas
+
+
+def _with_mirrors(qas: list[tuple], segments: list[dict], rng, split: str, questions: str) -> list[tuple]:
+    """Half the time, follow "what comes after X?" (answer Y) with "what comes before Y?" (answer
+    X), and the other way round: the same pair asked both ways, so that the words "before" and
+    "after", not a habit of answering one neighbour, decide the answer."""
+    out = []
+    for qa in qas:
+        out.append(qa)
+        kind, question, _, label = qa
+        if kind not in ("before", "after") or rng.random() >= 0.5:
+            continue
+        step = 1 if kind == "after" else -1  # where the answer lies from the asked segment
+        for i, seg in enumerate(segments):
+            j = i + step
+            if 0 <= j < len(segments) and segments[j]["action"] == label and _segment_ref(seg) in question:
+                mirror = "before" if kind == "after" else "after"
+                q = str(rng.choice(phrasings(mirror, split, questions))).format(x=_segment_ref(segments[j]))
+                out.append((mirror, q, action_answer(seg), seg["action"]))
+                break
+    return out
 
 
 # ---------------------------------------------------------------- normalising free answers
