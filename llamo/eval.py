@@ -228,11 +228,15 @@ def bandai_label(name: str) -> str | None:
     return BANDAI_LABELS.get(m.group(1)) if m else None
 
 
+SQUAT_NEUTRAL = "How many repetitions does the person do?"
+
+
 def evaluate_real(
     model, mocap_dir: str | Path | None, squat_video: str | Path | None, cache_dir: Path | None = None
 ) -> dict:
-    """Action accuracy on labelled Bandai-Namco BVH files (evaluation only, CC BY-NC) and the count
-    the model gives for the shared squat video (which has 5... see the report for what was found)."""
+    """Action accuracy on labelled Bandai-Namco BVH files (evaluation only, CC BY-NC), and what the
+    model says about the shared squat video: the action, and the count asked two ways (naming the
+    squats, and without naming the action, as a user who does not know would ask)."""
     from llamo.chat import answer as ask_once
     from llamo.importers import load_motion
     from llamo.model.summary import summary_text
@@ -272,7 +276,7 @@ def evaluate_real(
                 cached.parent.mkdir(parents=True, exist_ok=True)
                 motion.save(cached)
         res = {}
-        for q in ("What is the person doing?", "How many squats does the person do?"):
+        for q in ("What is the person doing?", "How many squats does the person do?", SQUAT_NEUTRAL):
             res[q] = ask_once(model, motion, q, max_new_tokens=32).answer
         try:
             from llamo.kinematics import count_repetitions
@@ -281,6 +285,7 @@ def evaluate_real(
         except Exception as exc:  # noqa: BLE001 - a missing or failing detector must not sink the report
             res["kinematics_count"] = f"unavailable ({type(exc).__name__})"
         res["model_count"] = normalise("count", res["How many squats does the person do?"])
+        res["model_count_action_not_named"] = normalise("count", res[SQUAT_NEUTRAL])
         if model.summary is not None:
             table = model.motion_summary(model.encode_motion(motion))
             res["summary_tokens"] = summary_text(table)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import pytest
@@ -51,3 +52,25 @@ def test_default_backbone_end_to_end(tmp_path, monkeypatch):
         fresh.save_pretrained(tmp_path / "ckpt")
         again = Llamo.from_pretrained(tmp_path / "ckpt", backbone=(model.llm, model.tokenizer))
         assert again.config == fresh.config
+
+
+@pytest.mark.slow
+def test_default_checkpoint_answers_end_their_turn():
+    """The shipped checkpoint stops at its end-of-turn token, greedy and sampled (the app's own
+    settings: no forced length), and writes no role words of the chat template into an answer."""
+    from llamo.chat import ChatSession
+    from llamo.data.synth import synthesize
+    from llamo.model import load_default
+
+    model = load_default(device="cpu")
+    if model.describe()["checkpoint"] == "untrained":
+        pytest.skip("no trained checkpoint is loaded (assets/checkpoint is missing)")
+    clip = synthesize("squat", reps=3, seed=4)
+    settings = [{"temperature": 0.0}] + [{"temperature": 1.0, "seed": s} for s in range(6)]
+    for kw in settings:
+        session = ChatSession(model, clip)
+        for question in ("What is the person doing?", "How many repetitions?"):
+            answer = "".join(session.ask(question, max_new_tokens=64, **kw))
+            turn = session.last_turn
+            assert not turn.partial and turn.timings["new_tokens"] < 40, (kw, question, answer)
+            assert not re.search(r"\b(assistant|user|system)\b", answer, re.I), (kw, question, answer)
