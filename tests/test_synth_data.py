@@ -8,7 +8,7 @@ import pytest
 from llamo.cli import main
 from llamo.data.dataset import InstructionData, clip_seed
 from llamo.data.schema import read_jsonl
-from llamo.data.templates import HELD_OUT, Q, candidate_questions, phrasings
+from llamo.data.templates import HELD_OUT, Q, _segment_ref, candidate_questions, phrasings
 
 
 def _questions(path):
@@ -84,6 +84,21 @@ def test_extended_questions_ask_more_tempo_and_off_topic(tmp_path):
                         actions, actions[1:], strict=False
                     )
     assert mirrored["extended"] >= 5 and mirrored["extended"] > 3 * mirrored["standard"]
+    # order questions asked both ways: "did X happen before Y?", then "did Y happen before X?"
+    swapped, checked = Counter(), 0
+    for q in ("standard", "extended"):
+        for row in _rows(tmp_path / q / "data.jsonl"):
+            refs = [_segment_ref(s) if s["action"] != "other" else "\0" for s in row["meta"]["segments"]]
+            orders = [qa for qa in row["meta"]["qa"] if qa["kind"] == "order"]
+            named = []
+            for qa in orders:  # the two segments named, in the question's order, and the label
+                text = row["conversations"][qa["turn"] - 1]["value"]
+                x, y = sorted((i for i, r in enumerate(refs) if r in text), key=lambda i: text.find(refs[i]))
+                assert qa["label"] == ("yes" if x < y else "no"), (text, refs, qa)
+                named.append((x, y))
+                checked += 1
+            swapped[q] += sum(a == b[::-1] for a, b in zip(named, named[1:], strict=False))
+    assert checked > 40 and swapped["extended"] >= 5 and swapped["standard"] == 0
     with pytest.raises(SystemExit):  # argparse: one line naming the two choices
         main(["data", "synth", "--n", "1", "--questions", "more", "-o", str(tmp_path / "x")])
 

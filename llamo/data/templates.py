@@ -211,6 +211,11 @@ HELD_OUT["unknown"] = 2
 # and off-topic questions more often. The default checkpoint's second instruct pass trains on it:
 # after the first pass alone, unfamiliar tempo words and off-topic questions got motion answers.
 Q_EXTENDED: dict[str, list[str]] = {
+    "before": [  # "precede" was in no training phrasing: "What precedes X?" got "The right leg."
+        "Which action preceded {x}?",
+        "Name the movement that preceded {x}.",
+        "Tell me the action preceding {x}.",
+    ],
     "tempo": [
         "Is the tempo slow, moderate or fast?",
         "What is the rhythm of the movement like?",
@@ -374,13 +379,8 @@ def candidate_questions(
         a, b = rng.choice(len(segments), size=2, replace=False)
         sa, sb = segments[a], segments[b]
         if OTHER not in (sa["action"], sb["action"]):
-            yes = a < b
             q = pick("order").format(x=_segment_ref(sa), y=_segment_ref(sb))
-            ans = f"Yes, {_segment_ref(sa)} come first." if yes else f"No, {_segment_ref(sb)} come first."
-            ans = (
-                ans.replace(" come ", " comes ") if not _segment_ref(sa if yes else sb).endswith("s") else ans
-            )
-            out.append(("order", q, ans, "yes" if yes else "no"))
+            out.append(("order", q, *_order_answer(sa, sb, a < b)))
         for seg in segments:  # counting inside a sequence names the action
             if seg["action"] != OTHER and ACTION_WORDS[seg["action"]][2] is not None and rng.random() < 0.5:
                 noun = ACTION_WORDS[seg["action"]][2][0]
@@ -406,6 +406,13 @@ def candidate_questions(
     return out
 
 
+def _order_answer(x: dict, y: dict, yes: bool) -> tuple[str, str]:
+    """Answer and label of "did x happen before y?"; the answer names the segment that came first."""
+    first = _segment_ref(x if yes else y)
+    verb = "come" if first.endswith("s") else "comes"
+    return (f"Yes, {first} {verb} first." if yes else f"No, {first} {verb} first."), ("yes" if yes else "no")
+
+
 KIND_WEIGHT = {
     "action": 3.0,
     "side": 4.0,
@@ -420,7 +427,7 @@ KIND_WEIGHT = {
 }
 
 
-KIND_WEIGHT_EXTENDED = {**KIND_WEIGHT, "before": 3.0, "after": 3.0, "tempo": 1.5, "unknown": 1.0}
+KIND_WEIGHT_EXTENDED = {**KIND_WEIGHT, "before": 3.0, "after": 3.0, "order": 3.0, "tempo": 1.5, "unknown": 1.0}
 
 
 def make_qas(
@@ -448,13 +455,17 @@ def make_qas(
 
 def _with_mirrors(qas: list[tuple], segments: list[dict], rng, split: str, questions: str) -> list[tuple]:
     """Half the time, follow "what comes after X?" (answer Y) with "what comes before Y?" (answer
-    X), and the other way round: the same pair asked both ways, so that the words "before" and
-    "after", not a habit of answering one neighbour, decide the answer."""
+    X), and the other way round; and "did X happen before Y?" with "did Y happen before X?". The
+    same pair asked both ways, so that the words and their order, not a habit of answering one
+    neighbour or one of yes/no, decide the answer."""
     out = []
     for qa in qas:
         out.append(qa)
         kind, question, _, label = qa
-        if kind not in ("before", "after") or rng.random() >= 0.5:
+        if kind not in ("before", "after", "order") or rng.random() >= 0.5:
+            continue
+        if kind == "order":
+            out.extend(_order_mirror(question, segments, rng, split, questions))
             continue
         step = 1 if kind == "after" else -1  # where the answer lies from the asked segment
         for i, seg in enumerate(segments):
@@ -465,6 +476,17 @@ def _with_mirrors(qas: list[tuple], segments: list[dict], rng, split: str, quest
                 out.append((mirror, q, action_answer(seg), seg["action"]))
                 break
     return out
+
+
+def _order_mirror(question: str, segments: list[dict], rng, split: str, questions: str) -> list[tuple]:
+    """The order question with its two segments swapped (none when they are not both found)."""
+    refs_of = {i: _segment_ref(s) for i, s in enumerate(segments) if s["action"] != OTHER}
+    found = sorted((question.find(r), i) for i, r in refs_of.items() if r in question)
+    if len(found) != 2 or len({refs_of[i] for _, i in found}) != 2:  # a repeated action: ambiguous
+        return []
+    (_, x), (_, y) = found  # every order phrasing names x before y
+    q = str(rng.choice(phrasings("order", split, questions))).format(x=refs_of[y], y=refs_of[x])
+    return [("order", q, *_order_answer(segments[y], segments[x], y < x))]
 
 
 # ---------------------------------------------------------------- normalising free answers
