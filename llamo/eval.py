@@ -228,6 +228,7 @@ def bandai_label(name: str) -> str | None:
     return BANDAI_LABELS.get(m.group(1)) if m else None
 
 
+SQUAT_NAMED = "How many squats does the person do?"
 SQUAT_NEUTRAL = "How many repetitions does the person do?"
 
 
@@ -276,7 +277,7 @@ def evaluate_real(
                 cached.parent.mkdir(parents=True, exist_ok=True)
                 motion.save(cached)
         res = {}
-        for q in ("What is the person doing?", "How many squats does the person do?", SQUAT_NEUTRAL):
+        for q in ("What is the person doing?", SQUAT_NAMED, SQUAT_NEUTRAL):
             res[q] = ask_once(model, motion, q, max_new_tokens=32).answer
         try:
             from llamo.kinematics import count_repetitions
@@ -284,7 +285,7 @@ def evaluate_real(
             res["kinematics_count"] = int(count_repetitions(motion).count)
         except Exception as exc:  # noqa: BLE001 - a missing or failing detector must not sink the report
             res["kinematics_count"] = f"unavailable ({type(exc).__name__})"
-        res["model_count"] = normalise("count", res["How many squats does the person do?"])
+        res["model_count"] = normalise("count", res[SQUAT_NAMED])
         res["model_count_action_not_named"] = normalise("count", res[SQUAT_NEUTRAL])
         if model.summary is not None:
             table = model.motion_summary(model.encode_motion(motion))
