@@ -57,11 +57,12 @@ class LabelVocab:
 
 # The vocabulary of checkpoints saved before llamo_config.json stored one. Frozen on purpose:
 # written out rather than derived from ACTIONS, so adding an action leaves old checkpoints loadable.
+_LEGACY_ACTIONS = (
+    "walk run jump squat lunge jumping_jack arm_raise wave punch kick bow bend_forward "
+    "torso_twist sit_down stand_up idle other rest"
+)
 LEGACY_VOCAB = LabelVocab(
-    actions=tuple(
-        "walk run jump squat lunge jumping_jack arm_raise wave punch kick bow bend_forward "
-        "torso_twist sit_down stand_up idle other rest".split()
-    ),
+    actions=tuple(_LEGACY_ACTIONS.split()),
     sides=("left", "right", "both"),
     directions=("forward", "backward", "left", "right", "turn_left", "turn_right", "none"),
 )
