@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from llamo.data.synth import ACTIONS, SegmentSpec, random_clip, synthesize, synthesize_sequence
+from llamo.data.synth import ACTIONS, OTHER, SegmentSpec, random_clip, synthesize, synthesize_sequence
+from llamo.data.synth.actions import ACTION_FUNCTIONS
 from llamo.errors import LlamoError
 from llamo.skeleton import JOINT_INDEX, facing_direction
 
@@ -33,6 +34,26 @@ def test_every_action_has_exact_labels(action):
     assert (m.joints[:, J["head"], 1] > m.joints[:, J["pelvis"], 1]).mean() > 0.95
     height = (m.joints[:, J["head"], 1] - m.joints[:, [J["left_foot"], J["right_foot"]], 1].min(1)).max()
     assert 1.1 < height < 2.0
+
+
+def test_every_action_has_one_function():
+    assert set(ACTION_FUNCTIONS) == set(ACTIONS) | {OTHER}
+
+
+@pytest.mark.parametrize(
+    ("make", "frames", "joints_sum", "confidence_sum"),
+    [
+        (lambda: synthesize("squat", seed=5), 151, 8618.20999, 3086.83535),
+        (lambda: synthesize("walk", direction="turn_left", seed=2), 55, 2645.77530, 982.54044),
+        (lambda: random_clip(np.random.default_rng(3)), 305, 17609.21601, 6232.50915),
+    ],
+)
+def test_a_seed_keeps_its_clip(make, frames, joints_sum, confidence_sum):
+    """Stored data names clips by seed: the generator's draws must stay in the same order."""
+    m = make()
+    assert m.num_frames == frames
+    np.testing.assert_allclose(np.abs(m.joints).astype(np.float64).sum(), joints_sum, rtol=1e-6)
+    np.testing.assert_allclose(m.confidence.astype(np.float64).sum(), confidence_sum, rtol=1e-6)
 
 
 def test_deterministic_and_seed_dependent():
