@@ -3,6 +3,7 @@
 Every command lives in `llamo/commands/<name>.py` with `add_arguments(parser)` and
 `run(args) -> int`, imported only when used so that `--help` stays fast. `-o/--out` always names
 the primary output. Bad input raises `LlamoError`, printed here as one sentence (exit code 2).
+The benchmarks are not library commands: they run as `python -m bench.<target>`.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ COMMANDS: dict[str, str] = {
     "train": "train LLaMo on instruction JSONL",
     "eval": "evaluate a checkpoint on instruction JSONL",
     "package": "make a trained run ready to ship (fp16 modules, adapter, provenance)",
-    "bench": "benchmarks: bench extract|render|chat|train",
 }
 
 
@@ -32,6 +32,13 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, help_text in COMMANDS.items():
         sub.add_parser(name, help=help_text, add_help=False)
+    if argv and argv[0] == "bench":
+        target = argv[1] if len(argv) > 1 and not argv[1].startswith("-") else "<target>"
+        print(
+            f"error: the benchmarks moved out of the library: run `python -m bench.{target}`.",
+            file=sys.stderr,
+        )
+        return 2
     if not argv or argv[0] in ("-h", "--help") or argv[0] not in COMMANDS:
         parser.parse_args(argv or ["-h"])
         return 2

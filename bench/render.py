@@ -1,4 +1,4 @@
-"""`python -m llamo bench render`: time to build the views, and the overlay's speed.
+"""`python -m bench.render`: time to build the views, and the overlay's speed.
 
 1. Views for a 30 s clip at 20 fps (600 frames, synthetic squats): the plotly skeleton (built and
    serialised to JSON, as `gr.Plot` does), the GLB and the kinematics figure (with repetition
@@ -8,13 +8,12 @@
    present; extracted once, untimed) and on a generated 1280x720 30 fps clip. Target: < 1.
 3. Repetition counts against the synthetic generator's exact labels, per action (accuracy).
 
-Hygiene (llamo.benchutil): untimed warm-up, threads pinned and printed, median and minimum of N,
+Hygiene (bench/_util.py): untimed warm-up, threads pinned and printed, median and minimum of N,
 machine load printed, baseline interleaved with the candidate.
 """
 
 from __future__ import annotations
 
-import json
 import tempfile
 import time
 from fractions import Fraction
@@ -22,7 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-SHARED_VIDEOS = Path(__file__).resolve().parents[3] / "shared" / "data" / "videos"
+from bench._util import add_out_argument, interleaved, machine_line, main_for, pin_threads, write_figures
+
+SHARED_VIDEOS = Path(__file__).resolve().parents[2] / "shared" / "data" / "videos"
 
 
 def add_arguments(parser) -> None:
@@ -30,7 +31,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--repeats", type=int, default=5, help="timed repeats (default 5)")
     parser.add_argument("--frames", type=int, default=600, help="motion frames for the views (default 600)")
     parser.add_argument("--skip", default="", help="comma list of sections to skip: views,overlay,reps")
-    parser.add_argument("--json", dest="json_out", help="also write the figures to this JSON file")
+    add_out_argument(parser)
 
 
 def naive_figure(motion, max_fps: float | None = None):
@@ -65,7 +66,6 @@ def naive_figure(motion, max_fps: float | None = None):
 
 
 def bench_views(args, report: dict) -> None:
-    from llamo.benchutil import interleaved
     from llamo.data.synth import synthesize
     from llamo.kinematics import count_repetitions
     from llamo.views.glb import motion_to_glb
@@ -224,7 +224,6 @@ def bench_reps(args, report: dict) -> None:
 
 
 def run(args) -> int:
-    from llamo.benchutil import machine_line, pin_threads
 
     threads = pin_threads(args.threads)
     try:
@@ -243,6 +242,13 @@ def run(args) -> int:
     if "reps" not in skip:
         bench_reps(args, report)
     print(machine_line(threads))
-    if args.json_out:
-        Path(args.json_out).write_text(json.dumps(report, indent=2))
+    write_figures(args.out, report)
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return main_for("bench.render", __doc__, add_arguments, run, argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,11 +1,11 @@
-"""`python -m llamo bench extract VIDEO`: our capture pipeline against MediaPipe's naive loop.
+"""`python -m bench.extract VIDEO`: our capture pipeline against MediaPipe's naive loop.
 
 Naive loop (the anchor): OpenCV decodes every frame, then `Pose.process` on each (tracking mode,
 complexity 1). Ours: `extract_video` at default settings (20 fps grid, decode thread overlapping
 inference, two trackers on two halves of clips of 20 s or more, then mapping, smoothing, root).
 
 A clip shorter than `--min-seconds` is looped (forward, then backward, so the person never
-jumps) into a temporary H.264 file first. Hygiene (llamo.benchutil): a short untimed warm-up,
+jumps) into a temporary H.264 file first. Hygiene (bench/_util.py): a short untimed warm-up,
 threads pinned and printed, runs interleaved, median and minimum of N, machine load printed.
 
 Accuracy, on the kept frames (JSON):
@@ -25,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
+from bench._util import add_out_argument, interleaved, machine_line, main_for, pin_threads, write_figures
+
 
 def add_arguments(parser) -> None:
     parser.add_argument("video", help="a video file (looped to --min-seconds if shorter)")
@@ -35,7 +37,7 @@ def add_arguments(parser) -> None:
     )
     parser.add_argument("--fps", type=float, default=20.0, help="our pipeline's rate (default 20)")
     parser.add_argument("--workers", type=int, default=None, help="our trackers in parallel (default: auto)")
-    parser.add_argument("--json", dest="json_out", help="also write the figures to this JSON file")
+    add_out_argument(parser)
 
 
 def loop_clip(src: Path, dst: Path, min_seconds: float) -> tuple[Path, float, int]:
@@ -126,7 +128,6 @@ def accuracy(motion, naive, src_fps: float) -> dict:
 def run(args) -> int:
     import cv2
 
-    from llamo.benchutil import interleaved, machine_line, pin_threads
     from llamo.capture import extract_video, probe_video
 
     threads = pin_threads(args.threads)
@@ -198,6 +199,13 @@ def run(args) -> int:
             }
         )
     )
-    if args.json_out:
-        Path(args.json_out).write_text(json.dumps(report, indent=2))
+    write_figures(args.out, report)
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return main_for("bench.extract", __doc__, add_arguments, run, argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

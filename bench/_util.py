@@ -1,4 +1,4 @@
-"""Benchmark hygiene shared by every `bench` command.
+"""Benchmark hygiene shared by every `python -m bench.<target>`.
 
 Warm up first; pin and print the thread count; report the median and minimum of N runs; print
 the machine's load. Baselines are timed in the same process, interleaved with the candidate.
@@ -6,12 +6,39 @@ the machine's load. Baselines are timed in the same process, interleaved with th
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
 import platform
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+
+
+def main_for(module_name: str, doc: str | None, add_arguments, run, argv: Sequence[str] | None) -> int:
+    """Parse `argv` with the target's `add_arguments` and call `run(args)`.
+
+    A `LlamoError` becomes one sentence and exit code 2, as in `python -m llamo`."""
+    from llamo.cli import run_command
+
+    prog = f"python -m {module_name}"
+    description = (doc or "").strip().splitlines()[0] if doc else None
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    add_arguments(parser)
+    return run_command(run, parser.parse_args(argv))
+
+
+def add_out_argument(parser: argparse.ArgumentParser) -> None:
+    """`-o/--out` names the primary output (the figures as JSON); `--json` is the old spelling."""
+    parser.add_argument("-o", "--out", "--json", dest="out", help="also write the figures to this JSON file")
+
+
+def write_figures(path: str | None, figures: dict) -> None:
+    """Write the figures as JSON to `-o/--out`, when given."""
+    if path:
+        Path(path).write_text(json.dumps(figures, indent=2, default=str) + "\n")
 
 
 def pin_threads(threads: int | None) -> int:

@@ -1,4 +1,4 @@
-"""`python -m llamo bench chat`: time to first token over turns, scaling with clip length, decode.
+"""`python -m bench.chat`: time to first token over turns, scaling with clip length, decode.
 
 1. TTFT on turns 1-5 of one conversation about a 10 s clip, cache carried (target <= 0.5 s on
    CPU), with the breakdown: motion encoding (+ Cross Talker), prefill, new input tokens.
@@ -7,15 +7,16 @@
 3. Decode: tokens/s of ChatSession against the bare backbone's `generate` at the same prompt
    length (LoRA merged, so the ratio should be about 1.0).
 
-Hygiene (llamo.benchutil): one untimed warm-up, threads pinned and printed, median and minimum
+Hygiene (bench/_util.py): one untimed warm-up, threads pinned and printed, median and minimum
 of N repeats, machine load printed, the baseline interleaved with the candidate.
 """
 
 from __future__ import annotations
 
-import json
 import statistics
 import time
+
+from bench._util import add_out_argument, interleaved, machine_line, main_for, pin_threads, write_figures
 
 QUESTIONS = (
     "What is the person doing?",
@@ -40,7 +41,7 @@ def add_arguments(parser) -> None:
         "--lengths", default="5,30,120,600", help="clip lengths in seconds for the scaling table"
     )
     parser.add_argument("--skip", default="", help="comma list of sections to skip: turns,scaling,decode")
-    parser.add_argument("--json", dest="json_out", help="also write the figures to this JSON file")
+    add_out_argument(parser)
 
 
 def _turn_run(model, motion, answer_tokens):
@@ -54,7 +55,7 @@ def _turn_run(model, motion, answer_tokens):
 
 
 def bench_turns(model, args, report):
-    from llamo.model.testing import random_walk
+    from llamo.testing import random_walk
 
     motion = random_walk(200, seed=1)  # 10 s at 20 fps
     _turn_run(model, motion, args.answer_tokens)  # warm-up
@@ -83,7 +84,7 @@ def bench_turns(model, args, report):
 def bench_scaling(models, args, report):
     from llamo.chat import ChatSession
     from llamo.errors import LlamoError
-    from llamo.model.testing import random_walk
+    from llamo.testing import random_walk
 
     lengths = [float(x) for x in args.lengths.split(",") if x]
     print("\n2. scaling with clip length (turn 1; extraction excluded; median of n)")
@@ -142,7 +143,7 @@ def bench_decode(model, args, report):
     import torch
 
     from llamo.chat import ChatSession
-    from llamo.model.testing import random_walk
+    from llamo.testing import random_walk
 
     n = 48
     motion = random_walk(200, seed=3)
@@ -171,8 +172,6 @@ def bench_decode(model, args, report):
 
         return run
 
-    from llamo.benchutil import interleaved
-
     ours_rates, bare_rates = [], []
     for _ in range(args.repeats + 1):
         timings = interleaved({"ours": ours, "bare1": bare(1), "bareN": bare(n)}, repeats=1, warmup=0)
@@ -192,7 +191,6 @@ def bench_decode(model, args, report):
 
 
 def run(args) -> int:
-    from llamo.benchutil import machine_line, pin_threads
     from llamo.model import Llamo, LlamoConfig, load_default
 
     threads = pin_threads(args.threads)
@@ -223,7 +221,13 @@ def run(args) -> int:
         bench_scaling(models, args, report)
     if "decode" not in skip:
         bench_decode(model, args, report)
-    if args.json_out:
-        with open(args.json_out, "w") as fh:
-            json.dump(report, fh, indent=2, default=str)
+    write_figures(args.out, report)
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return main_for("bench.chat", __doc__, add_arguments, run, argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
