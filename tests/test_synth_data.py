@@ -8,7 +8,7 @@ import pytest
 from llamo.cli import main
 from llamo.data.dataset import InstructionData, clip_seed
 from llamo.data.schema import read_jsonl
-from llamo.data.templates import HELD_OUT, Q, _segment_ref, candidate_questions, phrasings
+from llamo.data.templates import HELD_OUT, Q, candidate_questions, phrasings, segment_ref
 
 
 def _questions(path):
@@ -88,7 +88,7 @@ def test_extended_questions_ask_more_tempo_and_off_topic(tmp_path):
     swapped, checked = Counter(), 0
     for q in ("standard", "extended"):
         for row in _rows(tmp_path / q / "data.jsonl"):
-            refs = [_segment_ref(s) if s["action"] != "other" else "\0" for s in row["meta"]["segments"]]
+            refs = [segment_ref(s) if s["action"] != "other" else "\0" for s in row["meta"]["segments"]]
             orders = [qa for qa in row["meta"]["qa"] if qa["kind"] == "order"]
             named = []
             for qa in orders:  # the two segments named, in the question's order, and the label
