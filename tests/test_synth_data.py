@@ -6,8 +6,9 @@ from collections import Counter
 import pytest
 
 from llamo.cli import main
-from llamo.data.dataset import InstructionData, clip_seed
-from llamo.data.schema import read_jsonl
+from llamo.conversation import read_jsonl
+from llamo.data.instructions import InstructionData
+from llamo.data.synthetic import clip_seed
 from llamo.data.templates import HELD_OUT, Q, candidate_questions, phrasings, segment_ref
 
 
@@ -58,6 +59,7 @@ def test_splits_use_disjoint_seeds_and_held_out_phrasings(tmp_path):
     assert train_templates < extended and not (held & extended)
 
 
+@pytest.mark.slow
 def test_extended_questions_ask_more_tempo_and_off_topic(tmp_path):
     """The second pass's data: the same clips and held-out test, more tempo and "can't tell" turns."""
     for questions in ("standard", "extended"):
@@ -134,3 +136,16 @@ def test_every_kind_is_askable():
         segs = synthesize_sequence(specs, seed=0).meta["labels"]["segments"]
         kinds |= {c[0] for c in candidate_questions(segs, rng, "train")}
     assert kinds == set(Q)
+
+
+def test_frame_targets_follow_the_given_vocabulary():
+    """The heads' vocabulary, not the generator's, decides the class indices."""
+    from llamo.data.synth import SegmentSpec, synthesize_sequence
+    from llamo.data.targets import frame_targets
+    from llamo.labels import LabelVocab
+
+    m = synthesize_sequence([SegmentSpec("squat", reps=2), SegmentSpec("wave", side="left")], seed=0)
+    default, flipped = LabelVocab(), LabelVocab(actions=LabelVocab().actions[::-1])
+    a, b = frame_targets(m)["action"], frame_targets(m, flipped)["action"]
+    assert [default.actions[i] for i in a] == [flipped.actions[i] for i in b]
+    assert (a != b).any() and b[0] == flipped.rest

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from llamo.errors import LlamoError
@@ -43,47 +44,63 @@ def add_arguments(parser) -> None:
     c.add_argument("-o", "--out", required=True, help="output .jsonl")
 
 
-def _progress(done: int, total: int, start: float, what: str) -> None:
-    el = time.perf_counter() - start
-    eta = el / max(done, 1) * (total - done)
-    print(f"\r{what}: {done}/{total}  {el:.0f}s elapsed, ETA {eta:.0f}s", end="", file=sys.stderr, flush=True)
+def _reporter(what: str) -> Callable[[int, int], None]:
+    """A progress callback that prints done/total, elapsed time and an ETA on one stderr line."""
+    start = time.perf_counter()
+
+    def report(done: int, total: int) -> None:
+        el = time.perf_counter() - start
+        eta = el / max(done, 1) * (total - done)
+        print(
+            f"\r{what}: {done}/{total}  {el:.0f}s elapsed, ETA {eta:.0f}s",
+            end="",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    return report
+
+
+def _synth(args) -> int:
+    from llamo.data.synthetic import write_synthetic
+
+    if args.n < 1:
+        raise LlamoError("--n must be at least 1.")
+    summary = write_synthetic(
+        Path(args.out),
+        n=args.n,
+        seed=args.seed,
+        split=args.split,
+        max_turns=args.max_turns,
+        fps=args.fps,
+        other=args.other,
+        questions=args.questions,
+        progress=_reporter("clips"),
+    )
+    print(file=sys.stderr)
+    print(f"wrote {summary['clips']} clips, {summary['questions']} questions to {summary['jsonl']}")
+    print("questions per kind: " + ", ".join(f"{k} {v}" for k, v in sorted(summary["kinds"].items())))
+    return 0
+
+
+def _chat(args) -> int:
+    from llamo.data.text_chat import write_text_chat
+
+    kwargs = {
+        "n": args.n,
+        "split": args.split,
+        "backbone": args.backbone,
+        "max_new_tokens": args.max_new_tokens,
+    }
+    n = write_text_chat(Path(args.out), **kwargs, progress=_reporter("prompts"))
+    print(file=sys.stderr)
+    print(f"wrote {n} text-only conversations to {args.out}")
+    return 0
 
 
 def run(args) -> int:
     if args.action == "synth":
-        from llamo.data.dataset import write_synthetic
-
-        if args.n < 1:
-            raise LlamoError("--n must be at least 1.")
-        start = time.perf_counter()
-        summary = write_synthetic(
-            Path(args.out),
-            n=args.n,
-            seed=args.seed,
-            split=args.split,
-            max_turns=args.max_turns,
-            fps=args.fps,
-            other=args.other,
-            questions=args.questions,
-            progress=lambda d, t: _progress(d, t, start, "clips"),
-        )
-        print(file=sys.stderr)
-        print(f"wrote {summary['clips']} clips, {summary['questions']} questions to {summary['jsonl']}")
-        print("questions per kind: " + ", ".join(f"{k} {v}" for k, v in sorted(summary["kinds"].items())))
-        return 0
+        return _synth(args)
     if args.action == "chat":
-        from llamo.data.dataset import write_text_chat
-
-        start = time.perf_counter()
-        n = write_text_chat(
-            Path(args.out),
-            n=args.n,
-            split=args.split,
-            backbone=args.backbone,
-            max_new_tokens=args.max_new_tokens,
-            progress=lambda d, t: _progress(d, t, start, "prompts"),
-        )
-        print(file=sys.stderr)
-        print(f"wrote {n} text-only conversations to {args.out}")
-        return 0
+        return _chat(args)
     raise LlamoError(f"unknown data action {args.action!r}.")

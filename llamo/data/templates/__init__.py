@@ -15,10 +15,6 @@ from llamo.data.templates.answers import (
     ACTION_WORDS,
     CANT_TELL_OTHER,
     CANT_TELL_UNKNOWN,
-    DIRECTION_ANSWER,
-    SIDE_ANSWER,
-    SIDE_ANSWER_BOTH_TOGETHER,
-    TEMPO_ANSWER,
     action_answer,
     caption,
     count_answer,
@@ -45,13 +41,13 @@ from llamo.data.templates.questions import (
     candidate_questions,
     choose_by_kind,
     make_qas,
+    qa_conversation,
 )
 
 __all__ = [
     "ACTION_WORDS",
     "CANT_TELL_OTHER",
     "CANT_TELL_UNKNOWN",
-    "DIRECTION_ANSWER",
     "HELD_OUT",
     "KINDS",
     "KIND_WEIGHT",
@@ -63,9 +59,6 @@ __all__ = [
     "Q",
     "Q_EXTENDED",
     "SIDED",
-    "SIDE_ANSWER",
-    "SIDE_ANSWER_BOTH_TOGETHER",
-    "TEMPO_ANSWER",
     "action_answer",
     "candidate_questions",
     "caption",
@@ -81,6 +74,7 @@ __all__ = [
     "normalise_tempo",
     "normalise_yes_no",
     "phrasings",
+    "qa_conversation",
     "segment_ref",
     "tempo_label",
 ]

@@ -12,6 +12,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from llamo.conversation import MOTION_MARKER, Conversation, Turn
 from llamo.data.synth import SIDED
 from llamo.data.templates.answers import (
     ACTION_WORDS,
@@ -224,3 +225,15 @@ def _order_mirror(question: str, segments: list[dict], rng, split: str, question
     (_, x), (_, y) = found  # every order phrasing names x before y
     q = str(rng.choice(phrasings("order", split, questions))).format(x=refs_of[y], y=refs_of[x])
     return [QA("order", q, *_order_answer(segments[y], segments[x], y < x))]
+
+
+def qa_conversation(conv_id: str, qas: list[QA], meta: dict, motion: str | None = None) -> Conversation:
+    """The questions as user turns (the motion marker before the first) and the answers as assistant
+    turns; each question's kind and label go into meta["qa"], first among the meta keys."""
+    turns: list[Turn] = []
+    qa_meta = []
+    for j, (kind, question, answer, label) in enumerate(qas):
+        turns.append(Turn("user", (f"{MOTION_MARKER}\n" if j == 0 else "") + question))
+        qa_meta.append({"turn": len(turns), "kind": kind, "label": label})
+        turns.append(Turn("assistant", answer))
+    return Conversation(id=conv_id, turns=turns, motion=motion, meta={"qa": qa_meta, **meta})
