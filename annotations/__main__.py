@@ -90,7 +90,7 @@ def run(args) -> int:
                 f"in {summary.seconds:.2f} s"
             )
         elif args.command == "import":
-            from annotations.export import import_dataset
+            from annotations.importing import import_dataset
 
             s = import_dataset(store, args.dir)
             print(

@@ -1,4 +1,4 @@
-"""Where the data lives, the engine, and the schema version with its migrations.
+"""Where the data lives and the engine (the schema and its migrations: migrations.py).
 
 SQLite (the default) is opened in WAL mode with foreign keys on and a 30 s busy timeout. The
 driver's own transaction handling is switched off and SQLAlchemy's `begin` event issues
@@ -17,11 +17,9 @@ import os
 import sqlite3
 from pathlib import Path
 
-from sqlalchemy import Boolean, DateTime, create_engine, event, inspect, text
+from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
-from sqlmodel import SQLModel
 
-from annotations import models
 from llamo.errors import LlamoError
 
 BUSY_TIMEOUT_S = 30.0
@@ -79,74 +77,3 @@ def make_engine(url: str, synchronous: str = DEFAULT_SYNCHRONOUS) -> Engine:
 
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
-
-
-# --- schema version and migrations ----------------------------------------------------------
-
-
-def _add_column(conn, table: str, column: str, type_, default_sql: str | None) -> None:
-    type_sql = type_.compile(dialect=conn.dialect)
-    default = f" DEFAULT {default_sql}" if default_sql is not None else ""
-    conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {type_sql}{default}"))
-
-
-def _v1_to_v2(conn) -> None:
-    """v2: privacy deletion, media_missing repair flag, per-turn trainable, recorded question edits."""
-    _add_column(conn, "clip", "deleted_at", DateTime(), None)
-    _add_column(conn, "clip", "media_missing", Boolean(), "FALSE" if conn.dialect.name != "sqlite" else "0")
-    _add_column(conn, "conversation", "deleted_at", DateTime(), None)
-    _add_column(conn, "turn", "trainable", Boolean(), None)
-    models.QuestionEdit.__table__.create(conn)
-
-
-MIGRATIONS = {2: _v1_to_v2}  # target version -> step from the version before
-
-
-def schema_version(engine: Engine) -> int | None:
-    """The stored version, None for an empty database."""
-    names = set(inspect(engine).get_table_names())
-    if "schema_version" not in names:
-        if "clip" in names:
-            raise LlamoError("the database has tables but no schema_version; it was not made by LLaMo.")
-        return None
-    with engine.connect() as conn:
-        row = conn.execute(text("SELECT version FROM schema_version WHERE id = 1")).first()
-    return int(row[0]) if row else None
-
-
-def ensure_schema(engine: Engine, before_migration=None) -> list[int]:
-    """Create a new database at the current version, or migrate an older one step by step.
-
-    `before_migration(old_version)` runs first (the store takes an online backup there). Each
-    step and its version bump commit together, so a crash leaves a consistent version.
-    """
-    version = schema_version(engine)
-    if version is None:
-        with engine.begin() as conn:  # re-checked under the write lock: another process may have won
-            if "schema_version" not in inspect(conn).get_table_names():
-                SQLModel.metadata.create_all(conn)
-                conn.execute(
-                    text("INSERT INTO schema_version (id, version, updated_at) VALUES (1, :v, :t)"),
-                    {"v": models.SCHEMA_VERSION, "t": models.utcnow()},
-                )
-        version = schema_version(engine)
-    if version > models.SCHEMA_VERSION:
-        raise LlamoError(
-            f"the database is at schema version {version}, newer than this LLaMo ({models.SCHEMA_VERSION})."
-        )
-    applied = []
-    if version < models.SCHEMA_VERSION and before_migration is not None:
-        before_migration(version)
-    while version < models.SCHEMA_VERSION:
-        step = MIGRATIONS[version + 1]
-        with engine.begin() as conn:
-            now = conn.execute(text("SELECT version FROM schema_version WHERE id = 1")).scalar_one()
-            if now == version:  # not already done by a concurrent opener
-                step(conn)
-                conn.execute(
-                    text("UPDATE schema_version SET version = :v, updated_at = :t WHERE id = 1"),
-                    {"v": version + 1, "t": models.utcnow()},
-                )
-                applied.append(version + 1)
-        version += 1
-    return applied

@@ -136,3 +136,8 @@ class Review(SQLModel, table=True):
 
 
 Index("ix_correction_turn_id_id", Correction.__table__.c.turn_id, Correction.__table__.c.id)
+
+
+def row_id(obj) -> int:
+    """The id of a model object, or the integer id itself (store methods take either)."""
+    return int(obj if isinstance(obj, int) else obj.id)

@@ -12,9 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from annotations.export import export_dataset, import_dataset
+from annotations.export import export_dataset
+from annotations.importing import import_dataset
 from annotations.store import MAX_TEXT, Store
-from llamo.data.schema import read_jsonl
+from llamo.conversation import read_jsonl
 from llamo.errors import LlamoError
 from llamo.motion import Motion
 
@@ -103,6 +104,28 @@ def test_candidates_and_question_edits_are_kept(store):
     assert fix.text == "Three squats, I think." and fix.rating == 5
     edit = store.edit_question(t0, "How many full squats?", annotator=ana)
     assert edit.id and store.get_turn(t0.id).question == "How many squats?"
+
+
+def test_review_rows_come_in_one_batch(store):
+    """The review table (tags included) is a fixed number of SELECTs, however many rows (no N+1)."""
+    from sqlalchemy import event
+
+    for seed in range(3):
+        _, ana, _, (t0, t1) = conversation(store, seed=seed)
+        store.add_correction(t0, "Four squats.", annotator=ana, tags=["wrong count"])
+        store.add_correction(t1, "The left knee.", annotator=ana, tags=["wrong side", "hallucination"])
+    selects = []
+    event.listen(
+        store.engine,
+        "before_cursor_execute",
+        lambda conn, cursor, sql, *rest: selects.append(sql) if sql.lstrip().startswith("SELECT") else None,
+    )
+    rows = store.review_rows(tag="wrong side")
+    assert len(selects) == 3
+    assert [(r.correction, r.tags) for r in rows] == [("The left knee.", ["wrong side", "hallucination"])] * 3
+    selects.clear()
+    assert len(store.review_rows(status="corrected")) == 6 and len(selects) == 3
+    assert store.review_rows(annotator="nobody") == [] and store.review_rows(tag="no such tag") == []
 
 
 HOSTILE = [
@@ -446,6 +469,7 @@ def test_trainer_trains_on_an_export_from_a_filled_store(store, tmp_path):
     assert (tmp_path / "ckpt" / "llamo_config.json").is_file()
 
 
+@pytest.mark.slow
 def test_cli_export_stats_check_backup(tmp_path):
     data = tmp_path / "data"
     s = Store.open(data, announce=False)

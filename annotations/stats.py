@@ -1,0 +1,115 @@
+"""What the store holds: counts by status, annotator and tag, reviews, and inter-annotator agreement.
+
+Agreement compares, per turn, the latest correction of each annotator who corrected it: exact
+agreement after normalising case, spaces and a final full stop; the token Jaccard overlap; and
+the mean difference of their ratings of the model's answer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from typing import NamedTuple
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from annotations.models import STATUSES, Annotator, Clip, Conversation, Correction, Review, Turn
+
+
+class _Fix(NamedTuple):
+    turn_id: int
+    annotator_id: int
+    text: str
+    rating: int | None
+    tags: list | None
+
+
+def _norm(value: str) -> str:
+    return re.sub(r"\s+", " ", value.casefold()).strip(" .")
+
+
+def _agreement(by_turn: dict[int, list[_Fix]]) -> dict:
+    pairs = exact = 0
+    jaccard = 0.0
+    rating_gaps: list[int] = []
+    for values in by_turn.values():
+        for i in range(len(values)):
+            for b in values[i + 1 :]:
+                a = values[i]
+                pairs += 1
+                exact += _norm(a.text) == _norm(b.text)
+                wa, wb = set(_norm(a.text).split()), set(_norm(b.text).split())
+                jaccard += len(wa & wb) / max(1, len(wa | wb))
+                if a.rating is not None and b.rating is not None:
+                    rating_gaps.append(abs(a.rating - b.rating))
+    return {
+        "turns_with_several_annotators": sum(1 for v in by_turn.values() if len(v) > 1),
+        "pairs": pairs,
+        "exact_agreement": exact / pairs if pairs else None,
+        "mean_token_jaccard": jaccard / pairs if pairs else None,
+        "mean_rating_difference": sum(rating_gaps) / len(rating_gaps) if rating_gaps else None,
+    }
+
+
+def _counts(s: Session, live) -> dict:
+    by_status = dict.fromkeys(STATUSES, 0)
+    for st, n in s.exec(
+        select(Turn.status, func.count()).where(Turn.id.in_(live)).group_by(Turn.status)
+    ).all():
+        by_status[st] = n
+    conversations = s.exec(
+        select(func.count()).select_from(Conversation).where(Conversation.deleted_at.is_(None))
+    ).one()
+    clips = s.exec(select(func.count()).select_from(Clip).where(Clip.deleted_at.is_(None))).one()
+    return {
+        "clips": clips,
+        "conversations": conversations,
+        "turns": sum(by_status.values()),
+        "turns_by_status": by_status,
+    }
+
+
+def _reviews(s: Session) -> dict[str, int]:
+    reviews = dict.fromkeys(("accepted", "rejected"), 0)
+    for accept, n in s.exec(select(Review.accept, func.count()).group_by(Review.accept)).all():
+        reviews["accepted" if accept else "rejected"] = n
+    return reviews
+
+
+def store_stats(s: Session) -> dict:
+    """Counts by status and annotator, corrections per tag, reviews, and inter-annotator agreement."""
+    live = select(Turn.id).join(Conversation).where(Conversation.deleted_at.is_(None))
+    names = dict(s.exec(select(Annotator.id, Annotator.name)).all())
+    fixes = [
+        _Fix(*row)
+        for row in s.exec(
+            select(
+                Correction.turn_id,
+                Correction.annotator_id,
+                Correction.text,
+                Correction.rating,
+                Correction.tags,
+            )
+            .where(Correction.turn_id.in_(live))
+            .order_by(Correction.id)
+        ).all()
+    ]
+    per_annotator: Counter = Counter()
+    per_tag: Counter = Counter()
+    latest: dict[tuple[int, int], _Fix] = {}
+    for fix in fixes:
+        per_annotator[names.get(fix.annotator_id, str(fix.annotator_id))] += 1
+        per_tag.update(fix.tags or [])
+        latest[(fix.turn_id, fix.annotator_id)] = fix
+    by_turn: dict[int, list[_Fix]] = defaultdict(list)
+    for (tid, _aid), fix in latest.items():
+        by_turn[tid].append(fix)
+    return {
+        **_counts(s, live),
+        "corrections": len(fixes),
+        "corrections_by_annotator": dict(per_annotator.most_common()),
+        "corrections_by_tag": dict(per_tag.most_common()),
+        "reviews": _reviews(s),
+        "agreement": _agreement(by_turn),
+    }
