@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from llamo.capture import write_video
 from llamo.cli import main
+from llamo.video import write_video
 
 
 def noise_frames(n, h=64, w=96, seed=0):

@@ -11,57 +11,11 @@ import numpy as np
 import pytest
 from scipy.signal import find_peaks
 
-from llamo.capture import extract_video, iter_kept_frames, pose_image, probe_video, write_video
+from llamo.capture import extract_video, pose_image
 from llamo.motion import VISIBILITY_SEEN
 from llamo.motion_ops import MP_TO_CANONICAL, map_33_to_22, mediapipe_to_canonical
 from llamo.skeleton import BONES, JOINT_INDEX, bone_lengths, facing_direction
-
-
-def test_keeps_frames_nearest_a_20fps_grid(tmp_path):
-    frames = [np.full((32, 48, 3), i * 4, np.uint8) for i in range(60)]
-    info = probe_video(write_video(tmp_path / "c.mp4", frames, 30))
-    assert (info.fps, info.num_frames, info.duration) == (30, 60, pytest.approx(2.0))
-    kept = list(iter_kept_frames(tmp_path / "c.mp4", 20.0, info))
-    ks = [k for k, *_ in kept]
-    assert ks == list(range(40))
-    times = np.array([t for _, t, *_ in kept])
-    assert np.abs(times - np.arange(40) / 20).max() <= 1 / 60 + 1e-6
-
-
-@pytest.mark.parametrize(
-    "suffix,codec",
-    [("mp4", "libx264"), ("mov", "libx264"), ("mkv", "libx264"), ("webm", "libvpx-vp9"), ("avi", "mpeg4"),
-     ("m4v", "libx265")],
-)  # fmt: skip
-def test_common_containers_and_codecs_decode(tmp_path, suffix, codec):
-    frames = [np.full((48, 64, 3), 10 * i, np.uint8) for i in range(15)]
-    path = write_video(tmp_path / f"c.{suffix}", frames, 15, codec=codec)
-    info = probe_video(path)
-    assert (info.width, info.height) == (64, 48) and info.fps == pytest.approx(15, rel=0.01)
-    kept = list(iter_kept_frames(path, min(20.0, info.fps), info))  # as extract_video does
-    assert [k for k, *_ in kept] == list(range(15))  # a slower source keeps every frame
-
-
-@pytest.mark.parametrize("rotation", [90, 270, 180])
-def test_rotation_metadata_is_honoured(tmp_path, rotation):
-    img = np.zeros((32, 64, 3), np.uint8)
-    img[:16, :32] = 255  # bright top-left quadrant
-    path = write_video(tmp_path / "r.mp4", [img] * 3, 10, rotation=rotation)
-    info = probe_video(path)
-    assert info.rotation == rotation
-    assert (info.width, info.height) == ((32, 64) if rotation in (90, 270) else (64, 32))
-    _, _, rgb, _ = next(iter_kept_frames(path, 20.0, info))
-    assert rgb.shape[:2] == (info.height, info.width)
-    h, w = rgb.shape[:2]
-    quads = {
-        "top-left": rgb[: h // 2, : w // 2].mean(),
-        "top-right": rgb[: h // 2, w // 2 :].mean(),
-        "bottom-left": rgb[h // 2 :, : w // 2].mean(),
-        "bottom-right": rgb[h // 2 :, w // 2 :].mean(),
-    }
-    # counter-clockwise display rotation moves the top-left corner to ...
-    expected = {90: "bottom-left", 180: "bottom-right", 270: "top-right"}[rotation]
-    assert max(quads, key=quads.get) == expected
+from llamo.video import probe_video, write_video
 
 
 def test_change_of_frame_forward_agrees_with_nose(shared_data):

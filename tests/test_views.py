@@ -5,6 +5,7 @@ import json
 import shutil
 import struct
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -289,7 +290,7 @@ def test_render_command_writes_every_view(tmp_path):
     npz = m.save(tmp_path / "m.npz")
     out = tmp_path / "out"
     r = subprocess.run(
-        ["python", "-m", "llamo", "render", str(npz), "-o", str(out / "s.html"), "--glb", str(out / "s.glb"),
+        [sys.executable, "-m", "llamo", "render", str(npz), "-o", str(out / "s.html"), "--glb", str(out / "s.glb"),
          "--kinematics", str(out / "k.html"), "--csv", str(out / "s.csv")],
         capture_output=True, text=True, cwd=ROOT, timeout=120,
     )  # fmt: skip
@@ -300,7 +301,7 @@ def test_render_command_writes_every_view(tmp_path):
     assert "repetitions: 2" in r.stdout
     assert not list(out.glob("*.part*"))  # atomic writes leave nothing behind
     bad = subprocess.run(
-        ["python", "-m", "llamo", "render", str(npz), "--overlay", str(out / "o.mp4")],
+        [sys.executable, "-m", "llamo", "render", str(npz), "--overlay", str(out / "o.mp4")],
         capture_output=True, text=True, cwd=ROOT, timeout=60,
     )  # fmt: skip
     assert bad.returncode == 2 and "--overlay-video" in bad.stderr
@@ -311,7 +312,7 @@ def test_overlay_honours_phone_rotation(shared_data, tmp_path):
     """The squat clip stored sideways with a 90 degree display rotation overlays like the upright one."""
     import av
 
-    from llamo.capture import write_video
+    from llamo.video import write_video
     from llamo.views.overlay import render_overlay
 
     src = shared_data / "videos" / "pose_squats.mp4"

@@ -13,6 +13,7 @@ import torch.nn as nn
 
 from llamo.errors import LlamoError
 from llamo.model.config import LlamoConfig
+from llamo.video import frames_at
 
 
 def build_vision_tower(cfg: LlamoConfig) -> nn.Module:
@@ -66,27 +67,6 @@ class VideoEncoder(nn.Module):
 
 
 def sample_video_frames(path: str, times: np.ndarray, size: int) -> torch.Tensor:
-    """Decode the frames nearest to `times` (seconds) with PyAV -> (N, 3, size, size) in [-1, 1]."""
-    import av
-
-    frames: list[np.ndarray] = []
-    want = list(np.sort(np.asarray(times, dtype=float)))
-    try:
-        with av.open(path) as container:
-            stream = container.streams.video[0]
-            for frame in container.decode(stream):
-                if not want:
-                    break
-                t = float(frame.pts * frame.time_base) if frame.pts is not None else 0.0
-                while want and t >= want[0] - 1e-3:
-                    img = frame.to_ndarray(format="rgb24", width=size, height=size)
-                    frames.append(img)
-                    want.pop(0)
-    except (av.error.FFmpegError, IndexError) as exc:
-        raise LlamoError(f"could not read video frames from {path} ({exc}).") from None
-    if not frames:
-        raise LlamoError(f"no frames could be read from {path}.")
-    while len(frames) < len(times):
-        frames.append(frames[-1])
-    arr = torch.from_numpy(np.stack(frames)).permute(0, 3, 1, 2).float() / 127.5 - 1.0
-    return arr
+    """The frames at `times` (seconds), upright -> (N, 3, size, size) in [-1, 1]."""
+    frames = frames_at(path, np.asarray(times, dtype=float), size)
+    return torch.from_numpy(frames).permute(0, 3, 1, 2).float() / 127.5 - 1.0

@@ -18,14 +18,13 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-import av
 import cv2
 import numpy as np
 
 from llamo.errors import LlamoError
-from llamo.fileio import atomic_path
 from llamo.motion import VISIBILITY_SEEN, Motion
 from llamo.skeleton import MEDIAPIPE_CONNECTIONS
+from llamo.video import VideoInfo, iter_frames, probe_video, write_video
 
 # BGR-free: frames are RGB here. Left blue, right red, centre light grey (as the 3D view).
 RGB = {"left": (31, 119, 180), "right": (214, 39, 40), "centre": (235, 235, 235), "low": (150, 150, 150)}
@@ -111,55 +110,20 @@ def draw_skeleton(img: np.ndarray, lm: np.ndarray, scale: float, min_visibility:
             cv2.circle(img, tuple(pts[i]), r, RGB["low"], max(1, th // 2), cv2.LINE_AA)
 
 
-def _rotate(img: np.ndarray, rotation: int) -> np.ndarray:
-    """Turn a decoded frame counter-clockwise by `rotation` degrees, as `llamo.capture` does."""
-    k = (rotation // 90) % 4
-    return np.ascontiguousarray(np.rot90(img, k)) if k else img
-
-
-def _encode(
-    src, vin, dst, motion: Motion, rate: Fraction, cfg: OverlayConfig, progress
-) -> tuple[int, int, int]:
-    """Decode every source frame, draw, encode; returns (frames, width, height)."""
-    total = vin.frames or 0
-    vout = None
-    frames = w = h = 0
-    scale = 1.0
-    for frame in src.decode(vin):
-        if vout is None:
-            # decoded (unrotated) size, scaled so the long side is at most max_side
-            dw, dh = frame.width, frame.height
-            scale = min(1.0, cfg.max_side / max(dw, dh))
-            ow, oh = int(dw * scale) // 2 * 2, int(dh * scale) // 2 * 2
-            w, h = (oh, ow) if motion.rotation % 180 == 90 else (ow, oh)
-            # landmarks are in pixels of the full-size rotated frame (motion.image_size)
-            full_w = (
-                motion.image_size[0] if motion.image_size else (dh if motion.rotation % 180 == 90 else dw)
-            )
-            lm_scale = w / full_w
-            vout = dst.add_stream("libx264", rate=rate)
-            vout.width, vout.height, vout.pix_fmt = w, h, "yuv420p"
-            vout.options = {"crf": str(cfg.crf), "preset": cfg.preset}
-        t = float(frame.time) if frame.time is not None else frames / float(rate)
-        if (ow, oh) != (frame.width, frame.height):
-            rgb = frame.to_ndarray(format="rgb24", width=ow, height=oh)
-        else:
-            rgb = frame.to_ndarray(format="rgb24")
-        img = _rotate(rgb, motion.rotation)
-        draw_skeleton(img, landmarks_at(motion, np.array([t]))[0], lm_scale, cfg.min_visibility)
-        out = av.VideoFrame.from_ndarray(img, format="rgb24")
-        out.pts = frames
-        out.time_base = 1 / rate
-        for packet in vout.encode(out):
-            dst.mux(packet)
-        frames += 1
-        if progress and total and frames % 30 == 0:
-            progress(min(1.0, frames / total), f"overlay frame {frames}/{total}")
-    if vout is None:
-        raise LlamoError("The video has no decodable frames.")
-    for packet in vout.encode(None):
-        dst.mux(packet)
-    return frames, w, h
+def _drawn_frames(motion: Motion, video_path: Path, info: VideoInfo, cfg: OverlayConfig,
+                  sizes: list[tuple[int, int]], progress):  # fmt: skip
+    """Every source frame, upright, with the skeleton drawn; appends each (height, width) to `sizes`."""
+    for frame in iter_frames(video_path, max_side=cfg.max_side, rotation=motion.rotation, info=info):
+        img = frame.rgb
+        # landmarks are in pixels of the full-size upright frame (motion.image_size)
+        full_w = motion.image_size[0] if motion.image_size else img.shape[1] * frame.scale
+        draw_skeleton(img, landmarks_at(motion, np.array([frame.time]))[0], img.shape[1] / full_w,
+                      cfg.min_visibility)  # fmt: skip
+        sizes.append(img.shape[:2])
+        n = len(sizes)
+        if progress and info.num_frames and n % 30 == 0:
+            progress(min(1.0, n / info.num_frames), f"overlay frame {n}/{info.num_frames}")
+        yield img
 
 
 def render_overlay(
@@ -177,25 +141,14 @@ def render_overlay(
             "This motion has no image landmarks; the overlay needs a motion extracted from video."
         )
     start = time.perf_counter()
-    try:
-        src = av.open(str(video_path))
-    except (av.error.FFmpegError, OSError) as exc:
-        raise LlamoError(f"{video_path.name} could not be opened as a video ({exc}).") from None
-    with src:
-        if not src.streams.video:
-            raise LlamoError(f"{video_path.name} has no video stream.")
-        vin = src.streams.video[0]
-        vin.thread_type = "AUTO"
-        rate = vin.average_rate or vin.guessed_rate or Fraction(motion.fps).limit_denominator(1001)
-        try:
-            with (
-                atomic_path(out_path) as tmp,
-                av.open(str(tmp), "w", format="mp4", options={"movflags": "+faststart"}) as dst,
-            ):
-                frames, w, h = _encode(src, vin, dst, motion, rate, cfg, progress)
-        except av.error.FFmpegError as exc:
-            raise LlamoError(f"{video_path.name} could not be decoded for the overlay ({exc}).") from None
+    info = probe_video(video_path)
+    rate = info.rate or Fraction(motion.fps).limit_denominator(1001)
+    sizes: list[tuple[int, int]] = []
+    frames = _drawn_frames(motion, video_path, info, cfg, sizes, progress)
+    write_video(out_path, frames, rate, faststart=True, container_format="mp4",
+                codec_options={"crf": str(cfg.crf), "preset": cfg.preset})  # fmt: skip
+    h, w = sizes[0]
     return OverlayResult(
-        path=out_path, frames=frames, fps=float(rate), width=w, height=h,
-        seconds=time.perf_counter() - start, video_seconds=frames / float(rate),
+        path=out_path, frames=len(sizes), fps=float(rate), width=w, height=h,
+        seconds=time.perf_counter() - start, video_seconds=len(sizes) / float(rate),
     )  # fmt: skip

@@ -1,0 +1,59 @@
+"""`extract_video`: a video file -> canonical Motion (probe, track, convert, resample)."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from llamo.capture.landmarks import landmarks_to_motion
+from llamo.capture.tracking import Progress, auto_workers, track
+from llamo.errors import LlamoError
+from llamo.fileio import sha256_file
+from llamo.motion import Motion
+from llamo.motion_ops import clock, resample
+from llamo.video import probe_video
+
+
+def extract_video(
+    path: str | Path,
+    *,
+    fps: float = 20.0,
+    max_duration: float = 600.0,
+    progress: Progress | None = None,
+    keep_all_tracks: bool = False,
+    threaded: bool = True,
+    workers: int | None = None,
+) -> Motion:
+    """A video file -> canonical Motion at `fps` (frames nearest a uniform grid; lower-rate
+    sources are tracked at their own rate, then interpolated up).
+
+    The probe comes first, so over-long or broken files are refused before any work."""
+    path = Path(path)
+    if not fps or fps <= 0 or fps > 240:
+        raise LlamoError(f"the frame rate must be between 0 and 240, got {fps}.")
+    start = time.perf_counter()
+    info = probe_video(path)
+    if max_duration and info.duration > max_duration:
+        raise LlamoError(
+            f"{path.name} lasts {clock(info.duration)}, over the limit of {clock(max_duration)} "
+            f"(raise it with --max-duration)."
+        )
+    track_fps = min(float(fps), info.fps)
+    if progress:
+        progress(0.0, f"decoding {path.name} ({clock(info.duration)}, {info.fps:.0f} fps)")
+    workers = auto_workers(info.duration) if workers is None else workers
+    tracks = track(path, info, track_fps, progress, threaded=threaded, workers=workers)
+    motion = landmarks_to_motion(tracks.world, tracks.image, tracks.found, tracks.times, track_fps,
+                                 (info.width, info.height), name=path.name,
+                                 keep_all_tracks=keep_all_tracks)  # fmt: skip
+    if abs(track_fps - fps) > 1e-6:
+        motion = resample(motion, fps)
+    motion.source_path = os.fspath(path)
+    motion.source_sha256 = sha256_file(path)
+    motion.rotation = info.rotation
+    motion.meta.update({"source_fps": info.fps, "codec": info.codec, "tracked_fps": track_fps, "workers": workers,
+                        "seams": tracks.seams, "extract_seconds": round(time.perf_counter() - start, 3)})  # fmt: skip
+    if progress:
+        progress(1.0, f"{motion.num_frames} frames")
+    return motion
