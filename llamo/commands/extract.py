@@ -62,13 +62,8 @@ def convert(src: Path, out: Path, args) -> str:
 
     start = time.perf_counter()
     fps = None if (args.keep_fps and src.suffix.lower() not in VIDEO_SUFFIXES) else args.fps
-    if src.suffix.lower() in VIDEO_SUFFIXES:
-        from llamo.capture import extract_video
-
-        motion = extract_video(src, fps=fps, max_duration=args.max_duration, progress=_progress(src.name),
-                               keep_all_tracks=args.keep_all_tracks)  # fmt: skip
-    else:
-        motion = load_motion(src, fps=fps, max_duration=args.max_duration)
+    motion = load_motion(src, fps=fps, max_duration=args.max_duration, progress=_progress(src.name),
+                         keep_all_tracks=args.keep_all_tracks)  # fmt: skip
     motion.save(out)
     return summary(motion, src, out, time.perf_counter() - start)
 

@@ -52,13 +52,6 @@ def run(args) -> int:
     from llamo.importers import load_motion
 
     path = Path(args.file)
-    motion = load_motion(path, fps=None, max_duration=0) if path.suffix.lower() != ".npz" else None
-    if motion is None:
-        from llamo.errors import LlamoError
-        from llamo.motion import Motion
-
-        if not path.exists():
-            raise LlamoError(f"{path} does not exist.")
-        motion = Motion.load(path)
+    motion = load_motion(path, fps=None, max_duration=0)
     print("\n".join(describe(motion, path.name)))
     return 0
