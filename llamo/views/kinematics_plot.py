@@ -17,14 +17,8 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from llamo.kinematics import (
-    Repetitions,
-    count_repetitions,
-    joint_angles,
-    part_confidence,
-    pelvis_height,
-    pelvis_speed,
-)
+from llamo import kinematics as kin
+from llamo.kinematics import Repetitions
 from llamo.motion import Motion
 from llamo.views.skeleton3d import SIDE_COLOURS
 
@@ -44,9 +38,9 @@ def _r(a: np.ndarray, decimals: int) -> list:
 
 def kinematics_figure(motion: Motion, reps: Repetitions | None = None, height: int = 900) -> go.Figure:
     """The kinematics figure; `reps` defaults to `count_repetitions(motion)` (signal "auto")."""
-    reps = reps if reps is not None else count_repetitions(motion)
+    reps = reps if reps is not None else kin.count_repetitions(motion)
     t = _r(np.arange(motion.num_frames) / motion.fps, 3)
-    angles = joint_angles(motion)
+    angles = kin.joint_angles(motion)
     rows = [
         ("flexion (deg)", [
             ("left knee flexion", angles["left_knee_flexion"], SIDE_COLOURS["left"], "solid"),
@@ -62,12 +56,12 @@ def kinematics_figure(motion: Motion, reps: Repetitions | None = None, height: i
         ]),
         ("trunk lean (deg)", [("trunk lean", angles["trunk_lean"], SIDE_COLOURS["centre"], "solid")]),
         ("pelvis (m, m/s)", [
-            ("pelvis height (m)", pelvis_height(motion), "#2ca02c", "solid"),
-            ("pelvis speed (m/s)", pelvis_speed(motion), "#9467bd", "dot"),
+            ("pelvis height (m)", kin.pelvis_height(motion), "#2ca02c", "solid"),
+            ("pelvis speed (m/s)", kin.pelvis_speed(motion), "#9467bd", "dot"),
         ]),
         ("confidence (0-1)", [
             (f"{part.replace('_', ' ')} confidence", c, PART_COLOURS[part], "solid")
-            for part, c in part_confidence(motion).items()
+            for part, c in kin.part_confidence(motion).items()
         ]),
         (f"{reps.label} ({reps.unit})", [(f"repetition signal: {reps.label}", reps.signal, "#ff7f0e", "solid")]),
     ]  # fmt: skip
