@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from llamo.errors import LlamoError
@@ -53,10 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     r = sub.add_parser("retention", help="remove uploaded videos older than N days (LLAMO_RETENTION_DAYS)")
     r.add_argument("--days", type=float, help="override LLAMO_RETENTION_DAYS")
 
-    bench = sub.add_parser("bench", help="benchmark add-correction and export")
-    from annotations import bench as bench_mod
-
-    bench_mod.add_arguments(bench)
+    sub.add_parser("bench", help="moved: run `python -m bench.store`", add_help=False)
     return p
 
 
@@ -64,9 +62,7 @@ def run(args) -> int:
     from annotations.store import Store
 
     if args.command == "bench":
-        from annotations import bench
-
-        return bench.run(args)
+        raise LlamoError("the store benchmark moved out of the library: run `python -m bench.store`.")
     store = Store.open(args.data_dir)
     try:
         if args.command == "where":
@@ -111,7 +107,7 @@ def run(args) -> int:
                 f"clip {args.clip} deleted ({removed} media file(s) removed; its conversations are marked deleted)"
             )
         elif args.command == "retention":
-            if args.days is None and not __import__("os").environ.get("LLAMO_RETENTION_DAYS"):
+            if args.days is None and not os.environ.get("LLAMO_RETENTION_DAYS"):
                 raise LlamoError("give --days or set LLAMO_RETENTION_DAYS.")
             print(f"removed {store.apply_retention(args.days)} uploaded videos past retention")
     finally:
@@ -122,7 +118,10 @@ def run(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     from llamo.cli import run_command
 
-    return run_command(run, _parser().parse_args(sys.argv[1:] if argv is None else argv))
+    argv = sys.argv[1:] if argv is None else argv
+    parser = _parser()
+    args, _ = parser.parse_known_args(argv)  # `bench ARGS...` gets its one-sentence pointer whatever ARGS
+    return run_command(run, args if args.command == "bench" else parser.parse_args(argv))
 
 
 if __name__ == "__main__":

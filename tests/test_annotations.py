@@ -445,7 +445,7 @@ def test_trainer_trains_on_an_export_from_a_filled_store(store, tmp_path):
     assert len(convs) == 3 and all(Path(c.motion).is_file() for c in convs)
     if not (ROOT / "llamo" / "commands" / "train.py").exists():
         pytest.skip("llamo/commands/train.py does not exist yet; checked the reader only")
-    from llamo.model.testing import tiny_backbone
+    from llamo.testing import tiny_backbone
 
     model, tok = tiny_backbone()  # a local, offline backbone directory
     model.save_pretrained(tmp_path / "tiny")
@@ -502,7 +502,7 @@ def test_exported_batch_trains_only_on_reviewed_answers(store, tmp_path):
     """export -> the trainer's reader -> Llamo.collate/forward: labels cover exactly the accepted answer."""
     import torch
 
-    from llamo.model.testing import tiny_model
+    from llamo.testing import tiny_model
 
     accepted_store(store)
     export_dataset(store, tmp_path / "ds", "llava")
