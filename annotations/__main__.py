@@ -21,8 +21,12 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("where", help="print where the data lives")
 
-    e = sub.add_parser("export", help="export training data: llava | messages | dpo")
-    e.add_argument("--format", default="llava", help="llava (default), messages or dpo")
+    e = sub.add_parser(
+        "export", help="export training data: llava | messages | prompt-completion | dpo | kto"
+    )
+    e.add_argument(
+        "--format", default="llava", help="llava (default), messages, prompt-completion, dpo or kto (TRL's)"
+    )
     e.add_argument(
         "--status", default="accepted", help="comma list of turn statuses that train (default accepted)"
     )

@@ -1,4 +1,14 @@
-"""The store becomes training data: llava | messages | dpo rows, the motions beside them, and a card.
+"""The store becomes training data in TRL's formats (and LLaVA's), the motions beside them, and a card.
+
+Formats (TRL's dataset_formats; every row also carries `id`, `motion`, optional `video`, `meta`):
+- `llava`: `conversations` of `{"from": "human"|"gpt", "value"}`; the trainer's own format.
+- `messages`: conversational language modelling, `messages` of `{"role", "content"}`.
+- `prompt-completion`: conversational, one row per training turn: `prompt` (the dialogue up to
+  its question) and `completion` (the one assistant message).
+- `dpo`: preference with an explicit prompt: `prompt`, `chosen`, `rejected` (one row per distinct
+  model answer that the expert replaced).
+- `kto`: unpaired preference: `prompt`, `completion`, `label`: true for the exported (accepted or
+  corrected) answer, false for each model answer the expert replaced.
 
 This module only turns named rows into files: which answer each turn carries and whether it
 trains is the store's query (`Store.export_rows`, rules in `annotations.queries`). Turns that do
@@ -15,6 +25,7 @@ import shutil
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,7 +37,8 @@ from annotations.store import Store
 from llamo.conversation import MOTION_MARKER
 from llamo.errors import LlamoError
 
-FORMATS = ("llava", "messages", "dpo")
+FORMATS = ("llava", "messages", "prompt-completion", "dpo", "kto")
+TRAINER_FORMATS = ("llava", "messages")  # what `python -m llamo train` reads
 EXPORT_FORMAT_VERSION = 1
 _COUNTS = (
     "rows",
@@ -155,7 +167,9 @@ def _write_info(path: Path, summary: ExportSummary) -> None:
         "annotators": summary.annotators,
         "models": summary.models,
         "filters": summary.filters,
-        "train_with": "python -m llamo train --data data.jsonl" if summary.format != "dpo" else None,
+        "train_with": "python -m llamo train --data data.jsonl"
+        if summary.format in TRAINER_FORMATS
+        else None,
     }
     path.write_text(json.dumps(info, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
@@ -286,8 +300,8 @@ _STYLES = {
 
 def _rows(format: str, conv: ExportConversation, motion: str, video: str | None) -> list[dict]:
     head = {"id": conv.uid, "motion": motion, **({"video": video} if video else {})}
-    if format == "dpo":
-        return _dpo_rows(conv, head)
+    if format in _PER_TURN:
+        return _PER_TURN[format](conv, head)
     st = _STYLES[format]
     dialogue = []
     for i, t in enumerate(conv.turns):
@@ -297,23 +311,54 @@ def _rows(format: str, conv: ExportConversation, motion: str, video: str | None)
     return [{**head, st.key: dialogue, "meta": meta}]
 
 
-def _dpo_rows(conv: ExportConversation, head: dict) -> list[dict]:
-    """One row per (training turn, distinct rejected model answer), in conversational form."""
-    rows = []
+def _training_turns(conv: ExportConversation) -> Iterator[tuple[ExportTurn, list[dict]]]:
+    """Each training turn with its prompt: the dialogue before it (answers as exported) and its question."""
     history: list[dict] = []
     for i, t in enumerate(conv.turns):
         history.append({"role": "user", "content": _user_text(i, t.question)})
-        if t.train and t.correction is not None:
-            for k, bad in enumerate(_rejected(t)):
-                rows.append(
-                    {
-                        **head,
-                        "id": f"{conv.uid}-{t.position}-{k}",
-                        "prompt": list(history),
-                        "chosen": [{"role": "assistant", "content": t.answer}],
-                        "rejected": [{"role": "assistant", "content": bad}],
-                        "meta": {**_conversation_meta(conv), "turn": _turn_meta(t)},
-                    }
-                )
+        if t.train:
+            yield t, list(history)
         history.append({"role": "assistant", "content": t.answer})
+
+
+def _said(text: str) -> list[dict]:
+    return [{"role": "assistant", "content": text}]
+
+
+def _turn_row(conv: ExportConversation, head: dict, t: ExportTurn, suffix: str, **fields) -> dict:
+    meta = {**_conversation_meta(conv), "turn": _turn_meta(t)}
+    return {**head, "id": f"{conv.uid}-{t.position}{suffix}", **fields, "meta": meta}
+
+
+def _prompt_completion_rows(conv: ExportConversation, head: dict) -> list[dict]:
+    """One row per training turn: the prompt and the exported answer as the completion."""
+    return [
+        _turn_row(conv, head, t, "", prompt=prompt, completion=_said(t.answer))
+        for t, prompt in _training_turns(conv)
+    ]
+
+
+def _dpo_rows(conv: ExportConversation, head: dict) -> list[dict]:
+    """One row per (corrected training turn, distinct rejected model answer), in conversational form."""
+    return [
+        _turn_row(conv, head, t, f"-{k}", prompt=prompt, chosen=_said(t.answer), rejected=_said(bad))
+        for t, prompt in _training_turns(conv)
+        if t.correction is not None
+        for k, bad in enumerate(_rejected(t))
+    ]
+
+
+def _kto_rows(conv: ExportConversation, head: dict) -> list[dict]:
+    """Per training turn: its answer with label true, then each model answer the expert replaced, false."""
+    rows = []
+    for t, prompt in _training_turns(conv):
+        rows.append(_turn_row(conv, head, t, "", prompt=prompt, completion=_said(t.answer), label=True))
+        if t.correction is not None:
+            rows.extend(
+                _turn_row(conv, head, t, f"-r{k}", prompt=prompt, completion=_said(bad), label=False)
+                for k, bad in enumerate(_rejected(t))
+            )
     return rows
+
+
+_PER_TURN = {"prompt-completion": _prompt_completion_rows, "dpo": _dpo_rows, "kto": _kto_rows}
