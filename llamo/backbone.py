@@ -178,6 +178,49 @@ def load_backbone(
     return model, tokenizer
 
 
+def backbone_signature(llm) -> str:
+    """model_type/hidden/layers/vocab: what a checkpoint's motion modules were trained against."""
+    c = llm.config
+    return f"{c.model_type}/h{c.hidden_size}/l{c.num_hidden_layers}/v{c.vocab_size}"
+
+
+def checked_signature(llm, expected: str, name: str) -> str:
+    """The backbone's signature, after checking it is the one a checkpoint was trained for."""
+    sig = backbone_signature(llm)
+    if expected and expected != sig:
+        raise LlamoError(
+            f"this checkpoint was trained for backbone {name!r} ({expected}), "
+            f"not {sig}; name a checkpoint directory trained for that backbone instead."
+        )
+    return sig
+
+
+def add_lora(llm, r: int, alpha: int, dropout: float, targets: list[str]):
+    """The backbone wrapped with a fresh peft LoRA adapter on `targets` (e.g. q_proj, v_proj)."""
+    from peft import LoraConfig, get_peft_model
+
+    lora = LoraConfig(
+        r=r, lora_alpha=alpha, lora_dropout=dropout, target_modules=list(targets), task_type="CAUSAL_LM"
+    )
+    return get_peft_model(llm, lora)
+
+
+# ---- end of an answer ----------------------------------------------------------------------------
+
+STOP_TOKEN_NAMES = ("<|im_end|>", "<|eot_id|>", "<end_of_turn>", "<|end|>", "</s>")
+
+
+def stop_token_ids(llm, tokenizer) -> set[int]:
+    """Token ids that end an answer: eos, the generation config's eos, and known end-of-turn names."""
+    ids = {tokenizer.eos_token_id}
+    gen = getattr(llm, "generation_config", None)
+    eos = getattr(gen, "eos_token_id", None)
+    ids.update(eos if isinstance(eos, list) else [eos])
+    vocab = tokenizer.get_vocab()
+    ids.update(vocab[n] for n in STOP_TOKEN_NAMES if n in vocab)
+    return {i for i in ids if i is not None}
+
+
 # ---- placeholder token ---------------------------------------------------------------------------
 
 # Preferred placeholders, in order. SmolLM2's ids 3-16 are unused specials (<repo_name>, ...).
@@ -202,3 +245,11 @@ def pick_placeholder(tokenizer, avoid: tuple[str, ...] = ()) -> str:
         if getattr(tok, "special", True) and name not in used and name not in template and name not in avoid:
             return name
     raise LlamoError("the backbone's tokenizer has no unused special token to carry motion embeddings.")
+
+
+def placeholder_id(tokenizer, name: str) -> int:
+    """The id of the placeholder token `name`, which the tokenizer must know."""
+    tid = tokenizer.convert_tokens_to_ids(name)
+    if tid is None or tid == tokenizer.unk_token_id:
+        raise LlamoError(f"the backbone's tokenizer has no token {name!r} for motion placeholders.")
+    return tid

@@ -18,22 +18,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from llamo.backbone import stop_token_ids
 from llamo.errors import LlamoError
 from llamo.motion import Motion
-
-STOP_TOKEN_NAMES = ("<|im_end|>", "<|eot_id|>", "<end_of_turn>", "<|end|>", "</s>")
-
-
-def stop_token_ids(model) -> set[int]:
-    """Token ids that end an answer: eos, the generation config's eos, and known end-of-turn names."""
-    tok = model.tokenizer
-    ids = {tok.eos_token_id}
-    gen = getattr(model.llm, "generation_config", None)
-    eos = getattr(gen, "eos_token_id", None)
-    ids.update(eos if isinstance(eos, list) else [eos])
-    vocab = tok.get_vocab()
-    ids.update(vocab[n] for n in STOP_TOKEN_NAMES if n in vocab)
-    return {i for i in ids if i is not None}
 
 
 @dataclass
@@ -80,7 +67,7 @@ class ChatSession:
     def prepare(self) -> float:
         """Encode the clip now (e.g. when it is opened, before the first question); returns
         seconds. Otherwise the first question pays for it (in its motion_encode_s and TTFT)."""
-        if self.state is not None or self.motion is None or self.model.config.motion_tokens == "none":
+        if self.state is not None or self.motion is None or not self.model.mode.uses_motion:
             return 0.0
         start = time.perf_counter()
         self.state = self.model.encode_motion(self.motion, self._video())
@@ -115,7 +102,7 @@ class ChatSession:
     # ---- internals -------------------------------------------------------------------------
 
     def _stop_ids(self) -> set[int]:
-        return stop_token_ids(self.model)
+        return stop_token_ids(self.model.llm, self.model.tokenizer)
 
     def _video(self) -> torch.Tensor | None:
         """Frames for the optional video path: given pixels, else sampled from the motion's source
@@ -143,7 +130,7 @@ class ChatSession:
         counts: dict[int, int] = {}
         embeds: list[torch.Tensor] = []
         for j, rec in enumerate(records):
-            emb = rec.motion_embeds if m.config.per_turn_motion else (static if j == 0 else None)
+            emb = rec.motion_embeds if m.mode.per_question else (static if j == 0 else None)
             if emb is not None and emb.shape[0] > 0:
                 counts[len(turns)] = emb.shape[0]
                 embeds.append(emb)
@@ -189,7 +176,7 @@ class ChatSession:
         m = self.model
         motion_s = 0.0
         with torch.inference_mode():
-            if self.motion is not None and m.config.motion_tokens != "none":
+            if self.motion is not None and m.mode.uses_motion:
                 if self.state is None:
                     self.state = m.encode_motion(self.motion, self._video())
                 emb, frames, scores = m.question_tokens(self.state, question)
@@ -198,7 +185,7 @@ class ChatSession:
                 result.timings["motion_encode_s"] = motion_s
             else:
                 emb = None
-            record = _Record(question, emb if m.config.per_turn_motion else None, cache_before=len(self._fed))
+            record = _Record(question, emb if m.mode.per_question else None, cache_before=len(self._fed))
             records = self._records[self._first_kept :] + [record]
             ids, embeds = self._sequence(records)
             while len(ids) + max_new_tokens > self.max_positions and len(records) > 1:

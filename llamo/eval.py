@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from llamo.data.schema import MOTION_MARKER
+from llamo.conversation import MOTION_MARKER
 from llamo.data.templates import normalise
 
 # ---------------------------------------------------------------- text metrics (own implementation)
@@ -106,7 +106,7 @@ def evaluate(
     max_new_tokens: int = 48,
     progress: Callable[[float, str], None] | None = None,
 ) -> dict:
-    """Replay every QA in `data` (llamo.data.dataset.InstructionData) and score it."""
+    """Replay every QA in `data` (llamo.data.instructions.InstructionData) and score it."""
     from llamo.chat import ChatSession
 
     n = len(data) if limit is None else min(limit, len(data))

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from llamo.backbone import choose_device, dtype_for, pick_placeholder
-from llamo.model.testing import random_walk, tiny_tokenizer
+from llamo.testing import random_walk, tiny_tokenizer
 
 
 def test_placeholder_is_an_unused_special_token():

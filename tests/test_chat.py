@@ -9,7 +9,7 @@ import torch
 
 from llamo.chat import ChatSession, answer
 from llamo.errors import LlamoError
-from llamo.model.testing import random_walk, tiny_model
+from llamo.testing import random_walk, tiny_model
 
 
 def greedy_without_cache(session: ChatSession, max_new_tokens: int) -> list[int]:
@@ -169,7 +169,7 @@ def test_video_path_samples_frames_from_the_source_video(tmp_path):
 
 @pytest.mark.parametrize("mode", ["cross_talker", "vq_tokens"])
 def test_generate_batch_equals_chat_greedy(mode):
-    from llamo.data.schema import Conversation, Turn
+    from llamo.conversation import Conversation, Turn
 
     model = tiny_model(mode, k=4, seed=6)
     motions = [random_walk(40, seed=1), random_walk(80, seed=2), None]

@@ -84,7 +84,7 @@ def test_ablation_runner_trains_evaluates_and_reuses(tmp_path):
     import subprocess
     import sys
 
-    from llamo.data.dataset import write_synthetic
+    from llamo.data.synthetic import write_synthetic
 
     write_synthetic(tmp_path / "train", n=6, seed=0, split="train", max_turns=1)
     write_synthetic(tmp_path / "test", n=2, seed=0, split="test", max_turns=1)

@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 import torch
 
-from llamo.data.schema import Conversation, Turn
+from llamo.conversation import Conversation, Turn
 from llamo.errors import LlamoError
 from llamo.features import FEATURE_DIM, motion_features
 from llamo.model import MOTION_TOKEN_MODES, Llamo, LlamoConfig
 from llamo.model.cross_talker import CrossTalker
-from llamo.model.llamo import IGNORE
-from llamo.model.testing import random_walk, tiny_backbone, tiny_model
+from llamo.model.processor import IGNORE
 from llamo.motion import Motion
+from llamo.testing import random_walk, tiny_backbone, tiny_model
 
 CONV = Conversation(
     "c1",
@@ -244,6 +244,7 @@ def test_gumbel_selection_trains():
     assert model.cross_talker.scorer.w_q.weight.grad is not None
 
 
+@pytest.mark.slow
 def test_train_vqvae_lowers_reconstruction():
     model = tiny_model("vq_tokens")
     motions = [random_walk(80, seed=s) for s in range(4)]
@@ -273,7 +274,7 @@ def test_template_without_system_role():
 @pytest.mark.parametrize("mode", ["cross_talker", "none"])
 def test_answer_loss_equals_full_vocabulary_loss(mode):
     """forward() projects only labelled positions; it must give the backbone's own loss."""
-    from llamo.commands.bench_train import full_vocabulary_loss
+    from llamo.testing import full_vocabulary_loss
 
     model = tiny_model(mode, dropout=0.0)
     model.eval()
@@ -310,7 +311,7 @@ def test_bf16_storage_keeps_trainable_weights_fp32():
 
 def _heads_output(actions: list[tuple[str, int]], density: dict[str, float], side: str = "left"):
     """Confident per-frame head outputs for a clip made of (action, frames) runs."""
-    from llamo.data.dataset import AUX_ACTIONS, AUX_DIRECTIONS, AUX_SIDES
+    from llamo.labels import AUX_ACTIONS, AUX_DIRECTIONS, AUX_SIDES
 
     t = sum(n for _, n in actions)
     out = {
@@ -330,7 +331,7 @@ def _heads_output(actions: list[tuple[str, int]], density: dict[str, float], sid
 
 
 def test_summary_rows_carry_actions_counts_and_order():
-    from llamo.data.dataset import AUX_ACTIONS, AUX_SIDES
+    from llamo.labels import AUX_ACTIONS, AUX_SIDES
     from llamo.model.summary import COUNT_BINS, clip_summary, describe_rows
 
     # 10 frames of rest, 20 of squats (0.15 reps a frame = 3 reps), 30 of walking (6 steps)
@@ -400,3 +401,65 @@ def test_windowed_block_takes_strided_input_with_nothing_to_pad():
     assert not x.is_contiguous()
     with torch.no_grad():
         assert torch.allclose(blk(x, mask), blk(x.contiguous(), mask))
+
+
+def test_head_vocabulary_comes_from_the_checkpoint(tmp_path):
+    """The heads are sized by the config's vocabulary, which a checkpoint stores; a config saved
+    before it was stored (the shipped one) gets the vocabulary those checkpoints were trained with."""
+    import json
+    from pathlib import Path
+
+    from llamo.labels import LEGACY_VOCAB
+
+    shipped = json.loads((Path(__file__).parents[1] / "assets/checkpoint/llamo_config.json").read_text())
+    assert "label_actions" not in shipped and LlamoConfig.from_dict(shipped).vocab == LEGACY_VOCAB
+    assert len(LEGACY_VOCAB.actions) == 18 and LEGACY_VOCAB.actions[-2:] == ("other", "rest")
+    actions = ["walk", "squat", "other", "rest"]
+    model = tiny_model("mean_pool", k=4, summary_tokens=2, label_actions=actions)
+    assert model.motion_heads.action.out_features == 4
+    state = model.encode_motion(random_walk(40))
+    assert all(r["action"] in actions for r in state.summary_table)
+    model.save_pretrained(tmp_path / "ckpt")
+    assert json.loads((tmp_path / "ckpt/llamo_config.json").read_text())["label_actions"] == actions
+    loaded = Llamo.from_pretrained(tmp_path / "ckpt", backbone=tiny_backbone())
+    assert loaded.config.vocab.actions == tuple(actions) and loaded.motion_heads.action.out_features == 4
+    with pytest.raises(LlamoError, match="rest"):
+        LlamoConfig(label_actions=["walk"])
+
+
+def test_every_mode_has_one_token_strategy():
+    from llamo.model.tokens import TOKEN_MODES
+
+    assert set(TOKEN_MODES) == set(MOTION_TOKEN_MODES)
+    assert [m for m, s in TOKEN_MODES.items() if s.per_question] == ["cross_talker"]
+
+
+def test_features_resample_with_motion_ops():
+    """Inference resamples with `motion_ops.resample`, the function the training statistics use."""
+    from llamo.motion_ops import resample
+
+    model = tiny_model("cross_talker", k=4)
+    motion = random_walk(91, fps=30.0)
+    x, frame_map = model.prepare_features(motion)
+    at_20 = resample(motion, 20.0)
+    assert x.shape[0] == at_20.num_frames == 61
+    torch.testing.assert_close(x, torch.from_numpy(motion_features(at_20)).clamp(-20, 20))
+    assert frame_map[0] == 0 and frame_map[-1] == 90 and np.all(np.diff(frame_map) >= 1)
+
+
+def test_checkpoint_card_reads_report_and_provenance(tmp_path):
+    from llamo.model import checkpoint_card
+
+    assert checkpoint_card(tmp_path).markdown() == ""
+    (tmp_path / "provenance.json").write_text('{"command": "bash recipe.sh", "steps": {"align": 3}, "x": 1}')
+    card = checkpoint_card(tmp_path)
+    assert card.report == "" and card.provenance["x"] == 1
+    assert card.markdown() == (
+        "_No evaluation report (eval.md) in this checkpoint._\n\n### How this checkpoint was made\n"
+        "- **command**: `bash recipe.sh`\n- **steps**: `{'align': 3}`"
+    )
+    (tmp_path / "eval.md").write_text("# Eval\n")
+    (tmp_path / "provenance.json").write_text("not json")
+    card = checkpoint_card(tmp_path)
+    assert card.report_file == "eval.md" and card.provenance == {}
+    assert card.markdown() == "# Eval\n\n\n### How this checkpoint was made"

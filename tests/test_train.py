@@ -7,10 +7,12 @@ import numpy as np
 import pytest
 import torch
 
-from llamo.data.dataset import InstructionData, frame_targets, write_synthetic
-from llamo.data.schema import Conversation, Turn, write_jsonl
+from llamo.conversation import Conversation, Turn, write_jsonl
+from llamo.data.instructions import InstructionData
+from llamo.data.synthetic import write_synthetic
+from llamo.data.targets import frame_targets
 from llamo.model.summary import MotionHeads
-from llamo.model.testing import tiny_backbone
+from llamo.testing import tiny_backbone
 from llamo.train.pretrain import aux_loss, make_aux_batch
 from llamo.train.trainer import TrainConfig, build_model, train
 

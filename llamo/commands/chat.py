@@ -26,29 +26,21 @@ def add_arguments(parser) -> None:
 
 
 def load_input(path: str):
-    """Motion from a file: llamo.importers if available, else our own .npz format."""
+    """Motion from any file `llamo.importers.load_motion` reads, with one progress line per 10 %."""
+    from llamo.importers import load_motion
+
     p = Path(path)
     if not p.exists():
         raise LlamoError(f"{path} does not exist.")
-    try:
-        from llamo.importers import load_motion
-    except ImportError:
-        load_motion = None
-    if load_motion is not None:
-        last = [-1]
+    last = [-1]
 
-        def progress(fraction: float, message: str) -> None:
-            pct = int(fraction * 100)
-            if pct // 10 != last[0] // 10:  # one line per 10 %
-                last[0] = pct
-                print(f"[llamo] {pct:3d}% {message}", file=sys.stderr, flush=True)
+    def progress(fraction: float, message: str) -> None:
+        pct = int(fraction * 100)
+        if pct // 10 != last[0] // 10:  # one line per 10 %
+            last[0] = pct
+            print(f"[llamo] {pct:3d}% {message}", file=sys.stderr, flush=True)
 
-        return load_motion(p, progress=progress)
-    if p.suffix.lower() != ".npz":
-        raise LlamoError(f"{p.name}: only .npz motion files can be read until llamo.importers is installed.")
-    from llamo.motion import Motion
-
-    return Motion.load(p)
+    return load_motion(p, progress=progress)
 
 
 def _fmt_frames(turn, fps: float, limit: int = 12) -> str:
@@ -56,57 +48,47 @@ def _fmt_frames(turn, fps: float, limit: int = 12) -> str:
     return ", ".join(f"{f / fps:.1f}s" for _, f in sorted(pairs, key=lambda x: x[1]))
 
 
-def run(args) -> int:
-    from llamo.chat import ChatSession
-    from llamo.model import Llamo, load_default
+def _say(message: str) -> None:
+    print(f"[llamo] {message}", file=sys.stderr)
 
-    motion = load_input(args.input)
-    if args.model:
-        model = Llamo.from_pretrained(args.model, device=args.device).merge_lora().eval()
-    else:
-        model = load_default(device=args.device)
+
+def _introduce(model, session, motion) -> None:
+    """Which model answers, and what its summary tokens tell it about the clip."""
     info = model.describe()
-    if not args.quiet:
-        print(
-            f"[llamo] model: {info['checkpoint']} ({info['motion_tokens']}, K={info['num_tokens']}) on "
-            f"{info['backbone']} · {info['device']} {info['dtype']} · clip {motion.duration:.1f} s",
-            file=sys.stderr,
-        )
-        if info["checkpoint"] == "untrained":
-            print(
-                "[llamo] note: no trained checkpoint found; answers come from an untrained model.",
-                file=sys.stderr,
-            )
-    session = ChatSession(model, motion)
-    if model.summary is not None and not args.quiet:
+    _say(
+        f"model: {info['checkpoint']} ({info['motion_tokens']}, K={info['num_tokens']}) on "
+        f"{info['backbone']} · {info['device']} {info['dtype']} · clip {motion.duration:.1f} s"
+    )
+    if info["checkpoint"] == "untrained":
+        _say("note: no trained checkpoint found; answers come from an untrained model.")
+    if model.summary is not None:
         from llamo.model.summary import summary_text
 
         session.prepare()  # the encoding the first question would do anyway
         told = summary_text(model.motion_summary(session.state))
-        print(f"[llamo] the model is told: {told or 'no action stands out'}", file=sys.stderr)
-    kwargs = {"temperature": args.temperature, "top_p": args.top_p, "max_new_tokens": args.max_new_tokens}
+        _say(f"the model is told: {told or 'no action stands out'}")
 
-    def one(question: str) -> None:
-        for delta in session.ask(question, **kwargs):
-            sys.stdout.write(delta)
-            sys.stdout.flush()
-        sys.stdout.write("\n")
-        turn = session.last_turn
-        if not args.quiet:
-            t = turn.timings
-            print(
-                f"[llamo] motion {t['motion_encode_s'] * 1000:.0f} ms · prefill {t['prefill_s'] * 1000:.0f} ms "
-                f"({t['input_tokens']} tokens) · first token {t['ttft_s'] * 1000:.0f} ms · "
-                f"{t['tokens_per_s']:.1f} tokens/s",
-                file=sys.stderr,
-            )
-            if turn.selected_frames:
-                print(f"[llamo] looked at: {_fmt_frames(turn, motion.fps)}", file=sys.stderr)
 
-    if args.question:
-        for q in args.question:
-            one(q)
-        return 0
+def _stream(deltas) -> None:
+    for delta in deltas:
+        sys.stdout.write(delta)
+        sys.stdout.flush()
+    sys.stdout.write("\n")
+
+
+def _report(turn, fps: float) -> None:
+    t = turn.timings
+    _say(
+        f"motion {t['motion_encode_s'] * 1000:.0f} ms · prefill {t['prefill_s'] * 1000:.0f} ms "
+        f"({t['input_tokens']} tokens) · first token {t['ttft_s'] * 1000:.0f} ms · "
+        f"{t['tokens_per_s']:.1f} tokens/s"
+    )
+    if turn.selected_frames:
+        _say(f"looked at: {_fmt_frames(turn, fps)}")
+
+
+def _interactive(session, one, kwargs: dict) -> None:
+    """Questions from stdin until an empty line or EOF; /regen and /reset are commands."""
     print(
         "Ask about the motion (empty line or Ctrl-D to quit, /regen to answer again, /reset).",
         file=sys.stderr,
@@ -120,14 +102,35 @@ def run(args) -> int:
             break
         if question == "/reset":
             session.reset()
-            continue
-        if question == "/regen":
-            if not session.turns:
-                continue
-            for delta in session.regenerate(**kwargs):
-                sys.stdout.write(delta)
-                sys.stdout.flush()
-            sys.stdout.write("\n")
-            continue
-        one(question)
+        elif question == "/regen":
+            if session.turns:
+                _stream(session.regenerate(**kwargs))
+        else:
+            one(question)
+
+
+def run(args) -> int:
+    from llamo.chat import ChatSession
+    from llamo.model import Llamo, load_default
+
+    motion = load_input(args.input)
+    if args.model:
+        model = Llamo.from_pretrained(args.model, device=args.device).merge_lora().eval()
+    else:
+        model = load_default(device=args.device)
+    session = ChatSession(model, motion)
+    if not args.quiet:
+        _introduce(model, session, motion)
+    kwargs = {"temperature": args.temperature, "top_p": args.top_p, "max_new_tokens": args.max_new_tokens}
+
+    def one(question: str) -> None:
+        _stream(session.ask(question, **kwargs))
+        if not args.quiet:
+            _report(session.last_turn, motion.fps)
+
+    if args.question:
+        for q in args.question:
+            one(q)
+    else:
+        _interactive(session, one, kwargs)
     return 0

@@ -54,7 +54,7 @@ def _progress(fraction: float, message: str) -> None:
 
 
 def run(args) -> int:
-    from llamo.data.dataset import InstructionData
+    from llamo.data.instructions import InstructionData
     from llamo.eval import evaluate, evaluate_real, write_report
 
     if args.ablations:
@@ -95,7 +95,7 @@ def run(args) -> int:
 
 
 def _ablations(args) -> int:
-    from llamo.data.dataset import InstructionData
+    from llamo.data.instructions import InstructionData
     from llamo.eval import evaluate
     from llamo.fileio import atomic_path
     from llamo.model import Llamo

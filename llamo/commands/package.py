@@ -22,7 +22,7 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from llamo.model.llamo import CONFIG_FILE
+    from llamo.model.checkpoint import CONFIG_FILE
     from llamo.train.package import package_checkpoint
 
     if not (Path(args.run) / CONFIG_FILE).is_file():

@@ -8,11 +8,9 @@ from pathlib import Path
 
 from llamo.errors import LlamoError
 from llamo.features import FEATURE_DIM
+from llamo.labels import AUX_ACTIONS, AUX_DIRECTIONS, AUX_SIDES, LEGACY_VOCAB, REST, LabelVocab
 
 MOTION_TOKEN_MODES = ("cross_talker", "mean_pool", "all_frames", "vq_tokens", "none")
-# Modes whose motion tokens depend on the question: they are recomputed for every user turn.
-# The others are question-independent, so the clip's tokens go once, into the first user turn.
-PER_TURN_MODES = ("cross_talker",)
 
 
 @dataclass
@@ -54,6 +52,10 @@ class LlamoConfig:
     r_max: float = 0.25  # largest local window, as a fraction of T'
     num_segments: int = 8  # segment-level global features
     summary_tokens: int = 0  # S tokens read off the encoder's heads (llamo.model.summary); 0 = off
+    # the heads' class names, in head order (llamo.labels): the checkpoint's, not the generator's
+    label_actions: list[str] = field(default_factory=lambda: list(AUX_ACTIONS))
+    label_sides: list[str] = field(default_factory=lambda: list(AUX_SIDES))
+    label_directions: list[str] = field(default_factory=lambda: list(AUX_DIRECTIONS))
     # vq_tokens ablation
     vq_codebook: int = 512
     vq_dim: int = 64
@@ -73,18 +75,28 @@ class LlamoConfig:
             raise LlamoError(f"selection must be straight_through or gumbel, not {self.selection!r}.")
         if self.num_tokens < 1:
             raise LlamoError("num_tokens (K) must be at least 1.")
+        if REST not in self.label_actions:
+            raise LlamoError(f"label_actions must include {REST!r} (the between-actions class).")
 
     @property
-    def per_turn_motion(self) -> bool:
-        return self.motion_tokens in PER_TURN_MODES
+    def vocab(self) -> LabelVocab:
+        """The head vocabulary this model was built with."""
+        return LabelVocab(tuple(self.label_actions), tuple(self.label_sides), tuple(self.label_directions))
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, d: dict) -> LlamoConfig:
+        """Unknown keys are ignored; a config saved before the vocabulary was stored gets the
+        vocabulary those checkpoints were trained with (`llamo.labels.LEGACY_VOCAB`)."""
         known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in known})
+        legacy = {
+            "label_actions": list(LEGACY_VOCAB.actions),
+            "label_sides": list(LEGACY_VOCAB.sides),
+            "label_directions": list(LEGACY_VOCAB.directions),
+        }
+        return cls(**{**legacy, **{k: v for k, v in d.items() if k in known}})
 
     def save(self, path: str | Path) -> None:
         Path(path).write_text(json.dumps(self.to_dict(), indent=2))

@@ -100,3 +100,15 @@ class WindowedBlock(nn.Module):
         am = mw[:, None, :].expand(b * n, w, w)  # (B*n, W, W)
         yw = self.block(xw, mask=am)
         return yw.view(b, n * w, d)[:, s : s + t]
+
+
+class Projector(nn.Module):
+    """MLP d -> LLM hidden size (LLaVA-1.5 style: Linear, GELU, Linear)."""
+
+    def __init__(self, d: int, hidden: int):
+        super().__init__()
+        self.ln = nn.LayerNorm(d)
+        self.mlp = MLP(d, hidden, d_out=hidden)
+
+    def forward(self, x):
+        return self.mlp(self.ln(x))

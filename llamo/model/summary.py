@@ -13,26 +13,28 @@ This is our addition to the paper's design; `summary_tokens = 0` turns it off.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from llamo.data.dataset import AUX_ACTIONS, AUX_DIRECTIONS, AUX_SIDES
+from llamo.labels import LabelVocab
 from llamo.model.layers import MLP
 
 COUNT_BINS = 21  # counts 0..20, soft (linear) binning; more than 20 reads as 20
-REST = AUX_ACTIONS.index("rest")
 MIN_PRESENCE = 0.05  # an action must cover this fraction of the clip to get a token
 
 
 class MotionHeads(nn.Module):
-    """Per-frame heads on the encoder output F_M (B, T', d); trained by encoder pretraining."""
+    """Per-frame heads on the encoder output F_M (B, T', d); trained by encoder pretraining.
+    Their class counts come from `vocab` (the checkpoint's, see `LlamoConfig.vocab`)."""
 
-    def __init__(self, d: int):
+    def __init__(self, d: int, vocab: LabelVocab = LabelVocab()):
         super().__init__()
-        self.action = nn.Linear(d, len(AUX_ACTIONS))
-        self.side = nn.Linear(d, len(AUX_SIDES))
-        self.direction = nn.Linear(d, len(AUX_DIRECTIONS))
+        self.action = nn.Linear(d, len(vocab.actions))
+        self.side = nn.Linear(d, len(vocab.sides))
+        self.direction = nn.Linear(d, len(vocab.directions))
         self.phase = nn.Linear(d, 2)
         self.density = nn.Linear(d, 1)
 
@@ -53,16 +55,19 @@ def soft_bins(x: torch.Tensor, n: int) -> torch.Tensor:
     return (1 - (x[..., None] - centres).abs()).clamp(min=0)
 
 
-def clip_summary(heads_out: dict, mask: torch.Tensor, n_tokens: int) -> tuple[torch.Tensor, torch.Tensor]:
+def clip_summary(
+    heads_out: dict, mask: torch.Tensor, n_tokens: int, rest: int = LabelVocab().rest
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Head outputs -> (B, S, feature_dim) summary rows and (B, S) validity, rows in time order.
 
     Row: action one-hot, repetition count (soft bins), mean side and direction distributions over
-    the action's frames, and its start, end, centre and share of the clip (fractions of T')."""
+    the action's frames, and its start, end, centre and share of the clip (fractions of T').
+    `rest` is the index of the between-actions class, which never gets a row."""
     mask_f = mask.float()  # (B, T')
     length = mask_f.sum(1).clamp(min=1)  # (B,)
     p = heads_out["action"].float().softmax(-1) * mask_f[..., None]  # (B, T', A)
     presence = p.sum(1) / length[:, None]  # (B, A)
-    presence[:, REST] = -1.0  # "rest" between actions never gets a token
+    presence[:, rest] = -1.0  # "rest" between actions never gets a token
     k = min(n_tokens, presence.shape[1])
     top_presence, top = presence.topk(k, dim=-1)  # (B, S)
     valid = top_presence >= MIN_PRESENCE
@@ -81,7 +86,7 @@ def clip_summary(heads_out: dict, mask: torch.Tensor, n_tokens: int) -> tuple[to
     start, end = torch.where(never, centre, start), torch.where(never, centre, end)
     rows = torch.cat(
         [
-            F.one_hot(top, len(AUX_ACTIONS)).float(),
+            F.one_hot(top, p.shape[-1]).float(),
             soft_bins(count, COUNT_BINS),
             side,
             direction,
@@ -94,29 +99,41 @@ def clip_summary(heads_out: dict, mask: torch.Tensor, n_tokens: int) -> tuple[to
     return rows, torch.gather(valid, 1, order)
 
 
-SUMMARY_FEATURES = len(AUX_ACTIONS) + COUNT_BINS + len(AUX_SIDES) + len(AUX_DIRECTIONS) + 4
+def summary_features(vocab: LabelVocab) -> int:
+    """Width of a summary row (see `clip_summary`) for this head vocabulary."""
+    return len(vocab.actions) + COUNT_BINS + len(vocab.sides) + len(vocab.directions) + 4
+
+
+class SummaryOutput(NamedTuple):
+    tokens: torch.Tensor  # (B, S, d)
+    rows: torch.Tensor  # (B, S, feature_dim) what the tokens were made from (see clip_summary)
+    valid: torch.Tensor  # (B, S) bool
 
 
 class SummaryTokens(nn.Module):
     """(B, T', d) encoder features -> (B, S, d) summary tokens (padding rows get a learned vector)."""
 
-    def __init__(self, d: int, n_tokens: int):
+    def __init__(self, d: int, n_tokens: int, vocab: LabelVocab = LabelVocab()):
         super().__init__()
         self.n = n_tokens
-        self.mlp = MLP(SUMMARY_FEATURES, d, d_out=d)
+        self.rest = vocab.rest
+        self.mlp = MLP(summary_features(vocab), d, d_out=d)
         self.pad = nn.Parameter(torch.zeros(d))
 
-    def forward(self, heads_out: dict, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """-> tokens (B, S, d), and the rows (B, S, feature_dim) and validity (B, S) they came from."""
+    def forward(self, heads_out: dict, mask: torch.Tensor) -> SummaryOutput:
+        """-> tokens, and the rows and validity they came from."""
         with torch.no_grad():  # the heads are trained by pretraining only
-            rows, valid = clip_summary(heads_out, mask, self.n)
+            rows, valid = clip_summary(heads_out, mask, self.n, self.rest)
         x = self.mlp(rows)
-        return torch.where(valid[..., None], x, self.pad.to(x.dtype)), rows, valid
+        return SummaryOutput(torch.where(valid[..., None], x, self.pad.to(x.dtype)), rows, valid)
 
 
-def describe_rows(rows: torch.Tensor, valid: torch.Tensor, duration_s: float) -> list[dict]:
+def describe_rows(
+    rows: torch.Tensor, valid: torch.Tensor, duration_s: float, vocab: LabelVocab = LabelVocab()
+) -> list[dict]:
     """One clip's summary rows (S, feature_dim) -> readable dicts (what the summary tokens say)."""
-    a, c, s = len(AUX_ACTIONS), COUNT_BINS, len(AUX_SIDES)
+    a, c, s = len(vocab.actions), COUNT_BINS, len(vocab.sides)
+    directions = vocab.directions
     out = []
     for row, ok in zip(rows.tolist(), valid.tolist(), strict=True):
         if not ok:
@@ -125,12 +142,10 @@ def describe_rows(rows: torch.Tensor, valid: torch.Tensor, duration_s: float) ->
         start, end, _, share = row[-4:]
         out.append(
             {
-                "action": AUX_ACTIONS[max(range(a), key=row.__getitem__)],
+                "action": vocab.actions[max(range(a), key=row.__getitem__)],
                 "count": round(sum(i * w for i, w in enumerate(bins)), 1),
-                "side": AUX_SIDES[max(range(s), key=lambda i: row[a + c + i])],
-                "direction": AUX_DIRECTIONS[
-                    max(range(len(AUX_DIRECTIONS)), key=lambda i: row[a + c + s + i])
-                ],
+                "side": vocab.sides[max(range(s), key=lambda i: row[a + c + i])],
+                "direction": directions[max(range(len(directions)), key=lambda i: row[a + c + s + i])],
                 "start_s": round(start * duration_s, 1),
                 "end_s": round(end * duration_s, 1),
                 "share": round(share, 2),

@@ -19,7 +19,7 @@ import torch
 def package_checkpoint(src: str | Path, dst: str | Path, *, command: str = "", note: str = "") -> dict:
     from safetensors.torch import load_file, save_file
 
-    from llamo.model.llamo import ADAPTER_DIR, CONFIG_FILE, MODULES_FILE
+    from llamo.model.checkpoint import ADAPTER_DIR, CONFIG_FILE, MODULES_FILE, PROVENANCE_FILE
 
     src, dst = Path(src), Path(dst)
     dst.mkdir(parents=True, exist_ok=True)
@@ -50,5 +50,5 @@ def package_checkpoint(src: str | Path, dst: str | Path, *, command: str = "", n
         "train_config": training.get("config"),
         "parameters": int(sum(v.numel() for v in state.values())),
     }
-    (dst / "provenance.json").write_text(json.dumps(provenance, indent=2))
+    (dst / PROVENANCE_FILE).write_text(json.dumps(provenance, indent=2))
     return provenance

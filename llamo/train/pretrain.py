@@ -16,7 +16,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from llamo.data.dataset import frame_targets
+from llamo.data.targets import frame_targets
 from llamo.model.summary import MotionHeads
 
 
@@ -41,7 +41,7 @@ def make_aux_batch(model, motions: list, max_frames: int = 10**9, rng=None) -> d
     at most max_frames when rng is given; the targets are cropped with the frames)."""
     crops, targets = [], []
     for m in motions:
-        tg = frame_targets(m)
+        tg = frame_targets(m, model.config.vocab)  # class indices in the heads' order
         if rng is not None and m.num_frames > max_frames:
             a = int(rng.integers(0, m.num_frames - max_frames + 1))
             m = m.slice(a, a + max_frames)
@@ -118,12 +118,16 @@ def pretrain_encoder(
 ) -> dict:
     """Train model.motion_encoder with MotionHeads on the labelled motions of `data`: the model's
     own heads when it has summary tokens (they read the heads later), else throw-away ones."""
-    idx = [i for i in data.motion_indices() if frame_targets(data.motion(i)) is not None]
+    idx = [i for i in data.motion_indices() if frame_targets(data.motion(i), model.config.vocab) is not None]
     if not idx:
         log("pretrain: no labelled (synthetic) motions; skipping encoder pretraining")
         return {"steps": 0}
     enc = model.motion_encoder
-    heads = model.motion_heads if model.motion_heads is not None else MotionHeads(model.config.d_model)
+    heads = (
+        model.motion_heads
+        if model.motion_heads is not None
+        else MotionHeads(model.config.d_model, model.config.vocab)
+    )
     heads = heads.to(model.device)
     heads.requires_grad_(True)
     params = list(enc.parameters()) + list(heads.parameters())

@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from llamo.errors import LlamoError
+from llamo.motion_ops import resample
 
 STAGES = ("pretrain", "vq", "align", "instruct")
 
@@ -120,14 +121,8 @@ def build_model(cfg: TrainConfig, train_data, device=None, backbone=None):
 
 
 def _at_fps(motion, fps):
-    if abs(motion.fps - fps) < 1e-3:
-        return motion
-    try:
-        from llamo.motion_ops import resample
-
-        return resample(motion, fps)
-    except ImportError:  # pragma: no cover
-        return motion
+    """The motion at the model's rate, resampled as `Llamo.prepare_features` does."""
+    return motion if abs(motion.fps - fps) < 1e-3 else resample(motion, fps)
 
 
 class _Batches:
@@ -291,7 +286,7 @@ def train(cfg: TrainConfig, backbone=None) -> dict:
     backbone: an already loaded (llm, tokenizer) pair to use instead of loading cfg.backbone."""
     from accelerate import Accelerator
 
-    from llamo.data.dataset import InstructionData
+    from llamo.data.instructions import InstructionData
     from llamo.model import Llamo
     from llamo.train.pretrain import pretrain_encoder
 
