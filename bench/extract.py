@@ -22,6 +22,7 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -40,31 +41,43 @@ def add_arguments(parser) -> None:
     add_out_argument(parser)
 
 
-def loop_clip(src: Path, dst: Path, min_seconds: float) -> tuple[Path, float, int]:
-    """Ping-pong loop a clip to at least `min_seconds`; returns (path, seconds, repeats)."""
+class LoopedClip(NamedTuple):
+    path: Path
+    seconds: float
+    repeats: int  # 1: the source itself, long enough
+
+
+def loop_clip(src: Path, dst: Path, min_seconds: float) -> LoopedClip:
+    """Ping-pong loop a clip to at least `min_seconds` (forward, then backward: no jump)."""
     import av
 
-    from llamo.capture import probe_video, write_video
+    from llamo.video import probe_video, rotate, write_video
 
     info = probe_video(src)
     if info.duration >= min_seconds:
-        return src, info.duration, 1
+        return LoopedClip(src, info.duration, 1)
     with av.open(str(src)) as c:
         frames = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
     if info.rotation:
-        from llamo.capture import _rotate
-
-        frames = [_rotate(f, info.rotation) for f in frames]
+        frames = [rotate(f, info.rotation) for f in frames]
     out, reps = [], 0
     while len(out) / info.fps < min_seconds:
         out += frames if reps % 2 == 0 else frames[::-1]
         reps += 1
     write_video(dst, out, info.fps)
-    return dst, len(out) / info.fps, reps
+    return LoopedClip(dst, len(out) / info.fps, reps)
 
 
-def naive_loop(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """OpenCV decode of every frame + Pose.process: world, image (N, 33, 4), found (N,)."""
+class NaiveRun(NamedTuple):
+    """The anchor's landmarks for every source frame: world, image (N, 33, 4), found (N,)."""
+
+    world: np.ndarray
+    image: np.ndarray
+    found: np.ndarray
+
+
+def naive_loop(path: Path) -> NaiveRun:
+    """OpenCV decode of every frame + Pose.process (tracking mode, complexity 1)."""
     import cv2
 
     from llamo.capture import PoseTracker, quiet_native_stderr
@@ -81,14 +94,14 @@ def naive_loop(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
                 world.append(np.full((33, 4), np.nan, np.float32))
                 image.append(np.full((33, 4), np.nan, np.float32))
             else:
-                world.append(out[0])
-                image.append(out[1])
+                world.append(out.world)
+                image.append(out.image)
             found.append(out is not None)
     cap.release()
-    return np.stack(world), np.stack(image), np.array(found)
+    return NaiveRun(np.stack(world), np.stack(image), np.array(found))
 
 
-def accuracy(motion, naive, src_fps: float) -> dict:
+def accuracy(motion, naive: NaiveRun, src_fps: float) -> dict:
     from llamo.motion_ops import mediapipe_to_canonical
 
     world, image, found = naive
@@ -128,7 +141,8 @@ def accuracy(motion, naive, src_fps: float) -> dict:
 def run(args) -> int:
     import cv2
 
-    from llamo.capture import extract_video, probe_video
+    from llamo.capture import extract_video
+    from llamo.video import probe_video
 
     threads = pin_threads(args.threads)
     cv2.setNumThreads(threads)

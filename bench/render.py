@@ -117,29 +117,20 @@ def bench_views(args, report: dict) -> None:
 
 def _generated_clip(tmp: Path, seconds: float = 10.0, size: tuple[int, int] = (1280, 720)):
     """A generated 30 fps clip (moving gradient + noise) and a motion with image landmarks over it."""
-    import av
-
     from llamo.data.synth import synthesize
     from llamo.motion import Motion
+    from llamo.video import write_video
 
     m = synthesize("jumping_jack", reps=int(seconds / 1.1), seed=0)
     rate = Fraction(30)
     n = int(seconds * 30)
     path = tmp / "generated.mp4"
     rng = np.random.default_rng(0)
-    with av.open(str(path), "w") as c:
-        s = c.add_stream("libx264", rate=rate)
-        w, h = size
-        s.width, s.height, s.pix_fmt = w, h, "yuv420p"
-        yy, xx = np.mgrid[0:h, 0:w]
-        base = np.stack([xx * 255 // w, yy * 255 // h, (xx + yy) * 255 // (w + h)], -1).astype(np.uint8)
-        base = np.clip(base + rng.integers(0, 24, base.shape), 0, 255).astype(np.uint8)
-        for i in range(n):
-            f = av.VideoFrame.from_ndarray(np.roll(base, i, axis=1), format="rgb24")
-            for p in s.encode(f):
-                c.mux(p)
-        for p in s.encode(None):
-            c.mux(p)
+    w, h = size
+    yy, xx = np.mgrid[0:h, 0:w]
+    base = np.stack([xx * 255 // w, yy * 255 // h, (xx + yy) * 255 // (w + h)], -1).astype(np.uint8)
+    base = np.clip(base + rng.integers(0, 24, base.shape), 0, 255).astype(np.uint8)
+    write_video(path, (np.roll(base, i, axis=1) for i in range(n)), rate)
     t = min(m.num_frames, int(seconds * m.fps))
     lm = np.zeros((t, 33, 4), np.float32)
     lm[..., 0] = size[0] / 2 + rng.normal(0, size[0] / 10, (t, 33))

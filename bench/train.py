@@ -47,12 +47,12 @@ def _models(backbone: str):
 
 
 def run(args) -> int:
-    from llamo.data.dataset import synthetic_example
+    from llamo.data.synthetic import synthetic_example
 
     threads = pin_threads(args.threads)
     print(machine_line(threads))
     examples = [synthetic_example(0, "train", i) for i in range(args.batch_size)]
-    convs, motions = [c for _, c in examples], [m for m, _ in examples]
+    convs, motions = [e.conversation for e in examples], [e.motion for e in examples]
     fast, slow = _models(args.backbone)
     losses: dict[str, float] = {}
 
