@@ -47,7 +47,7 @@ def _seed(store, turns: int, conversations: int, clips: int, seed: int = 0) -> l
     clip_rows = []
     for i in range(clips):
         joints = np.random.default_rng(i).normal(size=(60, 22, 3)).astype(np.float32)
-        motion_rel, _ = store._write_media(Motion.from_joints(joints, 20.0), None)
+        motion_rel = store.media.write(Motion.from_joints(joints, 20.0), None).motion_path
         clip_rows.append(
             {
                 "sha256": f"{i:064x}",
