@@ -271,14 +271,6 @@ def smooth_segments(x: np.ndarray, found: np.ndarray, fps: float, window_s: floa
 # Warnings
 
 
-def clock(seconds: float) -> str:
-    """0:06, 1:02:03 (times in warnings)."""
-    s = int(round(seconds))
-    h, rem = divmod(s, 3600)
-    m, sec = divmod(rem, 60)
-    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
-
-
 _PART_LANDMARKS = {
     "legs": (25, 26, 27, 28),
     "arms": (13, 14, 15, 16),

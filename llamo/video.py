@@ -25,10 +25,10 @@ from typing import NamedTuple
 import av
 import numpy as np
 
-from llamo.errors import LlamoError
+from llamo.errors import LlamoError, clock
 from llamo.fileio import atomic_path
-from llamo.motion_ops import clock
 
+MAX_DECODE_FPS = 240.0  # frames decoded per second of the limit, whatever the timestamps say
 MAX_SIDE = 1280  # the pose model works on 256 px crops; larger frames only cost decode time
 
 
@@ -140,8 +140,9 @@ def _upright(frame, size: tuple[int, int], rotation: int) -> tuple[np.ndarray, f
 class _Decoder:
     """Walks one stream, giving each frame its time; decode errors become one LlamoError."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, max_seconds: float = 0.0):
         self.path = Path(path)
+        self.max_seconds = max_seconds  # 0: no limit
         self.container, self.stream = _open(self.path)
         self.stream.thread_type = "AUTO"
         self.fps = float(self.stream.average_rate or self.stream.guessed_rate or 25.0)
@@ -163,6 +164,7 @@ class _Decoder:
                 if self.t0 is None:
                     self.t0 = t
                 self.last_t = t
+                self._check_time(t)
                 yield t, frame
         except av.error.FFmpegError as exc:
             raise LlamoError(
@@ -174,6 +176,19 @@ class _Decoder:
         if self.decoded == 0:
             raise LlamoError(f"{self.path.name} contains no decodable video frames.")
 
+    def _check_time(self, t: float) -> None:
+        """Stop at the limit whatever the container says: time is counted from the frames'
+        own clock, and frames are counted too (at most `MAX_DECODE_FPS` per second), so neither
+        a missing duration nor bogus timestamps let a long video through."""
+        if not self.max_seconds:
+            return
+        elapsed = max(t - (self.t0 or 0.0), self.decoded / MAX_DECODE_FPS)
+        if elapsed > self.max_seconds + 1.0:
+            raise LlamoError(
+                f"{self.path.name} lasts more than {clock(self.max_seconds)}, the limit "
+                f"(found while decoding; raise it with --max-duration)."
+            )
+
 
 def iter_grid_frames(
     path: str | Path,
@@ -182,14 +197,16 @@ def iter_grid_frames(
     max_side: int = MAX_SIDE,
     start_k: int = 0,
     stop_k: int | None = None,
+    max_duration: float = 0.0,
 ) -> Iterator[Frame]:
     """The frames nearest a uniform `fps` grid (index = grid slot), upright.
 
     Only kept frames are converted to RGB (the others are decoded, because later frames depend
     on them). [start_k, stop_k) restricts the grid (a worker's chunk: it seeks to a keyframe
-    before its start). Raises LlamoError on decode errors and on truncated files.
+    before its start). Raises LlamoError on decode errors, on truncated files, and as soon as
+    decoding passes `max_duration` seconds (0: no limit).
     """
-    dec = _Decoder(path)
+    dec = _Decoder(path, max_duration)
     half = 0.5 / max(info.fps, fps)
     next_t = start_k / fps
     # decoded (unrotated) size, scaled so the long side is at most max_side

@@ -8,10 +8,10 @@ from pathlib import Path
 
 from llamo.capture.landmarks import landmarks_to_motion
 from llamo.capture.tracking import Progress, auto_workers, track
-from llamo.errors import LlamoError
+from llamo.errors import LlamoError, clock
 from llamo.fileio import sha256_file
 from llamo.motion import Motion
-from llamo.motion_ops import clock, resample
+from llamo.motion_ops import resample
 from llamo.video import probe_video
 
 
@@ -43,7 +43,9 @@ def extract_video(
     if progress:
         progress(0.0, f"decoding {path.name} ({clock(info.duration)}, {info.fps:.0f} fps)")
     workers = auto_workers(info.duration) if workers is None else workers
-    tracks = track(path, info, track_fps, progress, threaded=threaded, workers=workers)
+    tracks = track(
+        path, info, track_fps, progress, threaded=threaded, workers=workers, max_duration=max_duration
+    )
     motion = landmarks_to_motion(tracks.world, tracks.image, tracks.found, tracks.times, track_fps,
                                  (info.width, info.height), name=path.name,
                                  keep_all_tracks=keep_all_tracks)  # fmt: skip

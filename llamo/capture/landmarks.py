@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from llamo.errors import LlamoError
+from llamo.errors import LlamoError, clock
 from llamo.motion import VISIBILITY_SEEN, Motion
 from llamo.motion_ops import (
     Camera,
-    clock,
     detect_identity_switches,
     fill_gaps,
     longest_track,

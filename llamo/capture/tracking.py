@@ -90,8 +90,21 @@ def auto_workers(duration: float) -> int:
     return 2 if duration >= 20.0 and (os.cpu_count() or 1) >= 2 else 1
 
 
-def _track_chunk(path, info, fps, start_k, stop_k, rows, counter, stop, threaded, report=None):
-    frames = iter_grid_frames(path, fps, info, start_k=start_k, stop_k=stop_k)
+@dataclass(frozen=True)
+class _Job:
+    """What every chunk of one tracking run shares."""
+
+    path: str | Path
+    info: VideoInfo
+    fps: float
+    threaded: bool
+    max_duration: float  # seconds of decoded video before it is refused (0: no limit)
+
+
+def _track_chunk(job: _Job, start_k, stop_k, rows, counter, stop, report=None):
+    frames = iter_grid_frames(job.path, job.fps, job.info, start_k=start_k, stop_k=stop_k,
+                              max_duration=job.max_duration)  # fmt: skip
+    threaded = job.threaded
     if threaded:
         frames = prefetch(frames)
     with PoseTracker() as tracker:
@@ -129,13 +142,16 @@ def track(
     progress: Progress | None = None,
     threaded: bool = True,
     workers: int = 1,
+    max_duration: float = 0.0,
 ) -> Tracks:
     """Run the tracker on the grid frames.
 
     With `workers` > 1 the grid is cut into contiguous chunks, each tracked by its own MediaPipe
     graph in its own thread (decode and inference release the GIL); the calling thread takes the
-    first chunk and reports progress. `Tracks.seams` lists the cut frames.
+    first chunk and reports progress. `Tracks.seams` lists the cut frames. Decoding stops with
+    a LlamoError once it passes `max_duration` seconds (0: no limit), whatever the probe said.
     """
+    job = _Job(path, info, fps, threaded, max_duration)
     expected = max(1, int(info.duration * fps))
     workers = max(1, min(int(workers), expected // 40 or 1))
     bounds = [round(i * expected / workers) for i in range(workers)] + [None]
@@ -153,7 +169,7 @@ def track(
 
     def worker(a, b):
         try:
-            _track_chunk(path, info, fps, a, b, rows, counter, stop, threaded)
+            _track_chunk(job, a, b, rows, counter, stop)
         except BaseException as exc:
             errors.append(exc)
             stop.set()
@@ -164,7 +180,7 @@ def track(
         for th in threads:
             th.start()
         try:
-            _track_chunk(path, info, fps, bounds[0], bounds[1], rows, counter, stop, threaded, report)
+            _track_chunk(job, bounds[0], bounds[1], rows, counter, stop, report)
         except BaseException:
             stop.set()
             raise

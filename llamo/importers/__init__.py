@@ -25,7 +25,8 @@ MOTION_SUFFIXES: tuple[str, ...] = (".bvh", ".npy", ".npz")
 VIDEO_FPS = 20.0  # the rate videos are extracted at when no `fps` is asked for
 
 Progress = Callable[[float, str], None]
-_READERS: dict[str, Callable[[Path], Motion]] = {
+# Each reader checks the frame rate and frame count against `max_duration` before reading data.
+_READERS: dict[str, Callable[..., Motion]] = {
     ".bvh": load_bvh,
     ".npy": load_humanml3d,
     ".npz": Motion.load,
@@ -77,7 +78,7 @@ def load_motion(
     if suffix in VIDEO_SUFFIXES:
         return extract_video(path, fps=fps or VIDEO_FPS, max_duration=max_duration, progress=progress,
                              keep_all_tracks=keep_all_tracks)  # fmt: skip
-    motion = _READERS[suffix](path)
+    motion = _READERS[suffix](path, max_duration=max_duration)
     if max_duration and motion.duration > max_duration:
         raise LlamoError(
             f"{path.name} lasts {motion.duration:.0f} s, over the limit of {max_duration:.0f} s."

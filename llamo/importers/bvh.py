@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
+from llamo import npyio
 from llamo.errors import LlamoError
 from llamo.fileio import atomic_path, sha256_file
 from llamo.importers.bvh_parse import parse_bvh
@@ -12,19 +14,31 @@ from llamo.importers.bvh_retarget import bvh_to_canonical
 from llamo.motion import Motion
 from llamo.skeleton import JOINT_NAMES, NUM_JOINTS, PARENTS
 
+# frames x joints: forward kinematics keeps a 3x3 rotation per pair (72 bytes), so 4M is ~0.3 GB.
+MAX_FRAME_JOINTS = 4_000_000
 
-def load_bvh(path: str | Path) -> Motion:
-    """A BVH file, retargeted onto the canonical skeleton at its own frame rate."""
+
+def load_bvh(path: str | Path, *, max_duration: float = 0.0) -> Motion:
+    """A BVH file, retargeted onto the canonical skeleton at its own frame rate.
+
+    The frame rate (1-240 fps), the frame count (`max_duration`, 0: only the absolute cap) and
+    frames x joints are checked before forward kinematics allocates its arrays."""
     path = Path(path)
     try:
         text = path.read_text(errors="strict")
     except (UnicodeDecodeError, OSError) as exc:
         raise LlamoError(f"{path.name} is not a readable BVH text file ({type(exc).__name__}).") from None
     bvh = parse_bvh(text, path.name)
-    joints, notes = bvh_to_canonical(bvh, path.name)
-    fps = 1.0 / bvh.frame_time
+    fps = npyio.check_fps(path.name, 1.0 / bvh.frame_time if bvh.frame_time > 1e-300 else math.inf)
     if abs(fps - round(fps)) < 0.01:
         fps = float(round(fps))
+    npyio.check_frames(path.name, bvh.data.shape[0], fps, max_duration)
+    if bvh.data.shape[0] * len(bvh.joints) > MAX_FRAME_JOINTS:
+        raise LlamoError(
+            f"{path.name} has {bvh.data.shape[0]:,} frames of {len(bvh.joints):,} joints; "
+            f"at most {MAX_FRAME_JOINTS:,} frame-joints are read."
+        )
+    joints, notes = bvh_to_canonical(bvh, path.name)
     warnings = []
     if notes["bvh_units"].startswith("unknown"):
         warnings.append(

@@ -146,7 +146,7 @@ def _motion_data(tokens: list[str], i: int, joints: list[BvhJoint], name: str) -
         frame_time = float(tokens[i + 5])
     except (AssertionError, IndexError, ValueError):
         raise LlamoError(f"{name} has a broken BVH MOTION header (Frames: / Frame Time:).") from None
-    if n_frames < 1 or frame_time <= 0:
+    if n_frames < 1 or not frame_time > 0:
         raise LlamoError(f"{name} has no frames or a non-positive frame time.")
     n_ch = sum(len(j.channels) for j in joints)
     values = tokens[i + 6 :]

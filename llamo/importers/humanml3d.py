@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from llamo import npyio
 from llamo.errors import LlamoError
 from llamo.fileio import atomic_path, sha256_file
 from llamo.motion import Motion
@@ -16,17 +17,24 @@ from llamo.skeleton import NUM_JOINTS
 HUMANML3D_FPS = 20.0
 
 
-def load_humanml3d(path: str | Path) -> Motion:
-    """HumanML3D `new_joints/*.npy`: (T, 22, 3) metres, y up, 20 fps."""
+def load_humanml3d(path: str | Path, *, max_duration: float = 0.0) -> Motion:
+    """HumanML3D `new_joints/*.npy`: (T, 22, 3) metres, y up, 20 fps.
+
+    The header's shape and dtype are checked, and T against `max_duration` (0: only the
+    absolute frame cap), before the data is read; only the bytes the shape needs are read."""
     path = Path(path)
+    name = path.name
     try:
-        joints = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as exc:
-        raise LlamoError(f"{path.name} is not a readable .npy array ({exc}).") from None
-    if joints.ndim != 3 or joints.shape[1:] != (NUM_JOINTS, 3) or joints.shape[0] < 1:
-        raise LlamoError(f"{path.name} has shape {joints.shape}; a HumanML3D joints file is (T, 22, 3).")
-    if not np.issubdtype(joints.dtype, np.number) or not np.all(np.isfinite(joints)):
-        raise LlamoError(f"{path.name} contains non-finite values.")
+        with open(path, "rb") as fh:
+            head = npyio.read_header(fh, name, "the array")
+            if len(head.shape) != 3 or head.shape[1:] != (NUM_JOINTS, 3) or head.shape[0] < 1:
+                raise LlamoError(f"{name} has shape {head.shape}; a HumanML3D joints file is (T, 22, 3).")
+            npyio.check_frames(name, head.shape[0], HUMANML3D_FPS, max_duration)
+            joints = npyio.read_data(fh, head, name, "the array")
+    except OSError as exc:
+        raise LlamoError(f"{name} is not a readable .npy array ({exc.strerror or exc}).") from None
+    if not np.all(np.isfinite(joints)):
+        raise LlamoError(f"{name} contains non-finite values (NaN or infinity).")
     return Motion.from_joints(joints.astype(np.float32), HUMANML3D_FPS, source_path=os.fspath(path),
                               source_sha256=sha256_file(path), source_kind="humanml3d")  # fmt: skip
 
