@@ -20,8 +20,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
 from bench._util import Timing, add_out_argument, interleaved, machine_line, main_for, write_figures
 
 
@@ -40,14 +38,13 @@ def add_arguments(parser) -> None:
 def _seed(store, turns: int, conversations: int, clips: int, seed: int = 0) -> list[int]:
     """Fill the store quickly (bulk inserts in one transaction); return the turn ids."""
     from annotations.models import Annotator, Candidate, Clip, Conversation, Correction, Review, Turn, utcnow
-    from llamo.motion import Motion
+    from llamo.testing import random_motion
 
     rng = random.Random(seed)
     now = utcnow()
     clip_rows = []
     for i in range(clips):
-        joints = np.random.default_rng(i).normal(size=(60, 22, 3)).astype(np.float32)
-        motion_rel = store.media.write(Motion.from_joints(joints, 20.0), None).motion_path
+        motion_rel = store.media.write(random_motion(60, seed=i), None).motion_path
         clip_rows.append(
             {
                 "sha256": f"{i:064x}",

@@ -75,6 +75,15 @@ def random_walk(frames: int, fps: float = 20.0, seed: int = 0):
     return Motion.from_joints(base + np.cumsum(steps, 0), fps)
 
 
+def random_motion(frames: int = 30, seed: int = 0, fps: float = 20.0):
+    """Joints drawn at random, N(0, 1) metres (storage and plumbing only; not even a walk)."""
+    import numpy as np
+
+    from llamo.motion import Motion
+
+    return Motion.from_joints(np.random.default_rng(seed).normal(size=(frames, 22, 3)), fps)
+
+
 def tiny_model(mode: str = "cross_talker", k: int = 8, seed: int = 0, max_positions: int = 2048, **cfg):
     """A small Llamo on `tiny_backbone` (d=32, short system prompt) for fast tests."""
     from llamo.model import Llamo, LlamoConfig
