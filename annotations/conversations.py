@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, fields
 
 from sqlalchemy import func
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from annotations.limits import MAX_NOTE, check_rating, check_tags, check_text
 from annotations.models import (
@@ -58,7 +58,12 @@ class ImportedConversation:
 
 
 class ConversationWrites:
-    """Writes of the annotation workflow. Needs the Store's `_write`, `_retrying` and `candidates`."""
+    """Writes of the annotation workflow. Needs the Store's `_unit_of_work`, `_add` and `candidates`.
+
+    Where a write numbers something (a turn's position, a correction's revision) it first locks
+    the row it numbers under (`with_for_update`: a row lock on PostgreSQL; on SQLite the
+    `BEGIN IMMEDIATE` write lock already serialises), so concurrent writers never race max()+1.
+    """
 
     def start_conversation(
         self,
@@ -71,16 +76,18 @@ class ConversationWrites:
         settings: dict | None = None,
         uid: str | None = None,
     ) -> Conversation:
-        conv = Conversation(
-            uid=uid or uuid.uuid4().hex,
-            clip_id=None if clip is None else row_id(clip),
-            annotator_id=row_id(annotator),
-            model_id=model_id,
-            model_sha=model_sha,
-            backbone=backbone,
-            settings=dict(settings or {}),
+        uid = uid or uuid.uuid4().hex
+        return self._add(
+            lambda: Conversation(
+                uid=uid,
+                clip_id=None if clip is None else row_id(clip),
+                annotator_id=row_id(annotator),
+                model_id=model_id,
+                model_sha=model_sha,
+                backbone=backbone,
+                settings=dict(settings or {}),
+            )
         )
-        return self._add(conv)
 
     def add_turn(
         self, conversation: Conversation | int, question: str, *, timings: dict | None = None
@@ -88,23 +95,23 @@ class ConversationWrites:
         """Append the next question of a conversation (position = number of turns so far)."""
         check_text(question, "The question")
 
-        def work() -> Turn:
-            with self._write() as s:
-                cid = row_id(conversation)
-                position = s.exec(
-                    select(func.count()).select_from(Turn).where(Turn.conversation_id == cid)
-                ).one()
-                turn = Turn(
-                    conversation_id=cid, position=position, question=question, timings=dict(timings or {})
-                )
-                s.add(turn)
-                conv = s.get(Conversation, cid)
+        def work(s: Session) -> Turn:
+            cid = row_id(conversation)
+            conv = s.get(
+                Conversation, cid, with_for_update=True
+            )  # PostgreSQL: positions numbered one at a time
+            position = s.exec(select(func.count()).select_from(Turn).where(Turn.conversation_id == cid)).one()
+            turn = Turn(
+                conversation_id=cid, position=position, question=question, timings=dict(timings or {})
+            )
+            s.add(turn)
+            if conv is not None:  # else the insert's foreign key refuses the turn
                 conv.updated_at = utcnow()
                 s.add(conv)
-                s.flush()
-                return turn
+            s.flush()
+            return turn
 
-        return self._retrying(work)
+        return self._unit_of_work(work)
 
     def add_candidate(
         self,
@@ -118,15 +125,16 @@ class ConversationWrites:
     ) -> Candidate:
         """Keep one model generation (Stop -> partial=True; Regenerate -> regenerated=True)."""
         check_text(text, "The model's answer", allow_empty=partial)
-        cand = Candidate(
-            turn_id=row_id(turn),
-            text=text,
-            partial=partial,
-            regenerated=regenerated,
-            timings=dict(timings or {}),
-            settings=dict(settings or {}),
+        return self._add(
+            lambda: Candidate(
+                turn_id=row_id(turn),
+                text=text,
+                partial=partial,
+                regenerated=regenerated,
+                timings=dict(timings or {}),
+                settings=dict(settings or {}),
+            )
         )
-        return self._add(cand)
 
     # --- expert work -----------------------------------------------------------------------
 
@@ -146,29 +154,28 @@ class ConversationWrites:
         check_rating(rating)
         tid = row_id(turn)
 
-        def work() -> Correction:
-            with self._write() as s:
-                row = s.get(Turn, tid)
-                if row is None:
-                    raise LlamoError(f"turn {tid} does not exist.")
-                revision = s.exec(
-                    select(func.count()).select_from(Correction).where(Correction.turn_id == tid)
-                ).one()
-                fix = Correction(
-                    turn_id=tid,
-                    annotator_id=row_id(annotator),
-                    revision=revision + 1,
-                    text=text,
-                    rating=rating,
-                    tags=tags,
-                )
-                s.add(fix)
-                row.status, row.updated_at = "corrected", utcnow()
-                s.add(row)
-                s.flush()
-                return fix
+        def work(s: Session) -> Correction:
+            row = s.get(Turn, tid, with_for_update=True)  # PostgreSQL: revisions numbered one at a time
+            if row is None:
+                raise LlamoError(f"turn {tid} does not exist.")
+            revision = s.exec(
+                select(func.count()).select_from(Correction).where(Correction.turn_id == tid)
+            ).one()
+            fix = Correction(
+                turn_id=tid,
+                annotator_id=row_id(annotator),
+                revision=revision + 1,
+                text=text,
+                rating=rating,
+                tags=tags,
+            )
+            s.add(fix)
+            row.status, row.updated_at = "corrected", utcnow()
+            s.add(row)
+            s.flush()
+            return fix
 
-        return self._retrying(work)
+        return self._unit_of_work(work)
 
     def confirm_answer(
         self,
@@ -187,33 +194,39 @@ class ConversationWrites:
     def edit_question(self, turn: Turn | int, text: str, *, annotator: Annotator | int) -> QuestionEdit:
         """Record an edit of the user's question. The asked question (what the model answered) stays."""
         check_text(text, "The question")
-        return self._add(QuestionEdit(turn_id=row_id(turn), annotator_id=row_id(annotator), text=text))
+        return self._add(
+            lambda: QuestionEdit(turn_id=row_id(turn), annotator_id=row_id(annotator), text=text)
+        )
 
     def review(
         self, correction: Correction | int, reviewer: Annotator | int, accept: bool, note: str = ""
     ) -> Review:
         """Accept or reject one correction revision. The turn's status follows only if it is the latest."""
         check_text(note, "The review note", MAX_NOTE, allow_empty=True)
-        with self._write() as s:
+
+        def work(s: Session) -> Review:
             person = s.get(Annotator, row_id(reviewer))
             if person is None or person.role != "reviewer":
                 raise LlamoError("only an annotator with the reviewer role may accept or reject corrections.")
             fix = s.get(Correction, row_id(correction))
             if fix is None:
                 raise LlamoError(f"correction {row_id(correction)} does not exist.")
+            turn = s.get(Turn, fix.turn_id, with_for_update=True)  # "latest" stays latest until commit
             verdict = Review(correction_id=fix.id, reviewer_id=person.id, accept=bool(accept), note=note)
             s.add(verdict)
             latest = s.exec(select(func.max(Correction.id)).where(Correction.turn_id == fix.turn_id)).one()
             if latest == fix.id:
-                turn = s.get(Turn, fix.turn_id)
                 turn.status, turn.updated_at = ("accepted" if accept else "rejected"), utcnow()
                 s.add(turn)
             s.flush()
             return verdict
 
+        return self._unit_of_work(work)
+
     def set_trainable(self, turn: Turn | int, value: bool | None) -> Turn:
         """Decide whether the turn's exported answer is a training target (None = derive from status)."""
-        with self._write() as s:
+
+        def work(s: Session) -> Turn:
             row = s.get(Turn, row_id(turn))
             if row is None:
                 raise LlamoError(f"turn {row_id(turn)} does not exist.")
@@ -221,11 +234,14 @@ class ConversationWrites:
             s.add(row)
             return row
 
+        return self._unit_of_work(work)
+
     # --- merging another store's export ----------------------------------------------------
 
     def merge_conversation(self, conv: ImportedConversation) -> Conversation:
         """Write an imported conversation with its turns, answers and corrections in one unit of work."""
-        with self._write() as s:
+
+        def work(s: Session) -> Conversation:
             c = Conversation(**{f.name: getattr(conv, f.name) for f in fields(conv) if f.name != "turns"})
             s.add(c)
             s.flush()
@@ -256,3 +272,5 @@ class ConversationWrites:
                 if t.reviewer is not None:
                     s.add(Review(correction_id=fix.id, reviewer_id=t.reviewer, accept=True, note="imported"))
             return c
+
+        return self._unit_of_work(work)

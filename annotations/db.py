@@ -4,7 +4,13 @@ SQLite (the default) is opened in WAL mode with foreign keys on and a 30 s busy 
 driver's own transaction handling is switched off and SQLAlchemy's `begin` event issues
 `BEGIN IMMEDIATE` for writes (the pattern SQLAlchemy documents for pysqlite), so a writer takes
 the write lock before it reads: no max()+1 race and no "database is locked" on lock upgrade.
-Reads use a deferred `BEGIN` and never wait for writers (WAL).
+Reads use a deferred `BEGIN` and never wait for writers (WAL). A writer that still finds the
+lock held past the busy timeout (a loaded machine) is retried by the store (`is_busy`), with
+jittered exponential back-off, for up to WRITE_PATIENCE_S in all.
+
+`LLAMO_DATABASE_URL=postgresql://...` runs the same store on PostgreSQL through psycopg 3
+(READ COMMITTED; the writes lock the row they number under with `SELECT ... FOR UPDATE`, and
+serialization failures, deadlocks and uniqueness races are retried like a busy SQLite).
 
 `synchronous` defaults to FULL: a correction the expert saw saved survives power loss and OS
 crashes, not only application crashes (NORMAL). It costs a few ms per commit, which is
@@ -17,12 +23,16 @@ import os
 import sqlite3
 from pathlib import Path
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 
 from llamo.errors import LlamoError
 
-BUSY_TIMEOUT_S = 30.0
+BUSY_TIMEOUT_S = 30.0  # one attempt's wait for SQLite's write lock
+WRITE_PATIENCE_S = 120.0  # all attempts of one unit of work together
+SCHEMA_LOCK_KEY = 0x11A3_0D0B  # PostgreSQL advisory lock held while creating or migrating
+RETRY_SQLSTATES = {"40001", "40P01"}  # PostgreSQL: serialization failure, deadlock detected
 SYNCHRONOUS_LEVELS = ("OFF", "NORMAL", "FULL", "EXTRA")
 DEFAULT_SYNCHRONOUS = "FULL"
 
@@ -46,10 +56,18 @@ def synchronous_level() -> str:
     return level
 
 
+def server_url(url: str) -> str:
+    """`postgresql://` and `postgres://` mean psycopg 3 (SQLAlchemy's bare default is psycopg2)."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
 def make_engine(url: str, synchronous: str = DEFAULT_SYNCHRONOUS) -> Engine:
     if not url.startswith("sqlite"):
-        # PostgreSQL (or another server): portable SQLAlchemy only; the store retries on IntegrityError.
-        return create_engine(url, pool_pre_ping=True)
+        # PostgreSQL: portable SQLAlchemy, row locks where revisions are numbered, retries (store.py).
+        return create_engine(server_url(url), pool_pre_ping=True, pool_size=8, max_overflow=16)
     engine = create_engine(
         url,
         connect_args={"timeout": BUSY_TIMEOUT_S, "check_same_thread": False},
@@ -77,3 +95,18 @@ def make_engine(url: str, synchronous: str = DEFAULT_SYNCHRONOUS) -> Engine:
 
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
+
+
+def is_busy(exc: DBAPIError) -> bool:
+    """A refusal that goes away by itself: SQLite's lock held too long, a PostgreSQL
+    serialization failure or deadlock. Worth retrying the whole unit of work."""
+    if getattr(exc.orig, "sqlstate", None) in RETRY_SQLSTATES:
+        return True
+    message = str(exc.orig).lower()
+    return "database is locked" in message or "database is busy" in message
+
+
+def lock_schema(conn) -> None:
+    """Serialize schema creation and migration across processes (SQLite: BEGIN IMMEDIATE did)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SCHEMA_LOCK_KEY})

@@ -190,7 +190,8 @@ def delete_clip(store: Store, sha256: str) -> int:
     The rows commit first, so a crash leaves an orphan file (removed by `check`), never a row
     pointing to a missing file. Returns the number of media files removed.
     """
-    with store._write() as s:
+
+    def mark_deleted(s) -> list[str]:
         clip = s.exec(select(Clip).where(Clip.sha256 == sha256)).first()
         if clip is None:
             raise LlamoError(f"no clip with sha256 {sha256!r} in the store.")
@@ -202,7 +203,9 @@ def delete_clip(store: Store, sha256: str) -> int:
             text("UPDATE conversation SET deleted_at = :t WHERE clip_id = :c AND deleted_at IS NULL"),
             {"t": now, "c": clip.id},
         )
-    return _unlink_unreferenced(store, rels)
+        return rels
+
+    return _unlink_unreferenced(store, store._unit_of_work(mark_deleted))
 
 
 def _retention_days() -> float | None:
@@ -222,7 +225,8 @@ def apply_retention(store: Store, days: float | None = None) -> int:
         if days is None:
             return 0
     cutoff = utcnow() - timedelta(days=days)
-    with store._write() as s:
+
+    def forget_videos(s) -> list[str]:
         clips = s.exec(
             select(Clip).where(
                 Clip.source == "upload", Clip.video_path.is_not(None), Clip.created_at < cutoff
@@ -232,4 +236,6 @@ def apply_retention(store: Store, days: float | None = None) -> int:
         for c in clips:
             c.video_path = None
             s.add(c)
-    return _unlink_unreferenced(store, rels)
+        return rels
+
+    return _unlink_unreferenced(store, store._unit_of_work(forget_videos))

@@ -6,7 +6,8 @@ recorded question edits (`question_edit`).
 
 A new database is created at the current version. An older one is migrated one step at a time;
 each step and its version bump commit together, so a crash leaves a consistent version, and a
-second process opening the same file at once re-checks the version under the write lock.
+second process opening the same database at once re-checks the version under the write lock
+(SQLite's BEGIN IMMEDIATE; on PostgreSQL an advisory lock, and the DDL is transactional too).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from sqlalchemy import Boolean, DateTime, inspect, text
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
-from annotations import models
+from annotations import db, models
 from llamo.errors import LlamoError
 
 
@@ -51,6 +52,7 @@ def schema_version(engine: Engine) -> int | None:
 
 def _create(engine: Engine) -> None:
     with engine.begin() as conn:  # re-checked under the write lock: another process may have won
+        db.lock_schema(conn)
         if "schema_version" not in inspect(conn).get_table_names():
             SQLModel.metadata.create_all(conn)
             conn.execute(
@@ -79,6 +81,7 @@ def ensure_schema(engine: Engine, before_migration=None) -> list[int]:
     while version < models.SCHEMA_VERSION:
         step = MIGRATIONS[version + 1]
         with engine.begin() as conn:
+            db.lock_schema(conn)
             now = conn.execute(text("SELECT version FROM schema_version WHERE id = 1")).scalar_one()
             if now == version:  # not already done by a concurrent opener
                 step(conn)

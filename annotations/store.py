@@ -25,12 +25,15 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import sys
+import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session, select
 
 from annotations import db, maintenance, queries
@@ -57,6 +60,9 @@ from llamo.errors import LlamoError
 from llamo.fileio import sha256_file
 from llamo.motion import Motion
 
+T = TypeVar("T")
+CONFLICT_ATTEMPTS = 5  # a uniqueness race on a server database: rerun, then it is a real conflict
+
 __all__ = [  # Store, and the names that lived here before the split (callers import them from here)
     "MAX_NAME",
     "MAX_NOTE",
@@ -65,6 +71,7 @@ __all__ = [  # Store, and the names that lived here before the split (callers im
     "MAX_TEXT",
     "CheckReport",
     "Store",
+    "StoreBusy",
     "StoreConflict",
     "TurnRow",
     "check_text",
@@ -73,6 +80,10 @@ __all__ = [  # Store, and the names that lived here before the split (callers im
 
 class StoreConflict(LlamoError):
     """A uniqueness or foreign-key refusal (on a server database, a race worth retrying)."""
+
+
+class StoreBusy(LlamoError):
+    """The database's lock was held too long or a server transaction must be rerun; retried."""
 
 
 class Store(ConversationWrites):
@@ -85,6 +96,8 @@ class Store(ConversationWrites):
         self.media = MediaFiles(data_dir)
         self.media_dir = self.media.media_dir
         self.engine = db.make_engine(url, synchronous)
+        # SQLite has one writer at a time anyway; a server database lets writers run side by side.
+        self._writer_lock = threading.RLock() if db.is_sqlite(self.engine) else contextlib.nullcontext()
         self._read_engine = self.engine.execution_options(sqlite_begin="DEFERRED")
         self.migrated = ensure_schema(self.engine, before_migration=self._backup_before_migration)
 
@@ -128,39 +141,71 @@ class Store(ConversationWrites):
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[Session]:
-        """One write transaction (BEGIN IMMEDIATE on SQLite), committed on exit.
+        """One write transaction (BEGIN IMMEDIATE on SQLite), committed on exit; no retry here.
 
-        Database refusals become one-sentence LlamoErrors (StoreConflict for constraint races).
+        On SQLite the threads of one process take turns on a lock first, so they queue fairly
+        instead of polling SQLite's busy handler; only other processes contend for the file.
+        Refusals become one-sentence LlamoErrors: StoreBusy (retried by `_retrying`),
+        StoreConflict for constraint races.
         """
-        try:
-            with Session(self.engine, expire_on_commit=False) as session, session.begin():
-                yield session
-        except IntegrityError as exc:
-            raise StoreConflict(f"the store refused the change ({exc.orig}).") from None
-        except OperationalError as exc:
-            raise LlamoError(f"the database could not be written ({exc.orig}).") from None
+        with self._writer_lock:
+            try:
+                with Session(self.engine, expire_on_commit=False) as session, session.begin():
+                    yield session
+            except IntegrityError as exc:
+                raise StoreConflict(f"the store refused the change ({exc.orig}).") from None
+            except DBAPIError as exc:
+                if db.is_busy(exc):
+                    raise StoreBusy(f"the database stayed busy ({exc.orig}).") from None
+                raise LlamoError(f"the database could not be written ({exc.orig}).") from None
 
     @contextlib.contextmanager
     def _read(self) -> Iterator[Session]:
         with Session(self._read_engine, expire_on_commit=False) as session:
             yield session
 
-    def _retrying(self, fn, attempts: int = 5):
-        """Run one unit of work; on a server database, retry it after a uniqueness race."""
-        for attempt in range(attempts):
+    def _retrying(self, fn: Callable[[], T], patience_s: float | None = None) -> T:
+        """The single writer path: run one unit of work, retrying it while the database is busy
+        with jittered exponential back-off for up to `patience_s` (WRITE_PATIENCE_S) in all, and
+        on a server database up to CONFLICT_ATTEMPTS times after a uniqueness race. Only a unit
+        still refused after that reaches the user, in one sentence; nothing of it was saved."""
+        patience_s = db.WRITE_PATIENCE_S if patience_s is None else patience_s
+        deadline = time.monotonic() + patience_s
+        delay, conflicts = 0.02, 0
+        while True:
             try:
                 return fn()
+            except StoreBusy as exc:
+                if time.monotonic() + delay > deadline:
+                    raise LlamoError(
+                        f"the database stayed busy for {patience_s:.0f} s; nothing was saved ({exc})."
+                    ) from None
             except StoreConflict:
-                if db.is_sqlite(self.engine) or attempt == attempts - 1:
+                conflicts += 1
+                if db.is_sqlite(self.engine) or conflicts >= CONFLICT_ATTEMPTS:
                     raise
-                time.sleep(0.01 * (attempt + 1))
+            time.sleep(delay * (0.5 + random.random()))  # jitter: retries of many writers spread out
+            delay = min(delay * 2, 2.0)
 
-    def _add(self, row):
-        """Insert one new row in its own unit of work; return it with its id."""
-        with self._write() as s:
+    def _unit_of_work(self, fn: Callable[[Session], T]) -> T:
+        """`fn(session)` in one write transaction, through the retrying writer path."""
+
+        def attempt() -> T:
+            with self._write() as s:
+                return fn(s)
+
+        return self._retrying(attempt)
+
+    def _add(self, make_row: Callable[[], T]) -> T:
+        """Insert one new row (built afresh by `make_row` on each attempt); return it with its id."""
+
+        def insert(s: Session) -> T:
+            row = make_row()
             s.add(row)
             s.flush()
             return row
+
+        return self._unit_of_work(insert)
 
     # --- media -----------------------------------------------------------------------------
 
@@ -207,22 +252,21 @@ class Store(ConversationWrites):
         stored = self._write_media(motion, media_path if keep_video else None)
         sha = sha or Path(stored.motion_path).stem
 
-        def work() -> Clip:
-            with self._write() as s:
-                clip = s.exec(select(Clip).where(Clip.sha256 == sha)).first()
-                if clip is None:
-                    clip = Clip(sha256=sha)
-                elif clip.deleted_at is None and not clip.media_missing:
-                    return clip  # another writer stored it meanwhile
-                clip.motion_path, clip.video_path = stored.motion_path, stored.video_path
-                clip.duration, clip.fps, clip.num_frames = motion.duration, motion.fps, motion.num_frames
-                clip.source, clip.meta = source, dict(meta or {})
-                clip.deleted_at, clip.media_missing, clip.created_at = None, False, utcnow()
-                s.add(clip)
-                s.flush()
-                return clip
+        def work(s: Session) -> Clip:
+            clip = s.exec(select(Clip).where(Clip.sha256 == sha)).first()
+            if clip is None:
+                clip = Clip(sha256=sha)
+            elif clip.deleted_at is None and not clip.media_missing:
+                return clip  # another writer stored it meanwhile
+            clip.motion_path, clip.video_path = stored.motion_path, stored.video_path
+            clip.duration, clip.fps, clip.num_frames = motion.duration, motion.fps, motion.num_frames
+            clip.source, clip.meta = source, dict(meta or {})
+            clip.deleted_at, clip.media_missing, clip.created_at = None, False, utcnow()
+            s.add(clip)
+            s.flush()
+            return clip
 
-        return self._retrying(work)
+        return self._unit_of_work(work)
 
     def get_clip(self, sha256: str) -> Clip | None:
         with self._read() as s:
@@ -233,27 +277,29 @@ class Store(ConversationWrites):
         check_text(name, "The annotator name", MAX_NAME)
         check_role(role)
 
-        def work() -> Annotator:
-            with self._write() as s:
-                found = s.exec(select(Annotator).where(Annotator.name == name)).first()
-                if found is not None:
-                    return found
-                person = Annotator(name=name, role=role, auth=auth)
-                s.add(person)
-                s.flush()
-                return person
+        def work(s: Session) -> Annotator:
+            found = s.exec(select(Annotator).where(Annotator.name == name)).first()
+            if found is not None:
+                return found
+            person = Annotator(name=name, role=role, auth=auth)
+            s.add(person)
+            s.flush()
+            return person
 
-        return self._retrying(work)
+        return self._unit_of_work(work)
 
     def set_role(self, annotator: Annotator | int, role: str) -> Annotator:
         check_role(role)
-        with self._write() as s:
+
+        def work(s: Session) -> Annotator:
             person = s.get(Annotator, row_id(annotator))
             if person is None:
                 raise LlamoError(f"annotator {row_id(annotator)} does not exist.")
             person.role = role
             s.add(person)
             return person
+
+        return self._unit_of_work(work)
 
     # --- reading ---------------------------------------------------------------------------
 

@@ -1,16 +1,16 @@
-"""The store under stress: 16 concurrent writers, SIGKILL mid-transaction and mid-upload, migration from v1."""
+"""The SQLite store under stress: SIGKILL mid-transaction and mid-upload, migration from a v1 file.
+
+Many concurrent writers and concurrent openers, on SQLite and PostgreSQL: test_store_backends.py.
+"""
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import signal
 import sqlite3
 import subprocess
 import sys
 import textwrap
-import threading
-import time
 from pathlib import Path
 
 import numpy as np
@@ -21,84 +21,10 @@ from annotations.store import Store
 from llamo.motion import Motion
 
 ROOT = Path(__file__).resolve().parents[1]
-WRITERS_PROCESSES, WRITERS_THREADS, PER_WRITER, SHARED_TURNS = 8, 8, 200, 4
 
 
 def _motion(seed: int = 0) -> Motion:
     return Motion.from_joints(np.random.default_rng(seed).normal(size=(30, 22, 3)), 20.0)
-
-
-def _write_corrections(
-    data_dir: str, writer: int, turn_ids: list[int], annotator_id: int, store=None
-) -> None:
-    own = store is None
-    store = store or Store.open(data_dir, announce=False)
-    try:
-        for i in range(PER_WRITER):
-            store.add_correction(
-                turn_ids[(writer + i) % len(turn_ids)], f"w{writer:02d}-{i:03d}", annotator=annotator_id
-            )
-    finally:
-        if own:
-            store.close()
-
-
-@pytest.mark.slow
-def test_16_concurrent_writers_store_every_revision_once_in_order(tmp_path):
-    data = tmp_path / "data"
-    store = Store.open(data, announce=False)
-    clip = store.add_clip(_motion(), None, "example")
-    ana = store.get_or_create_annotator("ana")
-    conv = store.start_conversation(clip, ana)
-    turn_ids = [store.add_turn(conv, f"question {k}").id for k in range(SHARED_TURNS)]
-    store.close()  # no open connections cross the fork
-
-    ctx = multiprocessing.get_context("fork")
-    procs = [
-        ctx.Process(target=_write_corrections, args=(str(data), w, turn_ids, ana.id))
-        for w in range(WRITERS_PROCESSES)
-    ]
-    errors: list[BaseException] = []
-
-    def thread_writer(w: int) -> None:
-        try:
-            _write_corrections(str(data), w, turn_ids, ana.id, store=shared)
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-
-    threads = [
-        threading.Thread(target=thread_writer, args=(WRITERS_PROCESSES + w,)) for w in range(WRITERS_THREADS)
-    ]
-    start = time.perf_counter()
-    for p in procs:
-        p.start()
-    shared = Store.open(data, announce=False)  # after the forks: the app's case, one Store, many threads
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    for p in procs:
-        p.join(timeout=120)
-    elapsed = time.perf_counter() - start
-    assert not errors, errors
-    assert [p.exitcode for p in procs] == [0] * WRITERS_PROCESSES
-
-    total = (WRITERS_PROCESSES + WRITERS_THREADS) * PER_WRITER
-    with shared.engine.connect() as conn:
-        rows = conn.exec_driver_sql(
-            "SELECT id, turn_id, revision, text FROM correction ORDER BY id"
-        ).fetchall()
-    texts = [r[3] for r in rows]
-    assert len(rows) == total == len(set(texts))  # all there, each exactly once
-    for w in range(WRITERS_PROCESSES + WRITERS_THREADS):  # each writer's revisions in its own order
-        mine = [t for t in texts if t.startswith(f"w{w:02d}-")]
-        assert mine == [f"w{w:02d}-{i:03d}" for i in range(PER_WRITER)]
-    for tid in turn_ids:  # per-turn revision numbers follow the autoincrement order, no gaps
-        revs = [r[2] for r in rows if r[1] == tid]
-        assert revs == list(range(1, len(revs) + 1))
-    assert shared.integrity_check() == "ok"
-    shared.close()
-    print(f"\n{total} corrections by 16 writers in {elapsed:.1f} s")
 
 
 CHILD = textwrap.dedent(
@@ -294,27 +220,6 @@ def test_media_files_are_immutable_and_content_addressed(tmp_path):
     assert list((store.media_dir / ".tmp").iterdir()) == []
     store.delete_clip("1" * 64)
     assert path.exists()  # still used by the other clip
-    store.close()
-
-
-def _open_and_write(data_dir: str, i: int) -> None:
-    store = Store.open(data_dir, announce=False)
-    store.get_or_create_annotator(f"p{i}")
-    store.close()
-
-
-def test_processes_creating_the_same_new_store_at_once(tmp_path):
-    ctx = multiprocessing.get_context("fork")
-    procs = [ctx.Process(target=_open_and_write, args=(str(tmp_path / "d"), i)) for i in range(6)]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(timeout=60)
-    assert [p.exitcode for p in procs] == [0] * 6
-    store = Store.open(tmp_path / "d", announce=False)
-    assert store.stats()["turns"] == 0 and store.integrity_check() == "ok"
-    with store.engine.connect() as conn:
-        assert conn.exec_driver_sql("SELECT count(*) FROM annotator").scalar() == 6
     store.close()
 
 
