@@ -41,6 +41,16 @@ def _parser() -> argparse.ArgumentParser:
     i = sub.add_parser("import", help="merge an llava/messages export from another store")
     i.add_argument("dir")
 
+    h = sub.add_parser(
+        "push", help="the store as a Hugging Face datasets dataset: motions, every response, a card"
+    )
+    h.add_argument("--repo", metavar="ORG/NAME", help="the Hub dataset repo to push to")
+    seen = h.add_mutually_exclusive_group()
+    seen.add_argument("--private", dest="private", action="store_true", default=True, help="(default)")
+    seen.add_argument("--public", dest="private", action="store_false", help="make the Hub repo public")
+    h.add_argument("-o", "--out", help="save here (save_to_disk and README.md) instead of pushing")
+    h.add_argument("--license", help="the Hub licence id when no clip is CC BY-NC (default: other)")
+
     sub.add_parser("stats", help="counts by status, annotator, tag; agreement")
 
     c = sub.add_parser("check", help="integrity check; repair orphan media and rows without media")
@@ -97,6 +107,8 @@ def run(args) -> int:
                 f"imported {s.conversations:,} conversations ({s.corrections:,} corrections, {s.clips:,} new clips); "
                 f"{s.skipped_existing:,} already present"
             )
+        elif args.command == "push":
+            _push(store, args)
         elif args.command == "stats":
             print(json.dumps(store.stats(), indent=2, ensure_ascii=False))
         elif args.command == "check":
@@ -117,6 +129,21 @@ def run(args) -> int:
     finally:
         store.close()
     return 0
+
+
+def _push(store, args) -> None:
+    from annotations.push import push_dataset
+
+    s = push_dataset(store, args.repo, out=args.out, private=args.private, license=args.license)
+    where = (
+        f"saved to {s.target}"
+        if args.out
+        else f"pushed to {s.target} ({'private' if s.private else 'public'})"
+    )
+    print(
+        f"{where}: {s.rows:,} questions from {s.conversations:,} conversations, {s.clips:,} clips, "
+        f"{s.responses:,} responses; licence {s.license}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

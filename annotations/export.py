@@ -88,7 +88,7 @@ def parse_since(value: str | datetime | None) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _prepare_out(out_dir: Path) -> Path:
+def prepare_out(out_dir: Path) -> Path:
     """Refuse a non-empty or unwritable destination before anything is written; return a temp dir beside it."""
     if out_dir.exists() and not out_dir.is_dir():
         raise LlamoError(f"{out_dir} exists and is not a directory.")
@@ -131,7 +131,7 @@ def export_dataset(
     statuses = check_statuses(status)
     filters = ExportFilters(statuses, annotator, parse_since(since), latest)
     out_dir = Path(out_dir)
-    tmp = _prepare_out(out_dir)
+    tmp = prepare_out(out_dir)
     try:
         summary = _export_into(store, tmp, format, filters, with_video, progress)
         summary.out_dir = str(out_dir)
