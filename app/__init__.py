@@ -6,7 +6,8 @@ from app import create_app     # tests inject a small model and a temporary stor
 
 from app import gpu as _gpu  # noqa: F401  (imports `spaces` before anything touches CUDA)
 from app.config import AppConfig
-from app.core import LlamoApp, Session, Settings
+from app.core import LlamoApp
+from app.session import Session, Settings
 
 
 def create_app(model=None, store=None, config: AppConfig | None = None, progress=None):

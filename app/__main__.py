@@ -73,7 +73,7 @@ def main(argv=None) -> int:
     except LlamoError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    d = demo.llamo_core.model_card()[0]
+    d = demo.llamo_core.model_card().info
     print(
         f"LLaMo: model {d.get('checkpoint')} on {d.get('device')} (backbone {d.get('backbone')})", flush=True
     )

@@ -24,7 +24,7 @@ class AppConfig:
     video_fps: float = 20.0  # pose extraction rate
     queue_size: int = 64  # bounded queue: the 65th waiting request is refused
     extract_concurrency: int = 1  # pose extraction runs at once (CPU-bound, MediaPipe)
-    chat_concurrency: int = 16  # generations at once (shared model, own KV caches; see README, "The web app")
+    chat_concurrency: int = 16  # generations at once (shared model, own KV caches; see docs/app.md)
     max_new_tokens: int = 160  # default answer length; the accordion allows up to 512
     min_new_tokens: int = 0  # >0: answers run to this many tokens (capped by max): tests, benchmarks
     delete_cache: tuple[int, int] = (1800, 3600)  # every 30 min, delete temp files older than 1 h

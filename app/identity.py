@@ -38,6 +38,13 @@ def identify(
     return None
 
 
+def need_reviewer(ident: Identity | None) -> Identity:
+    """The identity when it may review (and export on shared deployments), else the sentence."""
+    if ident is None or not ident.is_reviewer:
+        raise LlamoError("only reviewers can do this.")
+    return ident
+
+
 def who_line(config: AppConfig, ident: Identity | None) -> str:
     if ident is None:
         if config.on_spaces:

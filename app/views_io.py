@@ -1,6 +1,7 @@
-"""Thin adapters from the app to the libraries it wires (capture, importers, views, kinematics,
-export). Each is one call into the library; the adaptation is only of names and arguments, so
-the rest of the app reads the same whichever way a library spells them."""
+"""Thin adapters from the app to the libraries it wires (kinematics, views, export). Each is one
+call into the library; the adaptation is only of names and arguments, so the rest of the app
+reads the same whichever way a library spells them. (Files are read by
+`llamo.importers.load_motion` and probed by `llamo.video.probe_video`, called directly.)"""
 
 from __future__ import annotations
 
@@ -10,28 +11,10 @@ from llamo.errors import LlamoError
 from llamo.motion import Motion
 
 
-def probe(path: Path):
-    """VideoInfo (duration, fps, ...) without decoding the frames."""
-    from llamo.capture import probe_video
-
-    return probe_video(path)
-
-
-def load_motion(path: Path, *, fps, max_duration, progress):
-    try:
-        from llamo.importers import load_motion as _load
-    except ImportError:  # the importers are not installed: only our own .npz can be read
-        if path.suffix.lower() != ".npz":
-            raise LlamoError(f"{path.suffix} files cannot be read by this installation.") from None
-        return Motion.load(path)
-    return _load(path, fps=fps, max_duration=max_duration, progress=progress)
-
-
 def repetitions(motion: Motion):
-    try:
-        from llamo.kinematics import count_repetitions
-    except ImportError:
-        return None
+    """The repetition count for the summary and timeline, or None when the motion has none."""
+    from llamo.kinematics import count_repetitions
+
     try:
         return count_repetitions(motion)
     except LlamoError:
@@ -39,29 +22,24 @@ def repetitions(motion: Motion):
 
 
 def render(motion: Motion, video: Path | None, out_dir: Path, progress, reps=None) -> dict:
-    """overlay (mp4 path, videos with landmarks only), glb (path), skeleton (plotly figure),
-    kinematics (figure). A view whose module is missing is left out (the UI hides it)."""
-    import importlib
-
-    def lib(name: str):
-        try:
-            return importlib.import_module(f"llamo.views.{name}")
-        except ImportError:
-            return None
+    """skeleton (plotly figure), kinematics (figure), glb (path) and, for videos with image
+    landmarks, overlay (mp4 path)."""
+    from llamo.views.glb import write_glb
+    from llamo.views.kinematics_plot import kinematics_figure
+    from llamo.views.overlay import render_overlay
+    from llamo.views.skeleton3d import skeleton_figure
 
     out_dir.mkdir(parents=True, exist_ok=True)
     result: dict = {}
     progress(0.0, "3D skeleton")
-    result["skeleton"] = lib("skeleton3d").skeleton_figure(motion)
-    if (kin := lib("kinematics_plot")) is not None:
-        progress(0.15, "kinematics")
-        result["kinematics"] = kin.kinematics_figure(motion, reps)
-    if (glb := lib("glb")) is not None:
-        progress(0.3, "animated GLB")
-        result["glb"] = str(glb.write_glb(motion, out_dir / "skeleton.glb"))
-    if video is not None and motion.landmarks_image is not None and (ov := lib("overlay")) is not None:
+    result["skeleton"] = skeleton_figure(motion)
+    progress(0.15, "kinematics")
+    result["kinematics"] = kinematics_figure(motion, reps)
+    progress(0.3, "animated GLB")
+    result["glb"] = str(write_glb(motion, out_dir / "skeleton.glb"))
+    if video is not None and motion.landmarks_image is not None:
         progress(0.4, "overlay video")
-        ov.render_overlay(
+        render_overlay(
             motion, video, out_dir / "overlay.mp4", progress=lambda f, m="": progress(0.4 + 0.6 * f, m)
         )
         result["overlay"] = str(out_dir / "overlay.mp4")
@@ -69,8 +47,9 @@ def render(motion: Motion, video: Path | None, out_dir: Path, progress, reps=Non
     return result
 
 
-def export(export_dataset, store, folder: Path, fmt: str, *, status: str = "", annotator: str = ""):
+def export(store, folder: Path, fmt: str, *, status: str = "", annotator: str = ""):
     """status: "accepted", "accepted,corrected", "all", ... (the store's default: accepted)."""
+    from annotations.export import export_dataset
     from annotations.models import STATUSES
 
     kwargs: dict = {}

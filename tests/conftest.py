@@ -5,6 +5,25 @@ import pytest
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "incremental: the tests of a class (or module) are steps of one flow: after a failed step "
+        "the later ones are skipped, so the report names the step that broke",
+    )
+
+
+def pytest_runtest_makereport(item, call):
+    if "incremental" in item.keywords and call.excinfo is not None and call.when == "call":
+        item.parent._failed_step = item.name
+
+
+def pytest_runtest_setup(item):
+    failed = getattr(item.parent, "_failed_step", None) if "incremental" in item.keywords else None
+    if failed is not None:
+        pytest.skip(f"an earlier step failed: {failed}")
+
+
 @pytest.fixture
 def shared_data() -> Path:
     """`../shared/data` beside the project; tests that need it skip when it is absent."""

@@ -15,9 +15,9 @@ from gradio_client import Client, handle_file  # noqa: E402
 from annotations.store import Store  # noqa: E402
 from app import AppConfig, create_app  # noqa: E402
 from app.config import parse_users  # noqa: E402
-from app.core import Session, Settings  # noqa: E402
 from app.identity import Identity, identify  # noqa: E402
 from app.render import chat_messages, strip_display  # noqa: E402
+from app.session import Session, Settings  # noqa: E402
 from app.ui import launch_kwargs  # noqa: E402
 from llamo.errors import LlamoError  # noqa: E402
 
@@ -38,7 +38,7 @@ def project_clip(path: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def tiny():
-    from llamo.model.testing import tiny_model
+    from llamo.testing import tiny_model
 
     return tiny_model()
 
@@ -68,7 +68,7 @@ def texts(chat: list[dict]) -> list[str]:
 
 
 def test_chat_text_is_escaped_and_edits_come_back_plain():
-    from app.core import ChatTurn
+    from app.session import ChatTurn
 
     turn = ChatTurn(question=HOSTILE, answer="a < b & c", timings={"ttft_s": 0.25, "tokens_per_s": 20.0})
     user, bot = chat_messages([turn])
@@ -322,8 +322,62 @@ def test_video_without_a_person_and_examples(app_url, tmp_path):
     client.predict(handle_file(str(project_clip(tmp_path / "squat.npz"))), api_name="/open_motion")
 
 
+def test_handlers_name_their_outputs(tiny, tmp_path):
+    """Without a server: handlers return {component: value}, the review table is read by column
+    name, the question validator is core's check, and bound handlers still look like the
+    functions Gradio inspects (parameters, type hints, streaming)."""
+    import inspect
+    from types import SimpleNamespace
+
+    import gradio as gr
+    import pandas as pd
+
+    from app.annotating import REVIEW_COLUMNS
+    from app.core import LlamoApp
+    from app.ui import handlers as h
+    from app.ui.context import Ui
+    from app.ui.events import bind
+    from app.ui.layout import build_layout
+
+    core = LlamoApp(tiny, Store.open(tmp_path / "d", announce=False), AppConfig())
+    ui = Ui(core, build_layout(core))
+    r = ui.page.review
+    row = dict(
+        zip(REVIEW_COLUMNS, [7, 3, "corrected", "ana", "ab12", "", "q?", "the model's", "fixed"], strict=True)
+    )
+    table = pd.DataFrame([row])[list(reversed(REVIEW_COLUMNS))]  # by name, whatever the column order
+    assert h.review_pick(ui, table, SimpleNamespace(index=[0, 1])) == {
+        r.turn: 7,
+        r.text: "fixed",
+        r.conversation: 3,
+    }
+    row["correction"] = ""
+    assert h.review_pick(ui, [list(row.values())], SimpleNamespace(index=[0, 0]))[r.text] == "the model's"
+
+    sampling, s = (0.0, 1.0, 24, -1, ""), Session()  # a tab without a clip
+    for question, message in [("  ", "Type a question about the clip."),
+                              ("x" * 2001, "The question is 2,001 characters long; the limit is 2,000."),
+                              ("What?", "Bring a clip first: upload a video or motion file, or pick an example.")]:  # fmt: skip
+        first, *rest = h.check_question(ui, question, s, *sampling)
+        assert first == gr.validate(False, message) and rest == [gr.validate(True, "")] * 6
+        with pytest.raises(LlamoError, match=message[1:12]):  # the same check inside core.ask
+            list(core.ask(s, question, Settings(), None))
+    s.close()
+
+    cleared = h.clear(ui, None)
+    assert (
+        set(cleared) == {*ui.page.answer_outputs(), ui.page.chat.chatbot}
+        and cleared[ui.page.chat.fix_box] == ""
+    )
+    ask = bind(h.ask, ui)
+    assert inspect.isgeneratorfunction(ask) and ask.__name__ == "ask"
+    assert list(inspect.signature(ask).parameters)[:2] == ["question", "state"]
+    assert inspect.signature(ask).parameters["request"].annotation is gr.Request
+    assert inspect.signature(bind(h.review_act, ui, "accept")).parameters["turn_id"]
+
+
 def test_error_messages_are_escaped():
-    from app.ui import sentence
+    from app.ui.errors import sentence
 
     # Gradio renders error toasts as HTML: a file name must not become markup
     assert sentence('<img src="http://x/t.png">.npz could not be read.') == (
@@ -377,7 +431,7 @@ def test_summary_shows_what_the_model_is_told(tmp_path):
     """With a summary-token model, opening a clip lists the rows the LLM receives, in words."""
     from app.core import LlamoApp
     from app.render import summary_markdown
-    from llamo.model.testing import random_walk, tiny_model
+    from llamo.testing import random_walk, tiny_model
 
     model = tiny_model(summary_tokens=2)
     core = LlamoApp(model, Store.open(tmp_path / "data", announce=False), AppConfig())

@@ -1,0 +1,212 @@
+"""Corrections, ratings and question edits from annotators; the reviewers' queue; export and
+statistics. A part of `LlamoApp` (see app/core.py)."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from app import views_io
+from app.config import TAGS, AppConfig
+from app.identity import Identity, need_reviewer
+from app.session import ChatTurn, Session
+from llamo.errors import LlamoError
+
+
+@dataclass(frozen=True)
+class ReviewRow:
+    """One line of the review table (the columns are the fields before `correction_id`)."""
+
+    turn: int
+    conversation: int
+    status: str
+    annotator: str
+    clip: str  # the clip's sha256, shortened
+    tags: str  # the latest correction's tags, comma-separated
+    question: str
+    answer: str
+    correction: str
+    correction_id: int | None
+
+    def cells(self) -> list:
+        return [getattr(self, name) for name in REVIEW_COLUMNS]
+
+
+REVIEW_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(ReviewRow))[:-1]
+
+
+@dataclass(frozen=True)
+class Exported:
+    """An export as the user downloads it: the zip, and what went into it."""
+
+    archive: Path
+    counts: dict  # the export summary's numbers (no server paths)
+
+
+class AnnotatingMixin:
+    """Uses the host's `store`, `config` and `annotator()` (LlamoApp sets them)."""
+
+    store: object
+    config: AppConfig
+
+    # ---- correcting ----------------------------------------------------------------------
+
+    def correct(
+        self,
+        session: Session,
+        index: int,
+        text: str,
+        ident: Identity | None,
+        *,
+        rating: int | None = None,
+        tags=(),
+    ) -> ChatTurn:
+        """Save a correction of answer `index` (0-based; -1 = the last) at once."""
+        turn = self._turn(session, index)
+        ident = self._can_correct(ident)
+        text = (text or "").strip()
+        if not text:
+            raise LlamoError("the correction is empty; write the right answer.")
+        bad = [t for t in tags if t not in TAGS]
+        if bad:
+            raise LlamoError(f"unknown tag {bad[0]!r}; use one of: {', '.join(TAGS)}.")
+        fix = self.store.add_correction(
+            turn.turn_id,
+            text,
+            annotator=self.annotator(ident),
+            rating=int(rating) if rating else None,
+            tags=list(tags),
+        )
+        turn.corrected, turn.correction_id = text, fix.id
+        return turn
+
+    def rate(self, session: Session, index: int, liked: bool, ident: Identity | None) -> ChatTurn | None:
+        """Thumbs up = the answer is right as it is (a correction equal to it, rating 5).
+        Thumbs down saves nothing by itself: the editor opens for the right answer."""
+        turn = self._turn(session, index)
+        if not liked:
+            return None
+        ident = self._can_correct(ident)
+        fix = self.store.confirm_answer(turn.turn_id, annotator=self.annotator(ident), rating=5)
+        turn.corrected, turn.correction_id = fix.text, fix.id
+        return turn
+
+    def edit_question(self, session: Session, index: int, text: str, ident: Identity | None) -> str:
+        """A question edited in the chat: the asked question stays (the model answered it); the
+        edit is recorded apart, and the chat shows the original again."""
+        turn = self._turn(session, index)
+        text = (text or "").strip()
+        if not text or text == turn.question:
+            return "The question is unchanged."
+        ident = self._can_correct(ident)
+        self.store.edit_question(turn.turn_id, text, annotator=self.annotator(ident))
+        return (
+            "Questions can't be changed after they were answered; your edit was recorded as a "
+            "suggestion and the asked question is shown again."
+        )
+
+    def _turn(self, session: Session, index: int) -> ChatTurn:
+        if not session.turns:
+            raise LlamoError("there is no answer to correct yet.")
+        try:
+            turn = session.turns[int(index)]
+        except (IndexError, ValueError, TypeError):
+            raise LlamoError(f"there is no answer number {index}.") from None
+        if turn.turn_id is None:
+            raise LlamoError("that answer is still being written.")
+        return turn
+
+    def _can_correct(self, ident: Identity | None) -> Identity:
+        if ident is None:
+            if self.config.on_spaces:
+                raise LlamoError("sign in with Hugging Face to save corrections.")
+            raise LlamoError("type your name (top of the page) to save corrections.")
+        return ident
+
+    # ---- review --------------------------------------------------------------------------
+
+    def review_rows(
+        self,
+        ident: Identity | None,
+        *,
+        status: str = "",
+        annotator: str = "",
+        tag: str = "",
+        clip: str = "",
+        limit: int = 200,
+    ) -> list[ReviewRow]:
+        need_reviewer(ident)
+        rows = self.store.review_rows(  # one batch for the whole table, tags included
+            status=status or None,
+            annotator=annotator or None,
+            clip_sha256=clip or None,
+            tag=tag or None,
+            limit=limit,
+        )
+        return [
+            ReviewRow(
+                turn=r.turn_id,
+                conversation=r.conversation_id,
+                status=r.status,
+                annotator=r.annotator,
+                clip=(r.clip_sha256 or "")[:12],
+                tags=", ".join(r.tags),
+                question=r.question,
+                answer=r.answer or "",
+                correction=r.correction or "",
+                correction_id=r.correction_id,
+            )
+            for r in rows
+        ]
+
+    def review(
+        self, ident: Identity | None, turn_id: int, action: str, text: str = "", note: str = ""
+    ) -> str:
+        """accept | reject the turn's latest correction, or edit (save the reviewer's own
+        revision and accept it)."""
+        ident = need_reviewer(ident)
+        turn_id = int(turn_id)
+        who = self.annotator(ident)
+        fixes = self.store.corrections(turn_id)
+        if action == "edit":
+            text = (text or "").strip()
+            if not text:
+                raise LlamoError("the edited answer is empty.")
+            fix = self.store.add_correction(turn_id, text, annotator=who)
+            self.store.review(fix, who, accept=True, note=note or "edited by reviewer")
+            return f"Turn {turn_id}: saved your revision #{fix.revision} and accepted it."
+        if not fixes:
+            raise LlamoError(f"turn {turn_id} has no correction to {action}.")
+        if action not in ("accept", "reject"):
+            raise LlamoError(f"unknown review action {action!r}.")
+        self.store.review(fixes[-1], who, accept=action == "accept", note=note)
+        return f"Turn {turn_id}: correction #{fixes[-1].id} {action}ed."
+
+    # ---- export and statistics -----------------------------------------------------------
+
+    def export(
+        self,
+        ident: Identity | None,
+        fmt: str,
+        *,
+        status: str = "",
+        annotator: str = "",
+        out_root: Path | None = None,
+    ) -> Exported:
+        """Write the store's export into a fresh folder and zip it."""
+        if self.config.users or self.config.on_spaces:
+            need_reviewer(ident)  # on a shared deployment only reviewers take data out
+        out_root = Path(out_root or tempfile.mkdtemp(prefix="llamo-export-"))
+        folder = out_root / f"llamo-{fmt}-{time.strftime('%Y%m%d-%H%M%S')}"
+        summary = views_io.export(self.store, folder, fmt, status=status, annotator=annotator)
+        archive = shutil.make_archive(str(folder), "zip", root_dir=folder)
+        shutil.rmtree(folder, ignore_errors=True)  # the zip is what the user downloads
+        counts = summary.as_dict()
+        counts.pop("out_dir", None)  # a server path: not the user's business
+        return Exported(Path(archive), counts)
+
+    def stats(self) -> dict:
+        return self.store.stats()

@@ -1,0 +1,148 @@
+"""Asking about the clip: the question check, streamed answers, regenerate, stop and clear, and
+saving each answer as a store candidate. A part of `LlamoApp` (see app/core.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from app.gpu import gpu
+from app.identity import Identity
+from app.session import ChatTurn, ClipState, Session, Settings, need_clip
+from llamo.errors import LlamoError
+
+MAX_QUESTION = 2000  # characters; longer questions are refused with a message
+
+
+class ChatMixin:
+    """Uses the host's `model`, `store`, `annotator()` and `_describe` (LlamoApp sets them)."""
+
+    def check_question(self, session: Session | None, question: str | None) -> str:
+        """The one question check (the UI's validator calls it before the queue, `ask` after):
+        the stripped question, or a LlamoError saying what is wrong."""
+        question = (question or "").strip()
+        if not question:
+            raise LlamoError("type a question about the clip.")
+        if len(question) > MAX_QUESTION:
+            raise LlamoError(
+                f"the question is {len(question):,} characters long; the limit is {MAX_QUESTION:,}."
+            )
+        need_clip(session)
+        return question
+
+    def ask(
+        self, session: Session, question: str, settings: Settings, ident: Identity | None
+    ) -> Iterator[ChatTurn]:
+        """Stream an answer: yields the growing ChatTurn after each text delta; at the end the
+        turn and its candidate are in the store."""
+        question = self.check_question(session, question)
+        with _one_at_a_time(session):
+            if session.chat is None or session.chat_span != session.span:
+                self._new_conversation(session, session.clip, settings, ident)
+            turn = ChatTurn(question=question)
+            session.turns.append(turn)
+            yield from self._generate(session, turn, regenerate=False, settings=settings)
+
+    def regenerate(self, session: Session, settings: Settings, ident: Identity | None) -> Iterator[ChatTurn]:
+        """Answer the last question again; the new answer is another candidate of the same turn."""
+        if session.chat is None or not session.turns or session.turns[-1].turn_id is None:
+            raise LlamoError("there is no answer to regenerate yet; ask a question first.")
+        with _one_at_a_time(session):
+            turn = session.turns[-1]
+            turn.answer, turn.partial, turn.timings, turn.looked = "", False, {}, []
+            turn.corrected, turn.correction_id = None, None
+            turn.regenerations += 1
+            yield from self._generate(session, turn, regenerate=True, settings=settings)
+
+    def _new_conversation(self, session: Session, clip: ClipState, settings: Settings, ident) -> None:
+        from llamo.chat import ChatSession
+
+        start, end = session.span or (0.0, clip.motion.duration)
+        fps = clip.motion.fps
+        part = (
+            clip.motion
+            if (start, end) == (0.0, clip.motion.duration)
+            else clip.motion.slice(int(round(start * fps)), int(round(end * fps)) + 1)
+        )
+        session.turns = []
+        session.chat = ChatSession(self.model, part)
+        session.chat_span = session.span
+        who = self.annotator(ident or Identity("anonymous", "annotator", "none"))
+        d = self._describe
+        conv = self.store.start_conversation(
+            clip.clip_id,
+            who,
+            model_id=str(d.get("checkpoint", "")),
+            model_sha=str(d.get("sha", "")),
+            backbone=str(d.get("backbone", "")),
+            settings={**settings.kwargs(), "span_s": [round(start, 3), round(end, 3)]},
+        )
+        session.conversation_id = conv.id
+
+    def _generate(self, session: Session, turn: ChatTurn, *, regenerate: bool, settings: Settings):
+        session.stop.clear()
+        kwargs = {**settings.kwargs(), "stop": session.stop}
+        stream = _stream(session.chat, turn.question, regenerate, kwargs)
+        try:
+            for delta in stream:
+                turn.answer += delta
+                yield turn
+        finally:  # also when the tab closes mid-answer (Gradio drops this generator): keep what was said
+            stream.close()
+            self._save_candidate(session, turn, regenerate, settings)
+        yield turn
+
+    def _save_candidate(self, session: Session, turn: ChatTurn, regenerate: bool, settings: Settings) -> None:
+        result = session.chat.last_turn if session.chat is not None else None
+        if result is None or result.question != turn.question or not result.timings:
+            if turn.turn_id is None and turn in session.turns:  # nothing was generated: no ghost turn
+                session.turns.remove(turn)
+            return
+        offset = (session.chat_span or (0.0, 0.0))[0]
+        fps = session.clip.motion.fps
+        turn.answer, turn.partial, turn.timings = result.answer, result.partial, dict(result.timings)
+        turn.stopped = result.partial and session.stop.is_set()
+        scores = result.frame_scores or [1.0] * len(result.selected_frames)
+        turn.looked = [
+            (offset + f / fps, float(sc)) for f, sc in zip(result.selected_frames, scores, strict=False)
+        ]
+        session.selected = session.turns.index(turn) if turn in session.turns else len(session.turns) - 1
+        timings = {
+            **turn.timings,
+            "selected_frames": list(result.selected_frames),
+            "frame_scores": [round(float(sc), 4) for sc in result.frame_scores],
+        }
+        if turn.turn_id is None:
+            turn.turn_id = self.store.add_turn(session.conversation_id, turn.question, timings=timings).id
+        cand = self.store.add_candidate(turn.turn_id, turn.answer, partial=turn.partial, regenerated=regenerate,
+                                        timings=timings, settings=settings.kwargs())  # fmt: skip
+        turn.candidate_ids.append(cand.id)
+
+    def stop(self, session: Session) -> None:
+        session.stop.set()
+
+    def clear(self, session: Session) -> None:
+        """Forget the conversation (the stored turns stay); the next question starts a new one."""
+        session.stop.set()
+        session.reset_chat()
+
+
+class _one_at_a_time:
+    """Hold the tab's generation lock for one answer, or refuse at once: a second click while
+    an answer streams says so instead of queueing behind it."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def __enter__(self) -> None:
+        if not self.session.busy.acquire(blocking=False):
+            raise LlamoError("an answer is still being written; stop it or wait.")
+
+    def __exit__(self, *exc) -> None:
+        self.session.busy.release()
+
+
+@gpu(duration=60)
+def _stream(chat, question: str, regenerate: bool, kwargs: dict) -> Iterator[str]:
+    """The GPU part of answering (ZeroGPU holds a GPU only while this runs)."""
+    it = chat.regenerate(**kwargs) if regenerate else chat.ask(question, **kwargs)
+    yield from it

@@ -1,0 +1,211 @@
+"""Bringing a clip into a tab: refuse bad files early, read the motion, store the clip, draw
+the views, and the asked range. A part of `LlamoApp` (see app/core.py)."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from app import views_io
+from app.config import AppConfig
+from app.session import ChatTurn, ClipState, Progress, Session, need_clip, no_progress, scaled
+from llamo.errors import LlamoError
+from llamo.fileio import sha256_file
+from llamo.importers import MOTION_SUFFIXES, VIDEO_SUFFIXES, load_motion
+from llamo.motion import Motion
+from llamo.video import probe_video
+
+
+class ClipsMixin:
+    """Uses the host's `model`, `store` and `config` (LlamoApp sets them)."""
+
+    model: object
+    store: object
+    config: AppConfig
+
+    def check_upload(self, path: str | os.PathLike | None) -> str:
+        """Refuse a file before any heavy work: missing, too big, wrong type, too long.
+        Returns "video" or "motion"."""
+        if not path:
+            raise LlamoError("no file was given.")
+        p = Path(path)
+        if not p.is_file():
+            raise LlamoError("the uploaded file is gone; upload it again.")
+        size = p.stat().st_size
+        if size == 0:
+            raise LlamoError(f"{p.name} is empty.")
+        if size > self.config.max_file_bytes:
+            raise LlamoError(f"{p.name} is {size / 2**20:.0f} MB; the limit is {self.config.max_file_mb} MB.")
+        suffix = p.suffix.lower()
+        if suffix in VIDEO_SUFFIXES:
+            self._check_duration(p.name, probe_video(p).duration)
+            return "video"
+        if suffix in MOTION_SUFFIXES:
+            return "motion"
+        raise LlamoError(
+            f"{p.suffix or 'a file without a suffix'} is not supported; use a video "
+            f"({', '.join(VIDEO_SUFFIXES)}) or a motion file ({', '.join(MOTION_SUFFIXES)})."
+        )
+
+    def _check_duration(self, name: str, seconds: float, slack: float = 0.0) -> None:
+        limit = self.config.max_duration_s
+        if seconds > limit + slack:
+            raise LlamoError(f"{name} lasts {_span(seconds)}; the limit is {_span(limit)}.")
+
+    def open_file(
+        self,
+        session: Session,
+        path,
+        *,
+        source: str = "upload",
+        title: str | None = None,
+        progress: Progress = no_progress,
+    ) -> ClipState:
+        kind = self.check_upload(path)
+        path = Path(path)
+        progress(0.02, "reading the file")
+        motion = load_motion(
+            path,
+            fps=self.config.video_fps if kind == "video" else None,
+            max_duration=self.config.max_duration_s,
+            progress=scaled(progress, 0.02, 0.75),
+        )
+        if motion.num_frames < 2:
+            raise LlamoError(f"{path.name} holds fewer than 2 frames of motion.")
+        self._check_duration(path.name, motion.duration, slack=1e-6)
+        if kind == "video" and motion.person_fraction == 0.0:
+            raise LlamoError(f"no person was found in {path.name}.")
+        progress(0.76, "saving the clip")
+        clip_row = self.store.add_clip(
+            motion,
+            path if kind == "video" else None,
+            source=source,
+            sha256=None if kind == "video" else sha256_file(path),
+            meta={"title": title or path.name, "kind": kind},
+        )
+        state = ClipState(
+            motion=motion,
+            title=title or path.name,
+            source=source,
+            clip_id=clip_row.id,
+            sha256=clip_row.sha256,
+            kind=kind,
+        )
+        self._install(session, state, video=path if kind == "video" else None, progress=progress)
+        return state
+
+    def open_example(self, session: Session, name: str, progress: Progress = no_progress) -> ClipState:
+        examples = self.examples()
+        if name not in examples:
+            raise LlamoError(f"there is no example called {name!r}.")
+        return self.open_file(session, examples[name], source="example", title=name, progress=progress)
+
+    def reopen(self, session: Session, conversation_id: int, progress: Progress = no_progress) -> ClipState:
+        """Load a stored conversation's clip and turns into this tab (review: reopen)."""
+        rows = self.store.list_turns(conversation=conversation_id, limit=1000)
+        if not rows:
+            raise LlamoError(f"conversation {conversation_id} has no turns.")
+        sha = rows[0].clip_sha256
+        clip_row = self.store.get_clip(sha) if sha else None
+        if clip_row is None:
+            raise LlamoError("that conversation's clip is no longer stored.")
+        progress(0.1, "loading the stored clip")
+        motion = self.store.load_motion(clip_row)
+        video = self.store.path(clip_row.video_path) if clip_row.video_path else None
+        title = (clip_row.meta or {}).get("title") or sha[:12]
+        state = ClipState(
+            motion=motion,
+            title=title,
+            source=clip_row.source,
+            clip_id=clip_row.id,
+            sha256=sha,
+            kind="video" if video else "motion",
+        )
+        self._install(session, state, video=video if video and video.is_file() else None, progress=progress)
+        for row in sorted(rows, key=lambda r: r.position):
+            session.turns.append(
+                ChatTurn(
+                    question=row.question,
+                    answer=row.answer or "",
+                    turn_id=row.turn_id,
+                    corrected=row.correction,
+                    correction_id=row.correction_id,
+                )
+            )
+        return state
+
+    def _install(self, session: Session, state: ClipState, *, video: Path | None, progress: Progress) -> None:
+        motion = state.motion
+        progress(0.8, "drawing the views")
+        state.reps = views_io.repetitions(motion)
+        state.views = views_io.render(
+            motion,
+            video,
+            session.workdir / f"clip{time.monotonic_ns()}",
+            progress=scaled(progress, 0.8, 0.99),
+            reps=state.reps,
+        )
+        state.info = {
+            "title": state.title,
+            "duration": motion.duration,
+            "fps": motion.fps,
+            "num_frames": motion.num_frames,
+            "person_pct": 100.0 * motion.person_fraction,
+            "warnings": list(motion.warnings),
+            "reps": getattr(state.reps, "count", None),
+            "rep_signal": getattr(state.reps, "signal_name", ""),
+            "model_reads": self._model_reads(motion),
+        }
+        session.clip = state
+        session.span = (0.0, motion.duration)
+        session.cursor = 0.0
+        session.reset_chat()
+        progress(1.0, "ready")
+
+    def _model_reads(self, motion: Motion) -> list[dict]:
+        """The model's summary tokens in words (empty for models without them)."""
+        if self.model.summary is None:
+            return []
+        try:
+            return self.model.motion_summary(self.model.encode_motion(motion))
+        except LlamoError:  # e.g. past the model's length limit: the chat says so when asked
+            return []
+
+    def examples(self) -> dict[str, Path]:
+        d = self.config.examples_dir
+        return {p.stem: p for p in sorted(d.glob("*.npz"))} if d.is_dir() else {}
+
+    def example_questions(self, session: Session) -> list[str]:
+        qs = ["What is the person doing?", "Describe the movement step by step."]
+        clip = session.clip
+        if clip is not None:
+            if clip.info.get("reps"):
+                qs.insert(1, "How many repetitions does the person do?")
+            qs.append("Which body parts move the most?")
+            if clip.motion.duration > 4:
+                qs.append("What changes between the start and the end of the clip?")
+            qs.append("Is the movement done with good form?")
+        return qs
+
+    # ---- cursor and span -----------------------------------------------------------------
+
+    def set_span(self, session: Session, start: float, end: float) -> tuple[float, float]:
+        clip = need_clip(session)
+        start, end = float(start or 0.0), float(end or clip.motion.duration)
+        start = max(0.0, min(start, clip.motion.duration))
+        end = max(0.0, min(end, clip.motion.duration))
+        if end < start:
+            start, end = end, start
+        if end - start < 2.0 / clip.motion.fps:
+            raise LlamoError("the range must cover at least two frames.")
+        session.span = (start, end)
+        return session.span
+
+    def frame_at(self, session: Session, seconds: float) -> int:
+        clip = need_clip(session)
+        return int(max(0, min(clip.motion.num_frames - 1, round(float(seconds) * clip.motion.fps))))
+
+
+def _span(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"

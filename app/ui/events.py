@@ -1,0 +1,169 @@
+"""The wiring: which component's event calls which handler, with which inputs and outputs, under
+which API name and concurrency group. Layout is in app/ui/layout.py, behaviour in
+app/ui/handlers.py; nothing here computes anything."""
+
+import functools
+import inspect
+from pathlib import Path
+
+from app.ui import handlers as h
+from app.ui.context import Ui
+from app.ui.errors import friendly
+
+CURSOR_JS = (Path(__file__).parent / "static" / "cursor.js").read_text()
+
+
+def bind(fn, *leading):
+    """`fn(ui, ..., *event inputs)` as the function Gradio calls: the leading arguments filled
+    in, while Gradio still sees fn's name, its other parameters, their type hints (how it
+    injects gr.Request, gr.OAuthProfile, gr.LikeData...) and whether it streams."""
+    sig = inspect.signature(fn)
+    if inspect.isgeneratorfunction(fn):
+
+        def handler(*args, **kwargs):
+            yield from fn(*leading, *args, **kwargs)
+
+    else:
+
+        def handler(*args, **kwargs):
+            return fn(*leading, *args, **kwargs)
+
+    functools.update_wrapper(handler, fn)
+    handler.__signature__ = sig.replace(parameters=list(sig.parameters.values())[len(leading) :])
+    return friendly(handler)
+
+
+def wire(ui: Ui) -> None:
+    """Attach every event to the page's components (inside its Blocks)."""
+    with ui.page.demo:
+        _clip_events(ui)
+        _chat_events(ui)
+        _correction_events(ui)
+        _review_events(ui)
+        _page_events(ui)
+
+
+def _extract(ui: Ui) -> dict:
+    """Pose extraction and view drawing: in their own concurrency group, with progress and
+    errors on the views, not on the chat."""
+    return {
+        "concurrency_limit": ui.core.config.extract_concurrency,
+        "concurrency_id": "extract",
+        "show_progress_on": [ui.page.clip.summary, ui.page.clip.skeleton],
+    }
+
+
+def _clip_events(ui: Ui) -> None:
+    p, c = ui.page, ui.page.clip
+    outs, ex, state = p.clip_outputs(), _extract(ui), p.head.state
+    check = bind(h.check_video, ui)
+    c.video.upload(
+        bind(h.open_video, ui), [c.video, state], outs, api_name="open_video", validator=check, **ex
+    )
+    c.video.stop_recording(
+        bind(h.open_video, ui), [c.video, state], outs, api_visibility="private", validator=check, **ex
+    )
+    c.motion_file.upload(
+        bind(h.open_motion, ui), [c.motion_file, state], outs, api_name="open_motion", validator=check, **ex
+    )
+    c.example_btn.click(bind(h.open_example, ui), [c.example, state], outs, api_name="open_example", **ex)
+    c.cursor.change(
+        bind(h.move_cursor, ui),
+        [c.cursor, state],
+        [p.chat.timeline],
+        api_name="move_cursor",
+        trigger_mode="always_last",
+        concurrency_limit=4,
+        js=CURSOR_JS,
+    )
+    span, span_outs = [c.span_from, c.span_to, state], [p.chat.timeline, p.head.status]
+    c.span_from.release(bind(h.set_span, ui), span, span_outs, api_name="set_span")
+    c.span_to.release(bind(h.set_span, ui), span, span_outs, api_visibility="private")
+    p.chat.jump.change(bind(h.jump, ui), [p.chat.jump, state], [c.cursor], api_visibility="private")
+
+
+def _chat_events(ui: Ui) -> None:
+    """Stop needs no handle on the running answer: it sets the session's stop event, and the
+    partial answer is kept."""
+    p, c, state = ui.page, ui.page.chat, ui.page.head.state
+    cfg = ui.core.config
+    gen = {
+        "concurrency_limit": cfg.chat_concurrency,
+        "concurrency_id": "generate",
+        "show_progress_on": [c.chatbot],
+    }
+    asking = [c.question, state, *p.sampling()]
+    ask_outs = [state, c.chatbot, c.question, *p.answer_outputs()]
+    check = bind(h.check_question, ui)
+    c.ask_btn.click(bind(h.ask, ui), asking, ask_outs, api_name="ask", validator=check, **gen)
+    c.question.submit(bind(h.ask, ui), asking, ask_outs, api_visibility="private", validator=check, **gen)
+    c.regen_btn.click(
+        bind(h.regenerate, ui), [state, *p.sampling()], [state, c.chatbot, *p.answer_outputs()],
+        api_name="regenerate", **gen,
+    )  # fmt: skip
+    c.stop_btn.click(bind(h.stop, ui), [state], [p.head.status], api_name="stop", queue=False)
+    clear_outs = [c.chatbot, *p.answer_outputs()]
+    c.clear_btn.click(bind(h.clear, ui), [state], clear_outs, api_name="clear", queue=False)
+    c.chatbot.clear(bind(h.clear, ui), [state], clear_outs, api_visibility="private", queue=False)
+    c.example_qs.click(lambda sample: sample[0], [c.example_qs], [c.question], api_visibility="private")
+
+
+def _correction_events(ui: Ui) -> None:
+    c, state, name = ui.page.chat, ui.page.head.state, ui.page.head.name
+    c.answer_pick.change(
+        bind(h.pick_answer, ui),
+        [c.answer_pick, state],
+        [c.fix_box, c.timeline, c.jump, c.save_status],
+        api_visibility="private",
+    )
+    c.save_btn.click(
+        bind(h.save_fix, ui),
+        [c.answer_pick, c.fix_box, c.rating, c.tags, state, name],
+        [c.chatbot, c.save_status],
+        api_name="correct",
+    )
+    c.chatbot.like(
+        bind(h.on_like, ui),
+        [state, name],
+        [c.chatbot, c.answer_pick, c.fix_box, c.rating, c.save_status],
+        api_visibility="private",
+    )
+    c.chatbot.edit(bind(h.on_edit, ui), [state, name], [c.chatbot, c.save_status], api_visibility="private")
+
+
+def _review_events(ui: Ui) -> None:
+    p, r = ui.page, ui.page.review
+    name = p.head.name
+    r.refresh.click(bind(h.review_list, ui), [*r.filters, name], [r.table, r.note], api_name="review_list")
+    r.table.select(
+        bind(h.review_pick, ui), [r.table], [r.turn, r.text, r.conversation], api_visibility="private"
+    )
+    for btn, action in ((r.accept_btn, "accept"), (r.reject_btn, "reject"), (r.edit_btn, "edit")):
+        btn.click(
+            bind(h.review_act, ui, action),
+            [r.turn, r.text, r.review_note, name, *r.filters],
+            [r.note, r.table],
+            api_name=f"review_{action}",
+        )
+    r.reopen_btn.click(
+        bind(h.reopen, ui),
+        [r.conversation, p.head.state, name],
+        [*p.clip_outputs(), p.tabs],
+        api_name="reopen",
+        **_extract(ui),
+    )
+
+
+def _page_events(ui: Ui) -> None:
+    p, x = ui.page, ui.page.export
+    x.button.click(
+        bind(h.export, ui),
+        [x.fmt, x.status, x.annotator, p.head.name],
+        [x.file, x.counts, x.stats],
+        api_name="export",
+    )
+    who_outs = [p.head.who, p.review.tab, x.tab]
+    p.head.name.change(bind(h.who, ui), [p.head.name], who_outs, api_visibility="private")
+    p.demo.load(bind(h.who, ui), [p.head.name], who_outs, api_visibility="private")
+    p.demo.load(bind(h.stats, ui), None, [x.stats], api_visibility="private")
+    p.demo.unload(bind(h.unload, ui))

@@ -1,0 +1,345 @@
+"""The page, one builder per tab. Each builder creates its components inside the current Blocks
+context and returns them in a small dataclass, so handlers and wiring name components by field
+instead of by position. No events here (app/ui/events.py wires them)."""
+
+from dataclasses import dataclass
+
+import gradio as gr
+
+from app.annotating import REVIEW_COLUMNS
+from app.config import TAGS, AppConfig
+from app.core import LlamoApp
+from app.identity import who_line
+from app.render import esc, esc_md
+from app.session import Session
+
+STATUSES = ["", "unreviewed", "corrected", "accepted", "rejected"]
+
+
+@dataclass
+class Header:
+    """Above the tabs: the tab's state, who is annotating, the status line."""
+
+    state: gr.State
+    name: gr.Textbox
+    who: gr.Markdown
+    status: gr.Markdown
+
+
+@dataclass
+class ClipColumn:
+    """Bringing a clip and its views (left half of "Clip & chat")."""
+
+    video: gr.Video
+    motion_file: gr.File
+    example: gr.Dropdown
+    example_btn: gr.Button
+    summary: gr.Markdown
+    overlay: gr.Video
+    skeleton: gr.Plot
+    cursor: gr.Slider
+    span_from: gr.Slider
+    span_to: gr.Slider
+    kinematics: gr.Plot
+    glb: gr.Model3D
+    glb_file: gr.File
+
+
+@dataclass
+class ChatColumn:
+    """The chat, its sampling settings, the timeline and the correction box (right half)."""
+
+    chatbot: gr.Chatbot
+    question: gr.Textbox
+    ask_btn: gr.Button
+    stop_btn: gr.Button
+    regen_btn: gr.Button
+    clear_btn: gr.Button
+    example_qs: gr.Dataset
+    temperature: gr.Slider
+    top_p: gr.Slider
+    max_new: gr.Slider
+    seed: gr.Number
+    timeline: gr.Plot
+    jump: gr.Radio
+    answer_pick: gr.Dropdown
+    fix_box: gr.Textbox
+    rating: gr.Slider
+    tags: gr.CheckboxGroup
+    save_btn: gr.Button
+    save_status: gr.Markdown
+
+
+@dataclass
+class ReviewTab:
+    tab: gr.Tab
+    status: gr.Dropdown
+    annotator: gr.Textbox
+    tag: gr.Dropdown
+    clip: gr.Textbox
+    refresh: gr.Button
+    table: gr.Dataframe
+    note: gr.Markdown
+    turn: gr.Number
+    conversation: gr.Number
+    text: gr.Textbox
+    review_note: gr.Textbox
+    accept_btn: gr.Button
+    reject_btn: gr.Button
+    edit_btn: gr.Button
+    reopen_btn: gr.Button
+
+    @property
+    def filters(self) -> list:
+        return [self.status, self.annotator, self.tag, self.clip]
+
+
+@dataclass
+class ExportTab:
+    tab: gr.Tab
+    fmt: gr.Radio
+    status: gr.Dropdown
+    annotator: gr.Textbox
+    button: gr.Button
+    file: gr.File
+    counts: gr.JSON
+    stats: gr.JSON
+
+
+@dataclass
+class Layout:
+    """The whole page. The `*_outputs` lists are the events' outputs, in the API's order
+    (gradio_client callers index into them)."""
+
+    demo: gr.Blocks
+    head: Header
+    tabs: gr.Tabs
+    clip: ClipColumn
+    chat: ChatColumn
+    review: ReviewTab
+    export: ExportTab
+
+    def clip_outputs(self) -> list:
+        c = self.clip
+        return [self.head.state, c.summary, c.overlay, c.skeleton, c.glb, c.glb_file, c.kinematics, c.cursor,
+                c.span_from, c.span_to, self.chat.timeline, self.chat.chatbot, self.chat.example_qs,
+                self.chat.jump, self.chat.answer_pick, self.head.status]  # fmt: skip
+
+    def answer_outputs(self) -> list:
+        """What an answer (or clearing the chat) redraws, after the chat itself."""
+        c = self.chat
+        return [c.timeline, c.jump, c.answer_pick, c.fix_box, self.head.status]
+
+    def sampling(self) -> list:
+        c = self.chat
+        return [c.temperature, c.top_p, c.max_new, c.seed, self.head.name]
+
+
+def build_header(cfg: AppConfig) -> Header:
+    state = gr.State(
+        None,
+        time_to_live=cfg.session_ttl_s,
+        delete_callback=lambda s: s.close() if isinstance(s, Session) else None,
+    )
+    with gr.Row():
+        gr.Markdown("# LLaMo · talk about human motion\nBring a clip, ask about it, correct the answers.")
+        with gr.Column(scale=0, min_width=320):
+            name = gr.Textbox(
+                label="Your name",
+                placeholder="for your corrections",
+                max_lines=1,
+                visible=cfg.typed_names_allowed,
+            )
+            if cfg.oauth:
+                gr.LoginButton()
+            who = gr.Markdown(esc_md(who_line(cfg, None)), elem_id="llamo-who")
+    if cfg.on_spaces and not cfg.persistent_storage:
+        gr.Markdown(
+            "⚠️ This Space has no persistent storage (/data): annotations will be lost when it "
+            "restarts. Enable persistent storage in the Space settings.",
+            elem_id="llamo-warn",
+        )
+    status = gr.Markdown("", elem_id="llamo-status")
+    return Header(state, name, who, status)
+
+
+def build_clip_column(core: LlamoApp) -> ClipColumn:
+    with gr.Tabs():
+        with gr.Tab("Video"):
+            video = gr.Video(
+                label="Upload or record a video",
+                sources=["upload", "webcam"],
+                height=260,
+                elem_id="llamo-video-in",
+            )
+        with gr.Tab("Motion file"):
+            motion_file = gr.File(
+                label="Motion file (.npz, HumanML3D .npy, .bvh)",
+                file_types=[".npz", ".npy", ".bvh"],
+                type="filepath",
+                elem_id="llamo-motion-in",
+            )
+        with gr.Tab("Examples"):
+            examples = list(core.examples())
+            example = gr.Dropdown(
+                choices=examples,
+                value=examples[0] if examples else None,
+                label="Example motions (made by the project)",
+            )
+            example_btn = gr.Button("Open example", elem_id="llamo-open-example")
+    summary = gr.Markdown("", elem_id="llamo-summary")
+    overlay = gr.Video(
+        label="Pose overlay",
+        interactive=False,
+        visible=False,
+        elem_id="llamo-overlay",
+        autoplay=False,
+        height=480,
+    )
+    skeleton = gr.Plot(label="3D skeleton", elem_id="llamo-skeleton")
+    cursor = _time_slider("Time cursor (s)", 0, "llamo-cursor")
+    with gr.Row():
+        span_from = _time_slider("Ask about: from (s)", 0, "llamo-span-from")
+        span_to = _time_slider("to (s)", 1, "llamo-span-to")
+    kinematics = gr.Plot(label="Kinematics", elem_id="llamo-kinematics")
+    with gr.Row():
+        glb = gr.Model3D(label="Animated skeleton (GLB)", height=300, elem_id="llamo-glb")
+        glb_file = gr.File(label="Download GLB", interactive=False, elem_id="llamo-glb-file")
+    return ClipColumn(video, motion_file, example, example_btn, summary, overlay, skeleton, cursor, span_from,
+                      span_to, kinematics, glb, glb_file)  # fmt: skip
+
+
+def _time_slider(label: str, value: float, elem_id: str) -> gr.Slider:
+    """Inactive until a clip sets its range (updates.time_slider)."""
+    return gr.Slider(0, 1, value=value, step=0.05, label=label, interactive=False, elem_id=elem_id)
+
+
+def build_chat_column(cfg: AppConfig) -> ChatColumn:
+    chatbot = gr.Chatbot(
+        label="Chat",
+        height=460,
+        editable="all",
+        render_markdown=False,
+        feedback_options=("Like", "Dislike"),
+        elem_id="llamo-chat",
+        placeholder="Bring a clip, then ask about it.",
+    )
+    with gr.Row():
+        question = gr.Textbox(
+            label="Question",
+            placeholder="Ask about the motion…",
+            scale=5,
+            max_lines=4,
+            elem_id="llamo-question",
+        )
+        ask_btn = gr.Button("Ask", variant="primary", scale=1, elem_id="llamo-ask")
+    with gr.Row():
+        stop_btn = gr.Button("Stop", size="sm", elem_id="llamo-stop")
+        regen_btn = gr.Button("Regenerate", size="sm", elem_id="llamo-regenerate")
+        clear_btn = gr.Button("Clear", size="sm", elem_id="llamo-clear")
+    example_qs = gr.Dataset(
+        components=[question],
+        samples=[["What is the person doing?"]],
+        label="Example questions",
+        elem_id="llamo-example-qs",
+    )
+    with gr.Accordion("Sampling", open=False):
+        temperature = gr.Slider(0, 1.5, value=0.0, step=0.05, label="Temperature (0 = greedy)")
+        top_p = gr.Slider(0.1, 1.0, value=1.0, step=0.05, label="Top-p")
+        max_new = gr.Slider(
+            16, 512, value=cfg.max_new_tokens, step=16, label="Max new tokens", elem_id="llamo-max-new"
+        )
+        seed = gr.Number(value=-1, precision=0, label="Seed (-1 = random)")
+    timeline = gr.Plot(label="Timeline: repetitions and where the model looked", elem_id="llamo-timeline")
+    jump = gr.Radio(choices=[], label="Where the model looked (click to jump)", elem_id="llamo-jump")
+    with gr.Group():
+        gr.Markdown("**Correct an answer** (or edit it in place in the chat)")
+        answer_pick = gr.Dropdown(choices=[], label="Answer", elem_id="llamo-answer-pick")
+        fix_box = gr.Textbox(label="Right answer", lines=3, elem_id="llamo-fix")
+        with gr.Row():
+            rating = gr.Slider(1, 5, value=3, step=1, label="Rating of the model's answer")
+            tags = gr.CheckboxGroup(list(TAGS), label="Tags")
+        save_btn = gr.Button("Save correction", variant="primary", elem_id="llamo-save")
+        save_status = gr.Markdown("", elem_id="llamo-save-status")
+    return ChatColumn(chatbot, question, ask_btn, stop_btn, regen_btn, clear_btn, example_qs, temperature, top_p,
+                      max_new, seed, timeline, jump, answer_pick, fix_box, rating, tags, save_btn,
+                      save_status)  # fmt: skip
+
+
+def build_review_tab() -> ReviewTab:
+    with gr.Tab("Review", id="review", visible=False) as tab:
+        with gr.Row():
+            status = gr.Dropdown(STATUSES, value="corrected", label="Status")
+            annotator = gr.Textbox(label="Annotator", max_lines=1)
+            tag = gr.Dropdown([""] + list(TAGS), value="", label="Tag")
+            clip = gr.Textbox(label="Clip sha256", max_lines=1)
+            refresh = gr.Button("Refresh", elem_id="llamo-review-refresh")
+        table = gr.Dataframe(
+            headers=list(REVIEW_COLUMNS), interactive=False, wrap=True, elem_id="llamo-review-table"
+        )
+        note = gr.Markdown("")
+        with gr.Row():
+            turn = gr.Number(label="Turn", precision=0)
+            conversation = gr.Number(label="Conversation", precision=0)
+        text = gr.Textbox(label="Answer (edit to revise)", lines=3)
+        review_note = gr.Textbox(label="Note", max_lines=2)
+        with gr.Row():
+            accept_btn = gr.Button("Accept", variant="primary")
+            reject_btn = gr.Button("Reject", variant="stop")
+            edit_btn = gr.Button("Save edit and accept")
+            reopen_btn = gr.Button("Reopen clip and conversation")
+    return ReviewTab(tab, status, annotator, tag, clip, refresh, table, note, turn, conversation, text,
+                     review_note, accept_btn, reject_btn, edit_btn, reopen_btn)  # fmt: skip
+
+
+def build_export_tab(shared: bool) -> ExportTab:
+    with gr.Tab("Export", id="export", visible=not shared) as tab:
+        gr.Markdown("Export the store as training data (the store's export; corrections are the answers).")
+        with gr.Row():
+            fmt = gr.Radio(["llava", "messages", "dpo"], value="llava", label="Format")
+            status = gr.Dropdown(
+                ["accepted", "accepted,corrected", "corrected", "unreviewed", "all"],
+                value="accepted,corrected",
+                label="Status of turns",
+                info="accepted = reviewed; corrected = not reviewed yet",
+            )
+            annotator = gr.Textbox(label="Annotator", max_lines=1)
+        button = gr.Button("Export", variant="primary", elem_id="llamo-export")
+        file = gr.File(label="Export (zip)", interactive=False, elem_id="llamo-export-file")
+        counts = gr.JSON(label="Counts")
+        stats = gr.JSON(label="Store statistics")
+    return ExportTab(tab, fmt, status, annotator, button, file, counts, stats)
+
+
+def build_model_tab(core: LlamoApp) -> None:
+    """Static: what is loaded and how well it did (nothing here changes while the app runs)."""
+    with gr.Tab("Model", id="model"):
+        card = core.model_card()
+        info = card.info
+        if info.get("checkpoint") == "untrained":
+            gr.Markdown(
+                "⚠️ No trained checkpoint is loaded (assets/checkpoint or LLAMO_MODEL): the "
+                "motion modules are random, so answers do not describe the clip yet."
+            )
+        gr.Markdown(
+            "\n".join(f"- **{esc(k)}**: `{esc(str(v)) or '-'}`" for k, v in info.items()) or "No model."
+        )
+        gr.Markdown(card.report or "_No evaluation report in this checkpoint._")
+
+
+def build_layout(core: LlamoApp) -> Layout:
+    """The Blocks with every tab; `shared` deployments (auth or a Space) hide Export from
+    non-reviewers until `who` shows it."""
+    cfg = core.config
+    with gr.Blocks(title="LLaMo", delete_cache=cfg.delete_cache) as demo:
+        head = build_header(cfg)
+        with gr.Tabs() as tabs:
+            with gr.Tab("Clip & chat", id="chat"), gr.Row():
+                with gr.Column(scale=5):
+                    clip = build_clip_column(core)
+                with gr.Column(scale=5):
+                    chat = build_chat_column(cfg)
+            review = build_review_tab()
+            export = build_export_tab(shared=bool(cfg.users or cfg.on_spaces))
+            build_model_tab(core)
+    return Layout(demo, head, tabs, clip, chat, review, export)

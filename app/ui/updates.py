@@ -1,0 +1,58 @@
+"""What a tab's session looks like in its components: the timeline figure, the jump buttons, the
+answer picker, the correction box. Pure functions of a `Session`; the handlers decide which
+components get them."""
+
+import gradio as gr
+
+from app.render import clock, timeline_figure
+from app.session import Session
+
+JUMPS = 8  # "where the model looked" buttons per answer (all selected frames are marked on the timeline)
+
+
+def timeline(s: Session | None):
+    """The strip under the chat: repetitions, the asked range, the cursor and where the
+    selected answer looked (None before a clip)."""
+    clip = s.clip if s is not None else None
+    if clip is None:
+        return None
+    reps = clip.reps
+    turn = s.selected_turn
+    return timeline_figure(
+        clip.motion.duration,
+        clip.motion.fps,
+        signal=getattr(reps, "signal", None),
+        signal_name=getattr(reps, "signal_name", ""),
+        rep_frames=list(getattr(reps, "peak_frames", []) or []),
+        looked=turn.looked if turn else [],
+        cursor=s.cursor,
+        span=s.span,
+    )
+
+
+def jump_choices(s: Session) -> gr.Radio:
+    """The selected answer's strongest few frames, in time order, as buttons that move the cursor."""
+    turn = s.selected_turn
+    top = sorted(turn.looked, key=lambda x: -x[1])[:JUMPS] if turn else []
+    choices = [(f"{clock(t)} (score {sc:.2f})", round(t, 3)) for t, sc in sorted(top)]
+    return gr.Radio(choices=choices, value=None, label="Where the model looked (click to jump)")
+
+
+def answer_choices(s: Session) -> gr.Dropdown:
+    """The stored answers one can correct beside the chat, with the selected one picked."""
+    choices = [(f"{i + 1}: {t.question[:60]}", i) for i, t in enumerate(s.turns) if t.turn_id is not None]
+    turn = s.selected_turn
+    return gr.Dropdown(choices=choices, value=s.selected if turn and turn.turn_id is not None else None)
+
+
+def fix_text(s: Session) -> str:
+    """The correction box starts from the stored correction, else the model's answer."""
+    turn = s.selected_turn
+    if turn is None:
+        return ""
+    return turn.corrected if turn.corrected is not None else turn.answer
+
+
+def time_slider(duration: float, fps: float, value: float) -> gr.Slider:
+    """A slider over the clip, one step per frame."""
+    return gr.Slider(minimum=0, maximum=duration, step=round(1.0 / fps, 4), value=value, interactive=True)
