@@ -8,6 +8,7 @@ zip directory before a byte of data is read, and only the bytes the shape needs 
 from __future__ import annotations
 
 import math
+import tokenize
 import zipfile
 from dataclasses import dataclass
 from typing import IO
@@ -71,7 +72,10 @@ def frame_limit(fps: float, max_duration: float) -> int:
 
 
 def check_frames(name: str, frames: int, fps: float, max_duration: float) -> None:
-    """Refuse a frame count over the duration limit x fps (or the absolute cap) before reading."""
+    """Refuse no frames, or a frame count over the duration limit x fps (or the absolute cap),
+    before reading."""
+    if frames < 1:
+        raise LlamoError(f"{name} has no frames.")
     if frames <= frame_limit(fps, max_duration):
         return
     length = clock(frames / fps) if frames / fps < 1e7 else "far too long"
@@ -92,7 +96,15 @@ def read_header(fh: IO[bytes], name: str, what: str) -> ArrayHeader:
             shape, fortran, dtype = np.lib.format.read_array_header_2_0(fh)
         else:
             raise ValueError(f"unsupported .npy version {version}")
-    except (ValueError, EOFError, OSError, SyntaxError, TypeError, zipfile.BadZipFile) as exc:
+    except (
+        ValueError,
+        EOFError,
+        OSError,
+        SyntaxError,
+        TypeError,
+        tokenize.TokenError,
+        zipfile.BadZipFile,
+    ) as exc:
         reason = str(exc).split("\n")[0][:80] or type(exc).__name__
         raise LlamoError(f"{name}: {what} is not a valid .npy array ({reason}).") from None
     if any(d < 0 for d in shape):

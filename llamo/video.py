@@ -69,7 +69,7 @@ def _open(path: str | Path):
     if path.stat().st_size == 0:
         raise LlamoError(f"{path.name} is empty (0 bytes).")
     try:
-        container = av.open(str(path))
+        container = av.open(str(path), metadata_errors="replace")  # odd tag bytes are not fatal
     except av.error.FFmpegError as exc:
         raise LlamoError(f"{path.name} is not a readable video ({_reason(exc)}).") from None
     if not container.streams.video:
