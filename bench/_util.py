@@ -18,16 +18,21 @@ from pathlib import Path
 
 
 def main_for(module_name: str, doc: str | None, add_arguments, run, argv: Sequence[str] | None) -> int:
-    """Parse `argv` with the target's `add_arguments` and call `run(args)`.
-
-    A `LlamoError` becomes one sentence and exit code 2, as in `python -m llamo`."""
+    """Parse `argv` with the target's `add_arguments`, call `run(args)` and write the figures it
+    returns to `-o/--out`. Exit code 1 when the figures list failures; a `LlamoError` becomes one
+    sentence and exit code 2, as in `python -m llamo`."""
     from llamo.cli import run_command
+
+    def run_and_write(args: argparse.Namespace) -> int:
+        figures = run(args)
+        write_figures(args.out, figures)
+        return 1 if figures.get("failures") else 0
 
     prog = f"python -m {module_name}"
     description = (doc or "").strip().splitlines()[0] if doc else None
     parser = argparse.ArgumentParser(prog=prog, description=description)
     add_arguments(parser)
-    return run_command(run, parser.parse_args(argv))
+    return run_command(run_and_write, parser.parse_args(argv))
 
 
 def add_out_argument(parser: argparse.ArgumentParser) -> None:

@@ -18,7 +18,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from bench._util import add_out_argument, machine_line, main_for, pin_threads, write_figures
+from bench._util import add_out_argument, machine_line, main_for, pin_threads
 
 SINGLE_QUESTIONS = ("What is the person doing?", "How many repetitions?", "Which body parts move?")
 
@@ -184,7 +184,7 @@ def _row(label: str, values: list[float]) -> str:
     )
 
 
-def run(args) -> int:
+def run(args) -> dict:
     threads = pin_threads(args.threads)
     print(machine_line(threads))
     r = measure(args)
@@ -201,8 +201,7 @@ def run(args) -> int:
     print(f"{args.clients} clients finished in {r.wall_s:.1f} s; failures: {len(r.failures)}")
     for f in r.failures:
         print("  ", f)
-    write_figures(args.out, {"machine": machine_line(threads), **asdict(r)})
-    return 1 if r.failures else 0
+    return {"machine": machine_line(threads), **asdict(r)}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import statistics
 import time
 
-from bench._util import add_out_argument, interleaved, machine_line, main_for, pin_threads, write_figures
+from bench._util import add_out_argument, interleaved, machine_line, main_for, pin_threads
 
 QUESTIONS = (
     "What is the person doing?",
@@ -190,7 +190,7 @@ def bench_decode(model, args, report):
     }
 
 
-def run(args) -> int:
+def run(args) -> dict:
     from llamo.model import Llamo, LlamoConfig, load_default
 
     threads = pin_threads(args.threads)
@@ -221,8 +221,7 @@ def run(args) -> int:
         bench_scaling(models, args, report)
     if "decode" not in skip:
         bench_decode(model, args, report)
-    write_figures(args.out, report)
-    return 0
+    return report
 
 
 def main(argv: list[str] | None = None) -> int:

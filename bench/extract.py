@@ -26,7 +26,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from bench._util import add_out_argument, interleaved, machine_line, main_for, pin_threads, write_figures
+from bench._util import add_out_argument, interleaved, machine_line, main_for, pin_threads
 
 
 def add_arguments(parser) -> None:
@@ -138,7 +138,7 @@ def accuracy(motion, naive: NaiveRun, src_fps: float) -> dict:
     return result
 
 
-def run(args) -> int:
+def run(args) -> dict:
     import cv2
 
     from llamo.capture import extract_video
@@ -213,8 +213,7 @@ def run(args) -> int:
             }
         )
     )
-    write_figures(args.out, report)
-    return 0
+    return report
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench._util import add_out_argument, interleaved, machine_line, main_for, pin_threads, write_figures
+from bench._util import add_out_argument, interleaved, machine_line, main_for, pin_threads
 
 SHARED_VIDEOS = Path(__file__).resolve().parents[2] / "shared" / "data" / "videos"
 
@@ -214,7 +214,7 @@ def bench_reps(args, report: dict) -> None:
     report["reps"] = {a: {**r, "signals": sorted(r["signals"])} for a, r in rows.items()}
 
 
-def run(args) -> int:
+def run(args) -> dict:
 
     threads = pin_threads(args.threads)
     try:
@@ -233,8 +233,7 @@ def run(args) -> int:
     if "reps" not in skip:
         bench_reps(args, report)
     print(machine_line(threads))
-    write_figures(args.out, report)
-    return 0
+    return report
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench._util import Timing, add_out_argument, interleaved, machine_line, main_for, write_figures
+from bench._util import Timing, add_out_argument, interleaved, machine_line, main_for
 
 
 def add_arguments(parser) -> None:
@@ -153,7 +153,7 @@ def _bare_db(path: Path, rows: int, synchronous: str) -> sqlite3.Connection:
     return conn
 
 
-def run(args) -> int:
+def run(args) -> dict:
     from annotations.export import export_dataset
     from annotations.store import Store
 
@@ -242,11 +242,10 @@ def run(args) -> int:
         }
         store.close()
         print(machine_line(1))
-        write_figures(args.out, figures)
+        return figures
     finally:
         if not args.dir:
             shutil.rmtree(work, ignore_errors=True)
-    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import torch
 
-from bench._util import add_out_argument, interleaved, machine_line, main_for, pin_threads, write_figures
+from bench._util import add_out_argument, interleaved, machine_line, main_for, pin_threads
 from llamo.testing import full_vocabulary_loss
 
 
@@ -46,7 +46,7 @@ def _models(backbone: str):
     return fast.train(), slow.train()
 
 
-def run(args) -> int:
+def run(args) -> dict:
     from llamo.data.synthetic import synthetic_example
 
     threads = pin_threads(args.threads)
@@ -90,8 +90,7 @@ def run(args) -> int:
         "losses": losses,
         **{t.name: t.as_dict() for t in timings.values()},
     }
-    write_figures(args.out, report)
-    return 0
+    return report
 
 
 def main(argv: list[str] | None = None) -> int:
