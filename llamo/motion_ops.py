@@ -165,6 +165,17 @@ class Switch:
     reason: str
 
 
+def body_centre_size(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(T, 2) hip centre and (T,) body size (torso length + half the shoulder width), in px, of
+    (T, 33, >=2) image landmarks: what tells one person from another between frames."""
+    hip = 0.5 * (image[:, 23, :2] + image[:, 24, :2])
+    sh = 0.5 * (image[:, 11, :2] + image[:, 12, :2])
+    size = np.linalg.norm(sh - hip, axis=-1) + 0.5 * np.linalg.norm(
+        image[:, 11, :2] - image[:, 12, :2], axis=-1
+    )
+    return hip, size
+
+
 def detect_identity_switches(
     image: np.ndarray, found: np.ndarray, fps: float, *, jump: float = 0.8, size_ratio: float = 1.5
 ) -> list[Switch]:
@@ -173,11 +184,7 @@ def detect_identity_switches(
 
     image: (T, 33, 4) image landmarks in px (NaN where nothing was found); found: (T,) bool.
     """
-    hip = 0.5 * (image[:, 23, :2] + image[:, 24, :2])
-    sh = 0.5 * (image[:, 11, :2] + image[:, 12, :2])
-    size = np.linalg.norm(sh - hip, axis=-1) + 0.5 * np.linalg.norm(
-        image[:, 11, :2] - image[:, 12, :2], axis=-1
-    )
+    hip, size = body_centre_size(image)
     switches: list[Switch] = []
     idx = np.flatnonzero(found)
     for a, b in zip(idx[:-1], idx[1:], strict=False):

@@ -18,6 +18,7 @@ from typing import NamedTuple
 import numpy as np
 
 from llamo.capture.pose import PoseTracker, quiet_native_stderr
+from llamo.capture.subject import Follower, Subject
 from llamo.video import VideoInfo, iter_grid_frames
 
 Progress = Callable[[float, str], None]
@@ -32,6 +33,9 @@ class Tracks:
     found: np.ndarray  # (N,) bool
     times: np.ndarray  # (N,) seconds on the stream's clock
     seams: list[int] = field(default_factory=list)  # grid slots where a worker's chunk starts
+    reacquired: int = 0  # frames where the subject was found again in their region of interest
+    rejected: int = 0  # tracker poses refused as another person
+    subject_frame: int | None = None  # grid slot where the chosen subject was first found
 
 
 class _Row(NamedTuple):
@@ -99,27 +103,37 @@ class _Job:
     fps: float
     threaded: bool
     max_duration: float  # seconds of decoded video before it is refused (0: no limit)
+    subject: Subject | None = None  # who to keep (None: whoever the tracker finds first)
 
 
-def _track_chunk(job: _Job, start_k, stop_k, rows, counter, stop, report=None):
+def _track_chunk(job: _Job, start_k, stop_k, rows, counter, stop, stats: list[Follower], report=None):
     frames = iter_grid_frames(job.path, job.fps, job.info, start_k=start_k, stop_k=stop_k,
                               max_duration=job.max_duration)  # fmt: skip
     threaded = job.threaded
     if threaded:
         frames = prefetch(frames)
-    with PoseTracker() as tracker:
-        for k, t, rgb, scale in frames:
-            if stop.is_set():
-                return
-            out = tracker.process(rgb)
-            if out is not None:
-                out.image[:, :3] *= scale
-                rows[k] = _Row(out.world, out.image, t)
-            else:
-                rows[k] = _Row(None, None, t)
-            counter[0] += 1
-            if report:
-                report()
+    follow = Follower(job.fps, job.subject)
+    try:
+        with PoseTracker() as tracker:
+            _follow_frames(frames, tracker, follow, rows, counter, stop, report)
+    finally:
+        follow.close()
+    stats.append(follow)
+
+
+def _follow_frames(frames, tracker, follow: Follower, rows, counter, stop, report) -> None:
+    for k, t, rgb, scale in frames:
+        if stop.is_set():
+            return
+        out = follow.step(k, rgb, tracker)
+        if out is not None:
+            out.image[:, :3] *= scale
+            rows[k] = _Row(out.world, out.image, t)
+        else:
+            rows[k] = _Row(None, None, t)
+        counter[0] += 1
+        if report:
+            report()
 
 
 def _assemble(rows: dict[int, _Row], fps: float, seams: list[int]) -> Tracks:
@@ -143,6 +157,7 @@ def track(
     threaded: bool = True,
     workers: int = 1,
     max_duration: float = 0.0,
+    subject: Subject | None = None,
 ) -> Tracks:
     """Run the tracker on the grid frames.
 
@@ -150,8 +165,12 @@ def track(
     graph in its own thread (decode and inference release the GIL); the calling thread takes the
     first chunk and reports progress. `Tracks.seams` lists the cut frames. Decoding stops with
     a LlamoError once it passes `max_duration` seconds (0: no limit), whatever the probe said.
+    Each chunk keeps one person (`subject.Follower`); a chosen `subject` needs one chunk, so
+    it tracks with one worker.
     """
-    job = _Job(path, info, fps, threaded, max_duration)
+    job = _Job(path, info, fps, threaded, max_duration, subject)
+    if subject is not None:
+        workers = 1
     expected = max(1, int(info.duration * fps))
     workers = max(1, min(int(workers), expected // 40 or 1))
     bounds = [round(i * expected / workers) for i in range(workers)] + [None]
@@ -159,6 +178,7 @@ def track(
     counter = [0]
     stop = threading.Event()
     errors: list[BaseException] = []
+    stats: list[Follower] = []
     last = [0]
 
     def report():
@@ -169,7 +189,7 @@ def track(
 
     def worker(a, b):
         try:
-            _track_chunk(job, a, b, rows, counter, stop)
+            _track_chunk(job, a, b, rows, counter, stop, stats)
         except BaseException as exc:
             errors.append(exc)
             stop.set()
@@ -180,7 +200,7 @@ def track(
         for th in threads:
             th.start()
         try:
-            _track_chunk(job, bounds[0], bounds[1], rows, counter, stop, report)
+            _track_chunk(job, bounds[0], bounds[1], rows, counter, stop, stats, report)
         except BaseException:
             stop.set()
             raise
@@ -189,4 +209,9 @@ def track(
                 th.join()
     if errors:
         raise errors[0]
-    return _assemble(rows, fps, list(bounds[1:-1]))
+    tracks = _assemble(rows, fps, list(bounds[1:-1]))
+    tracks.reacquired = sum(f.reacquired for f in stats)
+    tracks.rejected = sum(f.rejected for f in stats)
+    firsts = [f.first_k for f in stats if f.first_k is not None]
+    tracks.subject_frame = min(firsts) if firsts else None
+    return tracks
