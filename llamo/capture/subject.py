@@ -21,6 +21,7 @@ from llamo.motion_ops import body_centre_size
 SEEN = 0.3  # landmark visibility counted in a person's box
 ROI_SCALES = (1.6, 1.15)  # crops tried around the last box, widest first
 MAX_PEOPLE = 4  # people looked for in one still
+WALK = 4.0  # torso lengths a second a person may move while unseen
 
 
 @dataclass(frozen=True)
@@ -184,13 +185,14 @@ class Follower:
             self._static.close()
 
     def fits(self, image: np.ndarray, k: int) -> bool:
-        """Is this pose the subject, judged against the last good frame? The allowed move grows
-        with the time since (a person moves under ~4 torso lengths a second), for up to 1 s."""
+        """Is this pose the subject, judged against the last good frame? One frame allows
+        `jump` torso lengths (at 20 fps); each missed frame adds what a person walks in it
+        (~4 torso lengths a second), for up to 1 s."""
         (c0, c1), (s0, s1) = body_centre_size(np.stack([self.last, image]))
         if not (np.all(np.isfinite([*c0, *c1, s0, s1])) and min(s0, s1) > 0):
             return False
-        gap = min(k - self.last_k, self.fps)
-        allowed = self.jump * max(1.0, gap * 20.0 / self.fps)
+        missed = min(k - self.last_k, self.fps) - 1
+        allowed = self.jump * max(1.0, 20.0 / self.fps) + WALK * missed / self.fps
         ref = min(s0, s1)
         return bool(np.hypot(*(c1 - c0)) / ref <= allowed and max(s0, s1) / ref <= self.size_ratio)
 

@@ -29,6 +29,13 @@ def add_arguments(parser) -> None:
     )
     parser.add_argument("--keep-all-tracks", action="store_true",
                         help="keep every tracked person instead of the longest consistent track")  # fmt: skip
+    parser.add_argument("--subject", metavar="X,Y",
+                        help="who to track when several people are seen: a point on them (or a box "
+                             "X0,Y0,X1,Y1), normalised image coordinates (0-1) of the first frame "
+                             "where they appear; --people shows the choices")  # fmt: skip
+    parser.add_argument("--people", metavar="PNG",
+                        help="save a still of the video with the people numbered, print each one's "
+                             "--subject point, and stop")  # fmt: skip
 
 
 def _progress(name: str):
@@ -62,10 +69,27 @@ def convert(src: Path, out: Path, args) -> str:
 
     start = time.perf_counter()
     fps = None if (args.keep_fps and src.suffix.lower() not in VIDEO_SUFFIXES) else args.fps
-    motion = load_motion(src, fps=fps, max_duration=args.max_duration, progress=_progress(src.name),
-                         keep_all_tracks=args.keep_all_tracks)  # fmt: skip
+    if getattr(args, "subject", None) and src.suffix.lower() in VIDEO_SUFFIXES:
+        from llamo.capture import extract_video
+
+        motion = extract_video(src, fps=fps, max_duration=args.max_duration, progress=_progress(src.name),
+                               keep_all_tracks=args.keep_all_tracks, subject=args.subject)  # fmt: skip
+    else:
+        motion = load_motion(src, fps=fps, max_duration=args.max_duration, progress=_progress(src.name),
+                             keep_all_tracks=args.keep_all_tracks)  # fmt: skip
     motion.save(out)
     return summary(motion, src, out, time.perf_counter() - start)
+
+
+def people(src: Path, png: Path) -> str:
+    """The --people still and one line a person: number, --subject point, box."""
+    from llamo.capture.people import people_still
+
+    still = people_still(src)
+    still.save(png)
+    lines = [f"{len(still.people)} people at {still.time:.2f} s in {src.name}, numbered in {png}:"]
+    lines += [f"  {p.number}: --subject {p.point[0]:.3f},{p.point[1]:.3f}" for p in still.people]
+    return "\n".join(lines)
 
 
 def run(args) -> int:
@@ -74,6 +98,17 @@ def run(args) -> int:
     src = Path(args.input)
     if not src.exists():
         raise LlamoError(f"{src} does not exist.")
+    if getattr(args, "people", None):
+        if src.is_dir():
+            raise LlamoError("--people takes one video, not a folder.")
+        print(people(src, Path(args.people)))
+        return 0
+    if getattr(args, "subject", None):
+        from llamo.capture.subject import Subject
+
+        if src.is_dir():
+            raise LlamoError("--subject takes one video, not a folder (each clip has its own people).")
+        Subject.parse(args.subject)  # a bad point is refused before any decoding
     if src.is_dir():
         out_dir = Path(args.out or src.name + "_motions")
         if out_dir.exists() and not out_dir.is_dir():
