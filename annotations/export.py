@@ -262,7 +262,9 @@ def _turn_meta(t: ExportTurn) -> dict:
         "correction": t.correction,
         "corrected_by": t.corrected_by,
         "rating": t.rating,
+        "rated_by": t.rated_by,
         "tags": list(t.tags),
+        "tagged_by": t.tagged_by,
         "reviewed_by": t.reviewed_by,
     }
 

@@ -178,6 +178,10 @@ class ExportTurn:
     rating: int | None
     tags: tuple[str, ...]
     reviewed_by: str | None  # who accepted that revision
+    # A reviewer's revision rates and tags nothing by itself: the rating and tags are the latest
+    # set up to that revision (an annotator's), each named with its author.
+    rated_by: str | None = None
+    tagged_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -245,6 +249,17 @@ def _pick(revs: list[_Revision], latest: bool) -> tuple[_Revision | None, _Revis
     return (last if latest else (last_accepted or last)), last_accepted
 
 
+def _carried(revs: list[_Revision], chosen: _Revision | None, attr: str) -> tuple:
+    """(the latest rating or tags set up to the chosen revision, its author): a revision that
+    sets none keeps the earlier author's."""
+    if chosen is None:
+        return None, None
+    for rev in reversed(revs[: revs.index(chosen) + 1]):
+        if getattr(rev, attr):
+            return getattr(rev, attr), rev.author
+    return None, None
+
+
 def _export_turn(
     t,  # a row of _TURN_COLUMNS
     owner: str | None,
@@ -262,6 +277,8 @@ def _export_turn(
     else:
         chosen, train = context, False
     answer = chosen.text if chosen else (model_answers[-1] if model_answers else "")
+    rating, rated_by = _carried(revs, chosen, "rating")
+    tags, tagged_by = _carried(revs, chosen, "tags")
     return ExportTurn(
         position=t.position,
         question=t.question,
@@ -272,9 +289,11 @@ def _export_turn(
         model_answers=model_answers,
         correction=chosen.text if chosen else None,
         corrected_by=chosen.author if chosen else None,
-        rating=chosen.rating if chosen else None,
-        tags=chosen.tags if chosen else (),
+        rating=rating,
+        tags=tags or (),
         reviewed_by=chosen.reviewed_by if chosen else None,
+        rated_by=rated_by,
+        tagged_by=tagged_by,
     )
 
 

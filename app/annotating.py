@@ -39,6 +39,22 @@ REVIEW_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(ReviewRow))[:-1]
 
 
 @dataclass(frozen=True)
+class MyConversation:
+    """One of an annotator's stored conversations, as "My conversations" lists it."""
+
+    conversation: int
+    clip: str  # the clip's title, else its sha256 shortened
+    turns: int
+    corrected: int  # turns with a correction
+    first_question: str
+
+    def label(self) -> str:
+        fixed = f", {self.corrected} corrected" if self.corrected else ""
+        turns = f"{self.turns} turn" + ("s" if self.turns != 1 else "")
+        return f"#{self.conversation} · {self.clip} · {turns}{fixed} · {self.first_question[:50]}"
+
+
+@dataclass(frozen=True)
 class Exported:
     """An export as the user downloads it: the zip, and what went into it."""
 
@@ -126,6 +142,38 @@ class AnnotatingMixin:
             raise LlamoError("type your name (top of the page) to save corrections.")
         return ident
 
+    # ---- one's own conversations ---------------------------------------------------------
+
+    def my_conversations(self, ident: Identity | None, limit: int = 50) -> list[MyConversation]:
+        """The annotator's own stored conversations, most recently changed first: what a reload
+        (or another day) reopens with `reopen`."""
+        ident = self._can_correct(ident)
+        rows = self.store.list_turns(annotator=self.annotator(ident).name, limit=20 * limit)
+        by_conv: dict[int, list] = {}
+        for r in rows:  # most recent first: dicts keep that order
+            by_conv.setdefault(r.conversation_id, []).append(r)
+        out = []
+        for cid, turns in list(by_conv.items())[:limit]:
+            sha = turns[0].clip_sha256 or ""
+            clip = self.store.get_clip(sha) if sha else None
+            title = (clip.meta or {}).get("title") if clip is not None else None
+            first = min(turns, key=lambda r: r.position)
+            out.append(
+                MyConversation(
+                    conversation=cid,
+                    clip=title or sha[:12],
+                    turns=len(turns),
+                    corrected=sum(r.correction is not None for r in turns),
+                    first_question=first.question,
+                )
+            )
+        return out
+
+    def may_reopen(self, ident: Identity | None, owner: str) -> None:
+        """Reviewers reopen any conversation; an annotator only their own."""
+        if ident is None or not (ident.is_reviewer or ident.name == owner):
+            raise LlamoError("only reviewers can reopen other annotators' conversations.")
+
     # ---- review --------------------------------------------------------------------------
 
     def review_rows(
@@ -197,8 +245,7 @@ class AnnotatingMixin:
         out_root: Path | None = None,
     ) -> Exported:
         """Write the store's export into a fresh folder and zip it."""
-        if self.config.users or self.config.on_spaces:
-            need_reviewer(ident)  # on a shared deployment only reviewers take data out
+        self._may_take_data_out(ident)
         out_root = Path(out_root or tempfile.mkdtemp(prefix="llamo-export-"))
         folder = out_root / f"llamo-{fmt}-{time.strftime('%Y%m%d-%H%M%S')}"
         summary = views_io.export(self.store, folder, fmt, status=status, annotator=annotator)
@@ -208,5 +255,13 @@ class AnnotatingMixin:
         counts.pop("out_dir", None)  # a server path: not the user's business
         return Exported(Path(archive), counts)
 
-    def stats(self) -> dict:
+    def stats(self, ident: Identity | None = None) -> dict:
+        """Counts by annotator name: data, so the same rule as export."""
+        self._may_take_data_out(ident)
         return self.store.stats()
+
+    def _may_take_data_out(self, ident: Identity | None) -> None:
+        """On a shared deployment (sign-in or a Space) only reviewers export or read the
+        statistics; locally (bound to localhost, see app/__main__.py) the user owns the data."""
+        if self.config.users or self.config.on_spaces:
+            need_reviewer(ident)

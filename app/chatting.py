@@ -43,14 +43,16 @@ class ChatMixin:
             yield from self._generate(session, turn, regenerate=False, settings=settings)
 
     def regenerate(self, session: Session, settings: Settings, ident: Identity | None) -> Iterator[ChatTurn]:
-        """Answer the last question again; the new answer is another candidate of the same turn."""
+        """Answer the last question again, sampled (`Settings.for_regenerate`); the new answer is
+        another candidate of the same turn. A saved correction stays the turn's answer: the chat
+        and the correction box keep showing it, the new candidate is shown beside it."""
         if session.chat is None or not session.turns or session.turns[-1].turn_id is None:
             raise LlamoError("there is no answer to regenerate yet; ask a question first.")
         with _one_at_a_time(session):
             turn = session.turns[-1]
             turn.answer, turn.partial, turn.timings, turn.looked = "", False, {}, []
-            turn.corrected, turn.correction_id = None, None
             turn.regenerations += 1
+            settings = settings.for_regenerate(turn.regenerations)
             yield from self._generate(session, turn, regenerate=True, settings=settings)
 
     def _new_conversation(self, session: Session, clip: ClipState, settings: Settings, ident) -> None:
@@ -117,8 +119,16 @@ class ChatMixin:
                                         timings=timings, settings=settings.kwargs())  # fmt: skip
         turn.candidate_ids.append(cand.id)
 
-    def stop(self, session: Session) -> None:
+    def stop(self, session: Session, wait_s: float = 5.0) -> str:
+        """Stop the answer being written. "idle": none was (the answer had ended); "stopped": it
+        ended within `wait_s`, its partial text saved; "stopping": it has not ended yet."""
+        if not session.busy.locked():
+            return "idle"
         session.stop.set()
+        if session.busy.acquire(timeout=wait_s):
+            session.busy.release()
+            return "stopped"
+        return "stopping"
 
     def clear(self, session: Session) -> None:
         """Forget the conversation (the stored turns stay); the next question starts a new one."""

@@ -101,11 +101,15 @@ class ClipsMixin:
             raise LlamoError(f"there is no example called {name!r}.")
         return self.open_file(session, examples[name], source="example", title=name, progress=progress)
 
-    def reopen(self, session: Session, conversation_id: int, progress: Progress = no_progress) -> ClipState:
-        """Load a stored conversation's clip and turns into this tab (review: reopen)."""
+    def reopen(
+        self, session: Session, conversation_id: int, ident, progress: Progress = no_progress
+    ) -> ClipState:
+        """Load a stored conversation's clip and turns into this tab, corrections shown: a
+        reviewer's reopen, or an annotator's own after a reload (`may_reopen`)."""
         rows = self.store.list_turns(conversation=conversation_id, limit=1000)
         if not rows:
             raise LlamoError(f"conversation {conversation_id} has no turns.")
+        self.may_reopen(ident, rows[0].annotator)
         sha = rows[0].clip_sha256
         clip_row = self.store.get_clip(sha) if sha else None
         if clip_row is None:

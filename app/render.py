@@ -2,7 +2,7 @@
 
 The Chatbot runs with render_markdown=False, where it still renders (sanitised) HTML: so
 `html.escape` of the text shows it literally (checked in a browser: no `<b>`, no remote `<img>`,
-no markdown image), and our own markup (the small print) is the only HTML on the page.
+no markdown image). The chat holds no markup of ours: the small print is a Markdown beside it.
 """
 
 from __future__ import annotations
@@ -11,8 +11,6 @@ import html
 import re
 
 import plotly.graph_objects as go
-
-STATS_RE = re.compile(r"\s*<small class=\"llamo-stats\">.*?</small>\s*$", re.S)
 
 
 def esc(text: str | None) -> str:
@@ -59,28 +57,37 @@ def stats_line(turn) -> str:
 
 
 def chat_messages(turns, streaming: bool = False) -> list[dict]:
-    """Chatbot messages for the session's turns (escaped; the last may still be streaming)."""
+    """Chatbot messages for the session's turns: escaped text and nothing else, so an in-place
+    edit holds only the answer (the small print is `answer_notes`, beside the chat). A corrected
+    answer shows its correction, also after a regenerate; the last may still be streaming."""
     out: list[dict] = []
     for i, turn in enumerate(turns):
         out.append({"role": "user", "content": esc(turn.question)})
-        shown = turn.corrected if turn.corrected is not None else turn.answer
-        body = esc(shown)
         live = streaming and i == len(turns) - 1
-        if not live:
-            line = stats_line(turn)
-            if line:
-                body += f'\n<small class="llamo-stats">{esc(line)}</small>'
-        out.append({"role": "assistant", "content": body or "…"})
+        shown = turn.answer if live or turn.corrected is None else turn.corrected
+        out.append({"role": "assistant", "content": esc(shown) or "…"})
     return out
 
 
+def answer_notes(turns) -> str:
+    """The small print of every finished answer, one line each (markdown, escaped); under a
+    corrected answer, the model's latest candidate when it says something else."""
+    lines = []
+    for i, turn in enumerate(turns):
+        line = stats_line(turn)
+        if not line:
+            continue
+        lines.append(f"**{i + 1}.** {esc(line)}")  # our own figures: no markdown in them
+        if turn.corrected is not None and turn.answer and turn.answer != turn.corrected:
+            lines.append(f"↳ the model's latest answer: {esc_md(turn.answer)}")
+    return "\n\n".join(lines)
+
+
 def strip_display(value) -> str:
-    """What an annotator typed into an in-place edit, back as plain text (undo our escaping and
-    drop the small print)."""
+    """What an annotator typed into an in-place edit, back as plain text (undo our escaping)."""
     if isinstance(value, list):  # content as blocks
         value = "".join(b.get("text", "") if isinstance(b, dict) else str(b) for b in value)
-    value = STATS_RE.sub("", str(value or ""))
-    return html.unescape(value).strip()
+    return html.unescape(str(value or "")).strip()
 
 
 def summary_markdown(info: dict) -> str:

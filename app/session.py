@@ -11,13 +11,14 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from llamo.errors import LlamoError
 from llamo.motion import Motion
 
 Progress = Callable[[float, str], None]
+REGENERATE_TEMPERATURE = 0.7  # "answer again" at temperature 0 would say the same thing again
 
 
 def no_progress(fraction: float, message: str) -> None:
@@ -113,6 +114,13 @@ class Settings:
     max_new_tokens: int = 160
     seed: int | None = None
     min_new_tokens: int = 0  # end-of-turn suppressed until then (tests and benchmarks: fixed lengths)
+
+    def for_regenerate(self, n: int) -> Settings:
+        """The settings of the n-th regeneration: sampled (greedy would repeat the answer) and,
+        with a fixed seed, another seed each time (the same seed draws the same sample)."""
+        temperature = self.temperature if self.temperature > 0 else REGENERATE_TEMPERATURE
+        seed = None if self.seed is None else int(self.seed) + n
+        return replace(self, temperature=temperature, seed=seed)
 
     def kwargs(self) -> dict:
         kw = {

@@ -53,23 +53,21 @@ def test_squat_video_chat_correct_export(served, shared_data):
     counts = []
     for q in ("What is the person doing?", "How many squats do they do?"):
         job = client.submit(q, *GREEDY, "ana", api_name="/ask")
-        chat = texts(job.result()[0])
+        chat, notes = texts(job.result()[0]), job.result()[-2]  # the small print is beside the chat
         counts.append(len(job.outputs()))
     assert len(chat) == 4 and all(c > 3 for c in counts)
-    assert "first token" in chat[3] and "tok/s" in chat[3] and "looked at" in chat[3]
+    assert "first token" in notes and "tok/s" in notes and "looked at" in notes
 
     # Stop: a long answer cut short keeps what was written, marked as stopped
     job = client.submit("Describe the whole movement in detail.", 0.0, 1.0, 512, -1, "ana", api_name="/ask")
     while len(job.outputs()) < 3 and not job.done():
         time.sleep(0.01)
     client.predict(api_name="/stop")
-    chat = texts(job.result()[0])
-    assert "stopped" in chat[5]
+    assert "stopped" in job.result()[-2].split("**3.**")[-1]
 
     job = client.submit(0.8, 1.0, 24, 3, "ana", api_name="/regenerate")
-    chat = texts(job.result()[0])
-    assert "regenerated ×1" in chat[5]
-    chat, status = client.predict(2, "She describes squats: down and up, three times.", 2, ["other"], "ana",
+    assert "regenerated ×1" in job.result()[-2].split("**3.**")[-1]
+    chat, _, status = client.predict(2, "She describes squats: down and up, three times.", 2, ["other"], "ana",
                                   api_name="/correct")  # fmt: skip
     assert "Saved correction" in status
 
@@ -99,9 +97,11 @@ def test_ten_clients_at_once(served, tmp_path):
     def work(i: int) -> None:
         barrier.wait()
         try:
-            chat = texts(clients[i].predict("What is the person doing?", 0.0, 1.0, 16, -1, f"user{i}",
-                                            api_name="/ask")[0])  # fmt: skip
-            _, status = clients[i].predict(
+            out = clients[i].predict(
+                "What is the person doing?", 0.0, 1.0, 16, -1, f"user{i}", api_name="/ask"
+            )
+            chat = [*texts(out[0]), out[-2]]  # the answers, then their small print
+            *_, status = clients[i].predict(
                 0, f"Squats, says user {i}.", 3, [], f"user{i}", api_name="/correct"
             )
             results[i] = (chat, status)
@@ -116,6 +116,6 @@ def test_ten_clients_at_once(served, tmp_path):
     failures = [r for r in results if not isinstance(r, tuple)]
     assert not failures, failures
     for chat, status in results:
-        assert "first token" in chat[1] and "Saved correction" in status
+        assert "first token" in chat[-1] and "Saved correction" in status
     stored = {r.correction for r in demo.llamo_core.store.list_turns(status="corrected", limit=100)}
     assert {f"Squats, says user {i}." for i in range(10)} <= stored

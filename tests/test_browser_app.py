@@ -46,9 +46,9 @@ def wait_text(page, selector: str, text: str, timeout: float = 180) -> None:
 
 
 def answers_shown(page, n: int, timeout: float = 240) -> None:
-    """Wait until the chat shows n finished answers (each ends with its small print)."""
+    """Wait until n answers are finished (each has its small print beside the chat)."""
     page.wait_for_function(
-        "n => document.querySelector('#llamo-chat').innerText.split('first token').length - 1 >= n",
+        "n => document.querySelector('#llamo-answer-stats').innerText.split('first token').length - 1 >= n",
         arg=n, timeout=timeout * 1000,
     )  # fmt: skip
 
@@ -178,7 +178,7 @@ class TestFlow:
     def test_regenerate(self, flow, shot):
         page = flow.page
         page.locator("#llamo-regenerate").click()
-        wait_text(page, "#llamo-chat", "regenerated ×1", 240)
+        wait_text(page, "#llamo-answer-stats", "regenerated ×1", 240)
         shot(page, "regenerated")
 
     def test_jump_to_where_the_model_looked(self, flow, shot):

@@ -6,6 +6,7 @@ import functools
 import inspect
 from pathlib import Path
 
+from app.ui import corrections as fix
 from app.ui import handlers as h
 from app.ui.context import Ui
 from app.ui.errors import friendly
@@ -43,12 +44,15 @@ def wire(ui: Ui) -> None:
         _page_events(ui)
 
 
-def _extract(ui: Ui) -> dict:
-    """Pose extraction and view drawing: in their own concurrency group, with progress and
-    errors on the views, not on the chat."""
+def _extract(ui: Ui, group: str = "upload") -> dict:
+    """Opening a clip, with progress and errors on the views, not on the chat. Uploads (pose
+    extraction, any size) and stored clips (examples, reopened conversations: bounded, quick)
+    queue apart, so a big upload never holds up an example; chat and the light handlers have
+    groups of their own. Gradio's queue shows each user their place in line."""
+    limit = ui.core.config.extract_concurrency if group == "upload" else 2
     return {
-        "concurrency_limit": ui.core.config.extract_concurrency,
-        "concurrency_id": "extract",
+        "concurrency_limit": limit,
+        "concurrency_id": f"open-{group}",
         "show_progress_on": [ui.page.clip.summary, ui.page.clip.skeleton],
     }
 
@@ -66,7 +70,9 @@ def _clip_events(ui: Ui) -> None:
     c.motion_file.upload(
         bind(h.open_motion, ui), [c.motion_file, state], outs, api_name="open_motion", validator=check, **ex
     )
-    c.example_btn.click(bind(h.open_example, ui), [c.example, state], outs, api_name="open_example", **ex)
+    c.example_btn.click(
+        bind(h.open_example, ui), [c.example, state], outs, api_name="open_example", **_extract(ui, "stored")
+    )
     c.cursor.change(
         bind(h.move_cursor, ui),
         [c.cursor, state],
@@ -111,24 +117,40 @@ def _chat_events(ui: Ui) -> None:
 def _correction_events(ui: Ui) -> None:
     c, state, name = ui.page.chat, ui.page.head.state, ui.page.head.name
     c.answer_pick.change(
-        bind(h.pick_answer, ui),
+        bind(fix.pick_answer, ui),
         [c.answer_pick, state],
         [c.fix_box, c.timeline, c.jump, c.save_status],
         api_visibility="private",
     )
     c.save_btn.click(
-        bind(h.save_fix, ui),
+        bind(fix.save_fix, ui),
         [c.answer_pick, c.fix_box, c.rating, c.tags, state, name],
-        [c.chatbot, c.save_status],
+        [c.chatbot, c.stats, c.save_status],
         api_name="correct",
     )
     c.chatbot.like(
-        bind(h.on_like, ui),
+        bind(fix.on_like, ui),
         [state, name],
-        [c.chatbot, c.answer_pick, c.fix_box, c.rating, c.save_status],
+        [c.chatbot, c.answer_pick, c.fix_box, c.save_status, c.stats],
         api_visibility="private",
     )
-    c.chatbot.edit(bind(h.on_edit, ui), [state, name], [c.chatbot, c.save_status], api_visibility="private")
+    c.chatbot.edit(
+        bind(fix.on_edit, ui),
+        [state, name, c.rating, c.tags],
+        [c.chatbot, c.save_status, c.stats],
+        api_visibility="private",
+    )
+    mine = bind(fix.my_conversations, ui)
+    c.mine_refresh.click(mine, [name], [c.mine], api_name="my_conversations")
+    name.change(mine, [name], [c.mine], api_visibility="private")
+    ui.page.demo.load(mine, [name], [c.mine], api_visibility="private")
+    c.mine_open.click(
+        bind(fix.reopen_mine, ui),
+        [c.mine, state, name],
+        ui.page.clip_outputs(),
+        api_name="reopen_mine",
+        **_extract(ui),
+    )
 
 
 def _review_events(ui: Ui) -> None:
@@ -136,7 +158,7 @@ def _review_events(ui: Ui) -> None:
     name = p.head.name
     r.refresh.click(bind(h.review_list, ui), [*r.filters, name], [r.table, r.note], api_name="review_list")
     r.table.select(
-        bind(h.review_pick, ui), [r.table], [r.turn, r.text, r.conversation], api_visibility="private"
+        bind(h.review_pick, ui), [r.table, name], [r.turn, r.text, r.conversation], api_visibility="private"
     )
     for btn, action in ((r.accept_btn, "accept"), (r.reject_btn, "reject"), (r.edit_btn, "edit")):
         btn.click(
@@ -150,7 +172,7 @@ def _review_events(ui: Ui) -> None:
         [r.conversation, p.head.state, name],
         [*p.clip_outputs(), p.tabs],
         api_name="reopen",
-        **_extract(ui),
+        **_extract(ui, "stored"),
     )
 
 
@@ -165,5 +187,5 @@ def _page_events(ui: Ui) -> None:
     who_outs = [p.head.who, p.review.tab, x.tab]
     p.head.name.change(bind(h.who, ui), [p.head.name], who_outs, api_visibility="private")
     p.demo.load(bind(h.who, ui), [p.head.name], who_outs, api_visibility="private")
-    p.demo.load(bind(h.stats, ui), None, [x.stats], api_visibility="private")
+    p.demo.load(bind(h.stats, ui), [p.head.name], [x.stats], api_visibility="private")
     p.demo.unload(bind(h.unload, ui))

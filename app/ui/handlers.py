@@ -9,12 +9,13 @@ shows it.
 """
 
 import logging
+import time
 
 import gradio as gr
 
 from app.annotating import REVIEW_COLUMNS
-from app.identity import who_line
-from app.render import chat_messages, clock, esc_md, strip_display, summary_markdown
+from app.identity import Identity, need_reviewer, who_line
+from app.render import answer_notes, chat_messages, clock, esc_md, summary_markdown
 from app.session import Session, Settings
 from app.ui import updates
 from app.ui.context import Ui
@@ -53,19 +54,23 @@ def clip_update(ui: Ui, s: Session, status: str) -> dict:
         p.chat.jump: updates.jump_choices(s),
         p.chat.answer_pick: updates.answer_choices(s),
         p.head.status: status,
+        # a new clip: an empty correction form (a reopened conversation: its small print)
+        **dict(zip(p.fresh_correction(), ("", None, [], "", answer_notes(s.turns)), strict=True)),
     }
 
 
 def open_video(ui: Ui, video, state, request: gr.Request, progress=gr.Progress()):
     s = ui.session(state, request)
-    clip = ui.core.open_file(s, video, source="upload", progress=_progress(progress))
+    with ui.job(request) as job:  # one per user, timed, cancelled when the tab closes
+        clip = ui.core.open_file(s, video, source="upload", progress=job.progress(_progress(progress)))
     return clip_update(ui, s, f"Opened {esc_md(clip.title)}.")
 
 
 def open_motion(ui: Ui, motion_file, state, request: gr.Request, progress=gr.Progress()):
     s = ui.session(state, request)
     path = motion_file if isinstance(motion_file, str) else getattr(motion_file, "name", None)
-    clip = ui.core.open_file(s, path, source="import", progress=_progress(progress))
+    with ui.job(request) as job:
+        clip = ui.core.open_file(s, path, source="import", progress=job.progress(_progress(progress)))
     return clip_update(ui, s, f"Opened {esc_md(clip.title)}.")
 
 
@@ -73,7 +78,8 @@ def open_example(ui: Ui, name, state, request: gr.Request, progress=gr.Progress(
     s = ui.session(state, request)
     if not name:
         raise LlamoError("pick an example first.")
-    clip = ui.core.open_example(s, name, progress=_progress(progress))
+    with ui.job(request) as job:
+        clip = ui.core.open_example(s, name, progress=job.progress(_progress(progress)))
     return clip_update(ui, s, f"Opened the example {esc_md(clip.title)}.")
 
 
@@ -151,13 +157,20 @@ def answer_update(ui: Ui, s: Session, status: str) -> dict:
         c.answer_pick: updates.answer_choices(s),
         c.fix_box: updates.fix_text(s),
         ui.page.head.status: status,
+        c.stats: answer_notes(s.turns),
     }
 
 
 def _streamed(ui: Ui, s: Session, turns, done: str, extra: dict):
-    """Ask and regenerate alike: the growing answer while it streams, then the whole chat."""
+    """Ask and regenerate alike: the growing answer while it streams, then the whole chat. An
+    answer past the job time limit is stopped (its partial text kept), as Stop would."""
+    deadline = time.monotonic() + ui.core.config.job_time_limit_s
     for _turn in turns:
+        if time.monotonic() > deadline:
+            s.stop.set()
         yield {ui.page.head.state: s, ui.page.chat.chatbot: chat_messages(s.turns, streaming=True), **extra}
+    if s.turns and s.turns[-1].stopped:
+        done = "Stopped; the partial answer is saved as a candidate."
     yield {ui.page.head.state: s, **answer_update(ui, s, done), **extra}
 
 
@@ -178,10 +191,16 @@ def regenerate(ui: Ui, state, temperature, top_p, max_new_tokens, seed, name, re
     yield from _streamed(ui, s, turns, "New answer saved as another candidate (the earlier one is kept).", {})
 
 
+STOP_NOTES = {
+    "idle": "Nothing to stop: no answer is being written.",
+    "stopped": "Stopped; the partial answer is saved as a candidate.",
+    "stopping": "Stopping…",  # the answer's own last update replaces it
+}
+
+
 def stop(ui: Ui, state):
-    if state is not None:
-        ui.core.stop(state)
-    return "Stopping…"
+    """Ends in every state: idle, stopped within a few seconds, or still stopping."""
+    return STOP_NOTES[ui.core.stop(state) if state is not None else "idle"]
 
 
 def clear(ui: Ui, state):
@@ -195,89 +214,8 @@ def clear(ui: Ui, state):
         c.answer_pick: gr.Dropdown(choices=[], value=None),
         c.fix_box: "",
         ui.page.head.status: "Chat cleared; stored turns are kept.",
+        c.stats: "",
     }
-
-
-# ---- correcting ------------------------------------------------------------------------------
-
-
-def pick_answer(ui: Ui, index, state):
-    if state is None or index is None:
-        return gr.skip()
-    state.selected = int(index)
-    c = ui.page.chat
-    return {
-        c.fix_box: updates.fix_text(state),
-        c.timeline: updates.timeline(state),
-        c.jump: updates.jump_choices(state),
-    }
-
-
-def save_fix(ui: Ui, index, text, rating, tags, state, name, request: gr.Request,
-             profile: gr.OAuthProfile | None = None):  # fmt: skip
-    if state is None:
-        raise LlamoError("there is no answer to correct yet.")
-    idx = int(index) if index is not None else len(state.turns) - 1
-    turn = ui.core.correct(state, idx, text, ui.ident(request, profile, name), rating=rating, tags=tags or [])
-    c = ui.page.chat
-    saved = f"✅ Saved correction #{turn.correction_id} of answer {idx + 1}."
-    return {c.chatbot: chat_messages(state.turns), c.save_status: saved}
-
-
-def _message_index(data) -> int:
-    """A chat event's message index (the Chatbot gives an int or a [row, column] pair)."""
-    return data.index if isinstance(data.index, int) else data.index[0]
-
-
-def on_like(
-    ui: Ui, state, name, data: gr.LikeData, request: gr.Request, profile: gr.OAuthProfile | None = None
-):
-    if state is None:
-        raise LlamoError("there is no answer to rate yet.")
-    c = ui.page.chat
-    idx = _message_index(data)
-    if idx % 2 == 0:
-        return {c.save_status: "Rate the answers, not the questions."}
-    turn_index = idx // 2
-    state.selected = turn_index
-    saved = ui.core.rate(state, turn_index, bool(data.liked), ui.ident(request, profile, name))
-    out = {c.answer_pick: updates.answer_choices(state), c.fix_box: updates.fix_text(state)}
-    if saved is not None:
-        out[c.chatbot] = chat_messages(state.turns)
-        out[c.save_status] = (
-            f"✅ Saved: answer {turn_index + 1} is right (rating 5, correction #{saved.correction_id})."
-        )
-    else:
-        out[c.rating] = 1
-        out[c.save_status] = (
-            f"Answer {turn_index + 1} marked wrong: write the right answer beside the chat and save."
-        )
-    return out
-
-
-def on_edit(
-    ui: Ui, state, name, data: gr.EditData, request: gr.Request, profile: gr.OAuthProfile | None = None
-):
-    if state is None:
-        raise LlamoError("there is nothing to edit yet.")
-    idx = _message_index(data)
-    ident = ui.ident(request, profile, name)
-    text = strip_display(data.value)
-    turn_index = idx // 2
-    try:
-        if idx % 2 == 0:
-            msg = ui.core.edit_question(state, turn_index, text, ident)
-        else:
-            turn = ui.core.correct(state, turn_index, text, ident)
-            state.selected = turn_index
-            msg = f"✅ Saved correction #{turn.correction_id} of answer {turn_index + 1}."
-    except LlamoError as exc:
-        msg = f"Not saved: {exc}"
-    c = ui.page.chat
-    return {
-        c.chatbot: chat_messages(state.turns),
-        c.save_status: msg,
-    }  # always redraw: the stored truth, escaped
 
 
 # ---- review ----------------------------------------------------------------------------------
@@ -292,14 +230,22 @@ def _review_table(ui: Ui, ident, status, annotator, tag, clip) -> list[list]:
 
 def review_list(ui: Ui, status, annotator, tag, clip, name, request: gr.Request,
                 profile: gr.OAuthProfile | None = None):  # fmt: skip
-    table = _review_table(ui, ui.ident(request, profile, name), status, annotator, tag, clip)
+    table = _review_table(ui, _reviewer(ui, request, profile, name), status, annotator, tag, clip)
     r = ui.page.review
     return {r.table: table, r.note: f"{len(table)} turns."}
 
 
-def review_pick(ui: Ui, table, evt: gr.SelectData):
+def _reviewer(ui: Ui, request, profile, name) -> Identity:
+    """Every reviewer-only handler asks this first: hiding a tab or an API name protects
+    nothing (any event is callable by its fn_index)."""
+    return need_reviewer(ui.ident(request, profile, name))
+
+
+def review_pick(ui: Ui, table, name, evt: gr.SelectData, request: gr.Request = None,
+                profile: gr.OAuthProfile | None = None):  # fmt: skip
     """A click in the review table fills the turn, its text (the correction, else the answer)
     and its conversation."""
+    _reviewer(ui, request, profile, name)
     try:
         i = evt.index[0]
         row = (
@@ -317,9 +263,9 @@ def review_pick(ui: Ui, table, evt: gr.SelectData):
 def review_act(ui: Ui, action: str, turn_id, text, note, name, status, annotator, tag, clip, request: gr.Request,
                profile: gr.OAuthProfile | None = None):  # fmt: skip
     """accept | reject | edit the picked turn's correction, then the table again."""
+    ident = _reviewer(ui, request, profile, name)
     if not turn_id:
         raise LlamoError("pick a turn in the table first.")
-    ident = ui.ident(request, profile, name)
     msg = ui.core.review(ident, int(turn_id), action, text=text, note=note or "")
     r = ui.page.review
     return {r.note: esc_md(msg), r.table: _review_table(ui, ident, status, annotator, tag, clip)}
@@ -327,13 +273,12 @@ def review_act(ui: Ui, action: str, turn_id, text, note, name, status, annotator
 
 def reopen(ui: Ui, conversation_id, state, name, request: gr.Request, progress=gr.Progress(),
            profile: gr.OAuthProfile | None = None):  # fmt: skip
-    ident = ui.ident(request, profile, name)
-    if ident is None or not ident.is_reviewer:
-        raise LlamoError("only reviewers can reopen stored conversations.")
+    ident = ui.ident(request, profile, name)  # core.reopen checks it: reviewers, or the owner
     if not conversation_id:
         raise LlamoError("pick a turn in the table first.")
     s = ui.session(state, request)
-    ui.core.reopen(s, int(conversation_id), progress=_progress(progress))
+    with ui.job(request) as job:
+        ui.core.reopen(s, int(conversation_id), ident, progress=job.progress(_progress(progress)))
     out = clip_update(ui, s, f"Reopened conversation {int(conversation_id)}.")
     out[ui.page.tabs] = gr.Tabs(selected="chat")
     return out
@@ -343,15 +288,19 @@ def reopen(ui: Ui, conversation_id, state, name, request: gr.Request, progress=g
 
 
 def export(ui: Ui, fmt, status, annotator, name, request: gr.Request, profile: gr.OAuthProfile | None = None):
-    done = ui.core.export(
-        ui.ident(request, profile, name), fmt, status=status or "", annotator=annotator or ""
-    )
+    ident = ui.ident(request, profile, name)
+    done = ui.core.export(ident, fmt, status=status or "", annotator=annotator or "")
     x = ui.page.export
-    return {x.file: str(done.archive), x.counts: done.counts, x.stats: ui.core.stats()}
+    return {x.file: str(done.archive), x.counts: done.counts, x.stats: ui.core.stats(ident)}
 
 
-def stats(ui: Ui):
-    return ui.core.stats()
+def stats(ui: Ui, name, request: gr.Request, profile: gr.OAuthProfile | None = None):
+    """The statistics name annotators: on a shared deployment only reviewers see them (an
+    empty table for the others, on page load, without an error)."""
+    try:
+        return ui.core.stats(ui.ident(request, profile, name))
+    except LlamoError:
+        return {}
 
 
 def who(ui: Ui, name, request: gr.Request, profile: gr.OAuthProfile | None = None):
@@ -368,8 +317,8 @@ def who(ui: Ui, name, request: gr.Request, profile: gr.OAuthProfile | None = Non
 
 
 def unload(ui: Ui, request: gr.Request):
+    """A closed tab: its generation stops at the next token, its clip opening at the next
+    progress step, and its state (ours and Gradio's) is freed now, not in an hour."""
     key = getattr(request, "session_hash", None)
-    s = ui.sessions.pop(key, None)
-    log.info("tab closed (session %s, known: %s)", key, s is not None)
-    if s is not None:
-        s.stop.set()  # a closed tab frees the generation at its next token
+    known = ui.sessions.close(key)
+    log.info("tab closed (session %s, known: %s)", key, known)

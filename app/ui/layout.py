@@ -50,6 +50,7 @@ class ChatColumn:
     """The chat, its sampling settings, the timeline and the correction box (right half)."""
 
     chatbot: gr.Chatbot
+    stats: gr.Markdown  # each answer's small print (kept out of the editable messages)
     question: gr.Textbox
     ask_btn: gr.Button
     stop_btn: gr.Button
@@ -64,10 +65,13 @@ class ChatColumn:
     jump: gr.Radio
     answer_pick: gr.Dropdown
     fix_box: gr.Textbox
-    rating: gr.Slider
+    rating: gr.Radio  # none until the expert picks one
     tags: gr.CheckboxGroup
     save_btn: gr.Button
     save_status: gr.Markdown
+    mine: gr.Dropdown  # the annotator's own stored conversations
+    mine_refresh: gr.Button
+    mine_open: gr.Button
 
 
 @dataclass
@@ -123,12 +127,17 @@ class Layout:
         c = self.clip
         return [self.head.state, c.summary, c.overlay, c.skeleton, c.glb, c.glb_file, c.kinematics, c.cursor,
                 c.span_from, c.span_to, self.chat.timeline, self.chat.chatbot, self.chat.example_qs,
-                self.chat.jump, self.chat.answer_pick, self.head.status]  # fmt: skip
+                self.chat.jump, self.chat.answer_pick, self.head.status, *self.fresh_correction()]  # fmt: skip
+
+    def fresh_correction(self) -> list:
+        """A new clip empties the correction form and the small print."""
+        c = self.chat
+        return [c.fix_box, c.rating, c.tags, c.save_status, c.stats]
 
     def answer_outputs(self) -> list:
         """What an answer (or clearing the chat) redraws, after the chat itself."""
         c = self.chat
-        return [c.timeline, c.jump, c.answer_pick, c.fix_box, self.head.status]
+        return [c.timeline, c.jump, c.answer_pick, c.fix_box, c.stats, self.head.status]
 
     def sampling(self) -> list:
         c = self.chat
@@ -224,6 +233,7 @@ def build_chat_column(cfg: AppConfig) -> ChatColumn:
         elem_id="llamo-chat",
         placeholder="Bring a clip, then ask about it.",
     )
+    stats = gr.Markdown("", elem_id="llamo-answer-stats")
     with gr.Row():
         question = gr.Textbox(
             label="Question",
@@ -244,7 +254,9 @@ def build_chat_column(cfg: AppConfig) -> ChatColumn:
         elem_id="llamo-example-qs",
     )
     with gr.Accordion("Sampling", open=False):
-        temperature = gr.Slider(0, 1.5, value=0.0, step=0.05, label="Temperature (0 = greedy)")
+        temperature = gr.Slider(
+            0, 1.5, value=0.0, step=0.05, label="Temperature (0 = greedy; Regenerate then samples at 0.7)"
+        )
         top_p = gr.Slider(0.1, 1.0, value=1.0, step=0.05, label="Top-p")
         max_new = gr.Slider(
             16, 512, value=cfg.max_new_tokens, step=16, label="Max new tokens", elem_id="llamo-max-new"
@@ -257,13 +269,23 @@ def build_chat_column(cfg: AppConfig) -> ChatColumn:
         answer_pick = gr.Dropdown(choices=[], label="Answer", elem_id="llamo-answer-pick")
         fix_box = gr.Textbox(label="Right answer", lines=3, elem_id="llamo-fix")
         with gr.Row():
-            rating = gr.Slider(1, 5, value=3, step=1, label="Rating of the model's answer")
+            rating = gr.Radio(
+                [1, 2, 3, 4, 5],
+                value=None,
+                label="Rating of the model's answer (optional)",
+                elem_id="llamo-rating",
+            )
             tags = gr.CheckboxGroup(list(TAGS), label="Tags")
         save_btn = gr.Button("Save correction", variant="primary", elem_id="llamo-save")
         save_status = gr.Markdown("", elem_id="llamo-save-status")
-    return ChatColumn(chatbot, question, ask_btn, stop_btn, regen_btn, clear_btn, example_qs, temperature, top_p,
-                      max_new, seed, timeline, jump, answer_pick, fix_box, rating, tags, save_btn,
-                      save_status)  # fmt: skip
+    with gr.Accordion("My conversations", open=False, elem_id="llamo-mine-box"):
+        mine = gr.Dropdown(choices=[], label="Your stored conversations", elem_id="llamo-mine")
+        with gr.Row():
+            mine_refresh = gr.Button("Refresh", size="sm", elem_id="llamo-mine-refresh")
+            mine_open = gr.Button("Reopen", size="sm", elem_id="llamo-mine-open")
+    return ChatColumn(chatbot, stats, question, ask_btn, stop_btn, regen_btn, clear_btn, example_qs, temperature,
+                      top_p, max_new, seed, timeline, jump, answer_pick, fix_box, rating, tags, save_btn,
+                      save_status, mine, mine_refresh, mine_open)  # fmt: skip
 
 
 def build_review_tab() -> ReviewTab:
