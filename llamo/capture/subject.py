@@ -172,6 +172,8 @@ class Follower:
         self.reacquired = 0
         self.rejected = 0
         self._static: PoseTracker | None = None
+        self.pending: dict[int, Pose] = {}  # refused poses since the subject was last seen
+        self.restored: dict[int, Pose] = {}
 
     @property
     def static(self) -> PoseTracker:
@@ -198,6 +200,7 @@ class Follower:
 
     def _accept(self, pose: Pose, k: int) -> Pose:
         self.last, self.last_k = pose.image.copy(), k
+        self.pending.clear()
         if self.first_k is None:
             self.first_k = k
         return pose
@@ -227,4 +230,21 @@ class Follower:
             if out is not None and self.fits(out.image, k):
                 self.reacquired += 1
                 return self._accept(out, k)
+        if full is not None and self.subject is None:
+            return self._give_up(k, full)
         return None
+
+    def _give_up(self, k: int, full: Pose) -> Pose | None:
+        """No subject chosen and theirs gone for over a second, someone else in view all along:
+        the scene has a new person. Their refused frames come back (`take_back`), and the
+        extractor's identity-switch check decides which track is kept, as before."""
+        if k - self.last_k <= self.fps:
+            self.pending[k] = full
+            return None
+        self.restored, self.pending = self.pending, {}
+        return self._accept(full, k)
+
+    def take_back(self) -> dict[int, Pose]:
+        """Frames refused, then restored by `_give_up` (grid slot -> Pose); each only once."""
+        back, self.restored = self.restored, {}
+        return back

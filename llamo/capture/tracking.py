@@ -126,6 +126,9 @@ def _follow_frames(frames, tracker, follow: Follower, rows, counter, stop, repor
         if stop.is_set():
             return
         out = follow.step(k, rgb, tracker)
+        for j, back in follow.take_back().items():  # refused, then restored as a new person
+            back.image[:, :3] *= scale
+            rows[j] = _Row(back.world, back.image, rows[j].time)
         if out is not None:
             out.image[:, :3] *= scale
             rows[k] = _Row(out.world, out.image, t)
