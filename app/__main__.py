@@ -24,6 +24,13 @@ def parse_args(argv=None) -> argparse.Namespace:
         "--users", default=None, help="launch(auth=...) users: name:password,... or @file (also LLAMO_USERS)"
     )
     p.add_argument("--reviewers", default=None, help="comma-separated reviewer names (also LLAMO_REVIEWERS)")
+    p.add_argument(
+        "--insecure-open",
+        action="store_true",
+        default=os.environ.get("LLAMO_INSECURE_OPEN", "") not in ("", "0"),
+        help="serve on a non-local address without sign-in: anyone who reaches it reads and exports "
+        "every conversation (also LLAMO_INSECURE_OPEN=1)",
+    )
     p.add_argument("--max-file-mb", type=int, default=None, help="upload size limit (default 200)")
     p.add_argument(
         "--max-duration", type=float, default=None, help="clip duration limit in seconds (default 600)"
@@ -33,6 +40,32 @@ def parse_args(argv=None) -> argparse.Namespace:
         "--queue-size", type=int, default=None, help="waiting requests before refusing (default 64)"
     )
     return p.parse_args(argv)
+
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def is_local(host: str) -> bool:
+    return host in LOOPBACK or host.startswith("127.")
+
+
+def exposure(host: str, cfg, *, insecure_open: bool = False) -> str:
+    """Refuse to serve an unprotected app beyond this machine: without sign-in anyone on the
+    network could read and export every conversation. Returns the warning to print ("" if none)."""
+    if is_local(host) or cfg.users or cfg.oauth:
+        return ""
+    if not insecure_open:
+        from llamo.errors import LlamoError
+
+        raise LlamoError(
+            f"--host {host} without sign-in would let anyone on the network read and export every "
+            "conversation; add --users name:password (or HF OAuth on a Space), or --insecure-open "
+            "if that is really meant."
+        )
+    return (
+        f"WARNING: serving on {host} with no sign-in (--insecure-open): anyone who can reach this "
+        "address can read, change and export every conversation and motion."
+    )
 
 
 def main(argv=None) -> int:
@@ -52,6 +85,9 @@ def main(argv=None) -> int:
             chat_concurrency=args.chat_concurrency,
             queue_size=args.queue_size,
         )
+        warning = exposure(args.host, cfg, insecure_open=args.insecure_open)
+        if warning:
+            print(warning, file=sys.stderr, flush=True)
         from annotations.store import Store
 
         store = Store.open()

@@ -29,6 +29,9 @@ class AppConfig:
     min_new_tokens: int = 0  # >0: answers run to this many tokens (capped by max): tests, benchmarks
     delete_cache: tuple[int, int] = (1800, 3600)  # every 30 min, delete temp files older than 1 h
     session_ttl_s: int = 3 * 3600  # a session's state (and its temp folder) dies after this
+    max_sessions: int = 100  # tabs holding a clip; beyond it the oldest idle one is freed
+    max_sessions_mb: int = 2048  # memory all sessions may hold (estimated, app/registry.py)
+    job_time_limit_s: float = 300.0  # opening a clip or writing an answer stops after this
     users: dict[str, str] = field(default_factory=dict)  # launch(auth=...) name -> password
     reviewers: frozenset[str] = frozenset()  # names (auth users or HF usernames) that review
     examples_dir: Path = EXAMPLES_DIR

@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 class ModelCard(NamedTuple):
     """What the Model tab shows: the model's description and its checkpoint's report."""
 
-    info: dict  # Llamo.describe(), with the checkpoint path relative to the project
+    info: dict  # Llamo.describe(), checkpoint and backbone as `public_name` gives them
     report: str  # markdown: the evaluation report and how the checkpoint was made ("" if none)
 
 
@@ -44,7 +44,11 @@ class LlamoApp(ClipsMixin, ChatMixin, AnnotatingMixin):
         self.model = model
         self.store = store
         self.config = config or AppConfig()
-        self._describe = model.describe() if model is not None else {}
+        described = model.describe() if model is not None else {}
+        self._checkpoint_dir = described.get("checkpoint")  # the real path: the model card reads it
+        self._describe = {
+            k: public_name(v) if k in ("checkpoint", "backbone") else v for k, v in described.items()
+        }
 
     def annotator(self, ident: Identity):
         """The store's annotator row for an identity. The deployment decides roles: a signed-in
@@ -60,9 +64,15 @@ class LlamoApp(ClipsMixin, ChatMixin, AnnotatingMixin):
         """The loaded model's description and its checkpoint's evaluation report (markdown)."""
         from llamo.model.checkpoint import checkpoint_card  # torch: only once a page is built
 
-        d = dict(self._describe)
-        ckpt = d.get("checkpoint")
-        if ckpt and Path(ckpt).resolve().is_relative_to(ROOT):  # no server paths on the page
-            d["checkpoint"] = str(Path(ckpt).resolve().relative_to(ROOT))
+        ckpt = self._checkpoint_dir
         report = checkpoint_card(ckpt).markdown() if ckpt and ckpt != "untrained" else ""
-        return ModelCard(d, report)
+        return ModelCard(dict(self._describe), report)
+
+
+def public_name(value):
+    """A checkpoint or backbone as users, rows and exports may see it: relative to the project,
+    else the folder's name; a hub id ("org/model") or "untrained" as it is. Never a server path."""
+    if not isinstance(value, str) or not value or not (Path(value).is_absolute() or Path(value).exists()):
+        return value
+    path = Path(value).resolve()
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else path.name

@@ -18,10 +18,13 @@ STATIC = Path(__file__).parent / "static"
 
 
 def build_ui(core: LlamoApp) -> gr.Blocks:
-    """The Blocks, every event wired; `demo.llamo_core` is the core (tests reach it there)."""
+    """The Blocks, every event wired; `demo.llamo_core` is the core and `demo.llamo_sessions`
+    the open tabs (tests reach them there)."""
     page = build_layout(core)
-    wire(Ui(core, page))
+    ui = Ui(core, page)
+    wire(ui)
     page.demo.llamo_core = core
+    page.demo.llamo_sessions = ui.sessions  # the open tabs (tests measure them)
     return page.demo
 
 
@@ -34,6 +37,7 @@ def launch_kwargs(core: LlamoApp) -> dict:
         "css_paths": [STATIC / "llamo.css"],
         "show_error": False,
         "footer_links": ["api"],
+        "state_session_capacity": 2 * cfg.max_sessions,  # Gradio's own per-tab values, bounded too
     }
     if cfg.users:
         kw["auth"] = list(cfg.users.items())
