@@ -21,6 +21,7 @@ import torch
 from llamo.backbone import stop_token_ids
 from llamo.errors import LlamoError
 from llamo.motion import Motion
+from llamo.serving.turn import Sampling, TurnDecoder
 
 
 @dataclass
@@ -160,17 +161,6 @@ class ChatSession:
         self._fed = list(ids)
         return out.logits[0, -1], len(new)
 
-    def _sample(self, logits: torch.Tensor, temperature: float, top_p: float, gen) -> int:
-        if temperature <= 0:
-            return int(logits.argmax())
-        probs = torch.softmax(logits.float() / temperature, dim=-1)
-        if top_p < 1.0:
-            sorted_p, order = probs.sort(descending=True)
-            keep = sorted_p.cumsum(0) - sorted_p < top_p
-            sorted_p = sorted_p * keep
-            probs = torch.zeros_like(probs).scatter(0, order, sorted_p)
-        return int(torch.multinomial(probs / probs.sum(), 1, generator=gen))
-
     def _start_turn(self, question: str, result: TurnResult, t_start: float, max_new_tokens: int):
         """Motion tokens for the question, prompt (trimmed to the context), prefill."""
         m = self.model
@@ -205,9 +195,15 @@ class ChatSession:
             prefill_s = time.perf_counter() - t_prefill
         return prefill_s, n_new, logits, record
 
-    def _answer(self, question, regenerate, temperature, top_p, max_new_tokens, stop, seed, min_new_tokens=0):
+    def begin(
+        self, question: str, regenerate: bool, sampling: Sampling, stop=None, t_start=None
+    ) -> TurnDecoder:
+        """Start a turn: the prompt and its prefill; returns the decoder holding the first
+        logits. The caller then steps it and feeds its tokens (`_answer` here, one at a time;
+        `llamo.serving.Scheduler`, batched with other sessions), and calls `end` once.
+        `t_start` (perf_counter) is when the question was asked, for TTFT; default now."""
         m = self.model
-        t_start = time.perf_counter()
+        t_start = time.perf_counter() if t_start is None else t_start
         if regenerate:
             rec = self._records.pop()
             self.turns.pop()
@@ -220,64 +216,48 @@ class ChatSession:
                     self._cache, self._fed = None, []
         result = TurnResult(question=question)
         was_training = m.training
-        m.eval()  # no dropout / Gumbel noise while answering; the mode is restored afterwards
+        m.eval()  # no dropout / Gumbel noise while answering; the mode is restored by end()
         try:
-            prefill_s, n_new, logits, record = self._start_turn(question, result, t_start, max_new_tokens)
+            prefill_s, n_new, logits, record = self._start_turn(
+                question, result, t_start, sampling.max_new_tokens
+            )
         except BaseException:
             m.train(was_training)
             raise
-        gen = torch.Generator(device="cpu").manual_seed(seed) if seed is not None else None
-        answer_ids = record.answer_ids
-        text = ""
-        t_first = None
-        finished = False
+        return TurnDecoder(self.tok, self.stop_ids, sampling, result, record.answer_ids, logits, t_start,
+                           prefill_s, n_new, stop, was_training)  # fmt: skip
+
+    def end(self, decoder: TurnDecoder) -> None:
+        """Close the turn: restore the model's mode, write the answer and timings."""
+        self.model.train(decoder.was_training)
+        decoder.finish(len(self._fed))
+
+    def _forward_one(self, token: int) -> torch.Tensor:
+        """Feed one generated token through this session's cache; the next-token logits."""
+        with torch.inference_mode():
+            out = self.model.llm(
+                input_ids=torch.tensor([[token]], device=self.model.llm_device),
+                past_key_values=self._cache,
+                use_cache=True,
+            )
+        self._cache = out.past_key_values
+        self._fed.append(token)
+        return out.logits[0, -1]
+
+    def _answer(self, question, regenerate, temperature, top_p, max_new_tokens, stop, seed, min_new_tokens=0):
+        sampling = Sampling(temperature, top_p, max_new_tokens, seed, min_new_tokens)
+        decoder = self.begin(question, regenerate, sampling, stop)
         try:
             while True:
                 with torch.inference_mode():
-                    logits = logits.float().cpu()
-                    if len(answer_ids) < min_new_tokens:
-                        logits[list(self.stop_ids)] = float("-inf")
-                    token = self._sample(logits, temperature, top_p, gen)
-                if t_first is None:
-                    t_first = time.perf_counter()
-                if token in self.stop_ids:
-                    finished = True
+                    delta = decoder.step(decoder.logits)
+                if delta:
+                    yield delta
+                if decoder.done:
                     break
-                answer_ids.append(token)
-                new_text = self.tok.decode(answer_ids, skip_special_tokens=True)
-                if not new_text.endswith("\ufffd") and new_text.startswith(text):
-                    delta, text = new_text[len(text) :], new_text
-                    result.answer = text
-                    if delta:
-                        yield delta
-                if len(answer_ids) >= max_new_tokens or (stop is not None and stop.is_set()):
-                    break
-                with torch.inference_mode():
-                    dev = m.llm_device
-                    out = m.llm(
-                        input_ids=torch.tensor([[token]], device=dev),
-                        past_key_values=self._cache,
-                        use_cache=True,
-                    )
-                    self._cache = out.past_key_values
-                    self._fed.append(token)
-                    logits = out.logits[0, -1]
+                decoder.logits = self._forward_one(decoder.token)
         finally:
-            m.train(was_training)
-            t_end = time.perf_counter()
-            result.answer = self.tok.decode(answer_ids, skip_special_tokens=True)
-            result.partial = not finished
-            n = len(answer_ids)
-            decode_s = (t_end - t_first) if t_first else 0.0
-            result.timings = {
-                "motion_encode_s": result.timings.get("motion_encode_s", 0.0),
-                "prefill_s": prefill_s,
-                "ttft_s": (t_first or t_end) - t_start,
-                "tokens_per_s": (n - 1) / decode_s if n > 1 and decode_s > 0 else 0.0,
-                "new_tokens": n,
-                "input_tokens": n_new,
-                "context_tokens": len(self._fed),
-            }
+            self.end(decoder)
 
 
 def _defaults(kwargs: dict) -> dict:

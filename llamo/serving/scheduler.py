@@ -1,0 +1,221 @@
+"""Continuous batching across chat sessions: one thread owns the model and advances every active
+answer together, one batched forward per decode step.
+
+Why our own and not transformers' `ContinuousBatchingManager` / `generate_batch` (5.x): those
+take prompts as `input_ids` only and keep requests in their own paged cache for one generation.
+LLaMo's prompts carry motion embeddings spliced into `inputs_embeds` (LLaVA-style
+masked_scatter), and each chat keeps its KV cache across turns so a follow-up question prefills
+only its new tokens. So the prefill stays `ChatSession.begin` (unbatched: the same numbers as the
+one-by-one path), and only the decode steps are batched, over the sessions' own `DynamicCache`s
+(`llamo.serving.batch_cache`).
+
+The loop: take new turns (their prefill runs and their first token is sampled at once, so time
+to first token is one prefill, not a wait for the batch), rebuild the batch if its rows changed,
+run one forward for all rows, let each row's `TurnDecoder` sample with its own settings and
+generator, push the deltas to each caller's queue, and hand finished rows their caches back.
+Callers read their answer as an iterator, as from `ChatSession.ask`.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import torch
+
+from llamo.errors import LlamoError
+from llamo.serving.batch_cache import BatchCache
+from llamo.serving.turn import Sampling, TurnDecoder
+
+if TYPE_CHECKING:
+    from llamo.chat import ChatSession
+
+_END = object()  # the answer is complete (the session's last_turn is final)
+
+
+@dataclass
+class _Job:
+    """One turn in the scheduler: where its deltas go and how far it has been fed."""
+
+    session: ChatSession
+    question: str
+    regenerate: bool
+    sampling: Sampling
+    stop: threading.Event | None
+    t_submit: float
+    out: queue.SimpleQueue = field(default_factory=queue.SimpleQueue)
+    cancel: threading.Event = field(default_factory=threading.Event)  # the caller went away
+    done: threading.Event = field(default_factory=threading.Event)
+    decoder: TurnDecoder | None = None
+    fed: list[int] = field(default_factory=list)  # fed in batched steps, not yet in session._fed
+
+
+class Scheduler:
+    """Owns `model` for generation; `ask`/`regenerate` work like the ChatSession methods of the
+    same names, but many sessions' answers advance in one batch. Start it once per model."""
+
+    def __init__(self, model, max_batch: int = 32) -> None:
+        self.model = model
+        self.max_batch = max_batch
+        self._inbox: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+        self.steps = 0  # batched forwards run (for benchmarks and tests)
+        self.rows_stepped = 0  # rows summed over those forwards
+
+    # ---- callers ---------------------------------------------------------------------------
+
+    def ask(self, session: ChatSession, question: str, **kwargs) -> Iterator[str]:
+        """Stream the answer's deltas (kwargs as `ChatSession.ask`)."""
+        return self._stream(self._job(session, question, False, kwargs))
+
+    def regenerate(self, session: ChatSession, **kwargs) -> Iterator[str]:
+        """Answer the session's last question again (kwargs as `ChatSession.ask`)."""
+        if session.last_turn is None:
+            raise LlamoError("there is no question to answer again.")
+        return self._stream(self._job(session, session.last_turn.question, True, kwargs))
+
+    def close(self) -> None:
+        """Finish the answers in progress, then stop the thread."""
+        with self._lock:
+            self._closed = True
+            thread = self._thread
+        self._inbox.put(None)
+        if thread is not None:
+            thread.join()
+
+    def _job(self, session, question: str, regenerate: bool, kwargs: dict) -> _Job:
+        unknown = set(kwargs) - {"temperature", "top_p", "max_new_tokens", "stop", "seed", "min_new_tokens"}
+        if unknown:
+            raise TypeError(f"unexpected arguments: {sorted(unknown)}")
+        stop = kwargs.pop("stop", None)
+        return _Job(session, question, regenerate, Sampling(**kwargs), stop, time.perf_counter())
+
+    def _stream(self, job: _Job) -> Iterator[str]:
+        self._submit(job)
+        try:
+            while True:
+                item = job.out.get()
+                if item is _END:
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:  # also when the caller closes the iterator early: the turn is ended and saved
+            job.cancel.set()
+            job.done.wait()
+
+    def _submit(self, job: _Job) -> None:
+        with self._lock:
+            if self._closed:
+                raise LlamoError("the generation scheduler has been closed.")
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, name="llamo-scheduler", daemon=True)
+                self._thread.start()
+        self._inbox.put(job)
+
+    # ---- the model's thread ----------------------------------------------------------------
+
+    def _loop(self) -> None:
+        active: list[_Job] = []
+        batch: BatchCache | None = None
+        while active or not self._closed:
+            joined = self._admit(block=not active, room=self.max_batch - len(active))
+            if joined is None:
+                return
+            if joined:
+                batch = self._rebuild(active, batch, active + joined)
+                active = active + joined
+            if not active:
+                continue
+            try:
+                self._step(active, batch)
+            except BaseException as exc:  # noqa: BLE001 - every waiting caller gets the error
+                for job in active:
+                    job.session._cache, job.session._fed = None, []  # re-prefilled next turn
+                    self._end(job, exc)
+                active, batch = [], None
+                continue
+            leaving = [j for j in active if j.decoder.done or j.cancel.is_set()]
+            if leaving:
+                staying = [j for j in active if j not in leaving]
+                batch = self._rebuild(active, batch, staying)
+                for job in leaving:
+                    self._end(job)
+                active = staying
+
+    def _admit(self, block: bool, room: int) -> list[_Job] | None:
+        """New turns from the inbox (waiting for one when idle), prefilled, first token sampled;
+        those that already ended are closed here. None: the scheduler is closing."""
+        joined: list[_Job] = []
+        while len(joined) < room:
+            try:
+                job = self._inbox.get(block=block and not joined)
+            except queue.Empty:
+                break
+            if job is None:  # close(): stop waiting once the answers in progress are done
+                if block and not joined:
+                    return None
+                continue
+            if self._start(job):
+                joined.append(job)
+        return joined
+
+    def _start(self, job: _Job) -> bool:
+        """Prefill and first token; True when the answer goes on (it joins the batch)."""
+        try:
+            job.decoder = job.session.begin(
+                job.question, job.regenerate, job.sampling, job.stop, t_start=job.t_submit
+            )
+            with torch.inference_mode():
+                delta = job.decoder.step(job.decoder.logits)
+        except BaseException as exc:  # noqa: BLE001 - the caller raises it
+            if job.decoder is None:
+                job.out.put(exc)
+                job.done.set()
+            else:
+                self._end(job, exc)
+            return False
+        if delta:
+            job.out.put(delta)
+        if job.decoder.done or job.cancel.is_set():
+            self._end(job)
+            return False
+        return True
+
+    def _step(self, active: list[_Job], batch: BatchCache) -> None:
+        """One forward for every active row; each row samples its next token."""
+        tokens = [job.decoder.token for job in active]
+        inputs = batch.step_inputs(tokens)
+        with torch.inference_mode():
+            logits = self.model.llm(**inputs).logits[:, -1]
+            batch.advance(inputs)
+            self.steps += 1
+            self.rows_stepped += len(active)
+            for i, job in enumerate(active):
+                job.fed.append(tokens[i])
+                delta = job.decoder.step(logits[i])
+                if delta:
+                    job.out.put(delta)
+
+    def _rebuild(self, old: list[_Job], batch: BatchCache | None, rows: list[_Job]) -> BatchCache | None:
+        """Hand the old rows their caches back, then stack `rows` into a new batch."""
+        if batch is not None:
+            for i, job in enumerate(old):
+                session = job.session
+                session._cache = batch.row(i)
+                session._fed.extend(job.fed)
+                job.fed = []
+        return BatchCache([job.session._cache for job in rows]) if rows else None
+
+    def _end(self, job: _Job, error: BaseException | None = None) -> None:
+        try:
+            job.session.end(job.decoder)
+        finally:
+            job.out.put(error if error is not None else _END)
+            job.done.set()

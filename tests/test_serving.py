@@ -1,0 +1,113 @@
+"""The batched scheduler (llamo.serving): the same answers as sessions decoded one by one,
+streaming, stop, sampling settings, joins and leaves between steps."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from llamo.chat import ChatSession
+from llamo.serving import Scheduler
+from llamo.testing import random_walk, tiny_model
+
+QUESTIONS = ["What is the person doing?", "How many?", "Which arm moves more, left or right?", "Why?"]
+
+
+def _one_by_one(model, clips, questions, **kw):
+    sessions = [ChatSession(model, c) for c in clips]
+    for turn in questions:
+        for s, q in zip(sessions, turn, strict=True):
+            list(s.ask(q, **kw))
+    return sessions
+
+
+def _batched(model, clips, questions, **kw):
+    """Each session asks from its own thread, all at once, through one scheduler."""
+    sched = Scheduler(model)
+    sessions = [ChatSession(model, c) for c in clips]
+    deltas = [[] for _ in sessions]
+    try:
+        for turn in questions:
+            barrier = threading.Barrier(len(sessions))
+
+            def worker(i, q, barrier=barrier):
+                barrier.wait()
+                deltas[i].append("".join(sched.ask(sessions[i], q, **kw)))
+
+            threads = [threading.Thread(target=worker, args=(i, q)) for i, q in enumerate(turn)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+    finally:
+        sched.close()
+    return sessions, deltas, sched
+
+
+@pytest.mark.parametrize("mode", ["cross_talker", "all_frames"])
+def test_batched_greedy_equals_one_by_one(mode):
+    model = tiny_model(mode, k=4, seed=2)
+    clips = [random_walk(40 + 20 * i, seed=i) for i in range(4)]
+    questions = [QUESTIONS, QUESTIONS[::-1]]  # two turns: the second reuses each session's cache
+    lengths = {"max_new_tokens": 10}
+    ref = _one_by_one(model, clips, questions, **lengths)
+    got, deltas, sched = _batched(model, clips, questions, **lengths)
+    for r, g, d in zip(ref, got, deltas, strict=True):
+        assert [rec.answer_ids for rec in g._records] == [rec.answer_ids for rec in r._records]
+        assert g._fed == r._fed
+        assert d == [t.answer for t in g.turns]
+        assert [t.timings["new_tokens"] for t in g.turns] == [t.timings["new_tokens"] for t in r.turns]
+    assert sched.rows_stepped > sched.steps  # rows did share forwards
+
+
+def test_rows_of_different_lengths_join_and_leave():
+    """Sessions with different max_new_tokens leave at different steps; a later one joins."""
+    model = tiny_model("cross_talker", k=4, seed=3)
+    clips = [random_walk(40, seed=i) for i in range(3)]
+    ref = [ChatSession(model, c) for c in clips]
+    for s, n in zip(ref, (3, 9, 6), strict=True):
+        list(s.ask("What?", max_new_tokens=n, min_new_tokens=n))
+    sched = Scheduler(model)
+    got = [ChatSession(model, c) for c in clips]
+    streams = [
+        sched.ask(s, "What?", max_new_tokens=n, min_new_tokens=n) for s, n in zip(got, (3, 9, 6), strict=True)
+    ]
+    try:
+        first = next(streams[0], None)  # the first joins alone ...
+        texts = [(first or "") + "".join(streams[0])] + [
+            "".join(s) for s in streams[1:]
+        ]  # ... the rest join later
+    finally:
+        sched.close()
+    assert [s._records[0].answer_ids for s in got] == [s._records[0].answer_ids for s in ref]
+    assert texts == [s.last_turn.answer for s in ref]
+
+
+def test_stop_sampling_settings_and_regenerate():
+    model = tiny_model("cross_talker", k=4, seed=4)
+    sched = Scheduler(model)
+    try:
+        a, b = ChatSession(model, random_walk(40, seed=1)), ChatSession(model, random_walk(40, seed=2))
+        stop = threading.Event()
+        stream = sched.ask(a, "Talk.", max_new_tokens=50, min_new_tokens=50, stop=stop)
+        other = sched.ask(b, "Talk.", temperature=0.9, top_p=0.8, seed=7, max_new_tokens=8, min_new_tokens=8)
+        next(stream)
+        stop.set()
+        list(stream)
+        assert a.last_turn.partial and a.last_turn.timings["new_tokens"] < 50
+        sampled = "".join(other)
+        ref = ChatSession(model, random_walk(40, seed=2))
+        assert sampled == "".join(
+            ref.ask("Talk.", temperature=0.9, top_p=0.8, seed=7, max_new_tokens=8, min_new_tokens=8)
+        )
+        greedy = a._records[-1].answer_ids
+        list(sched.regenerate(a, max_new_tokens=5, min_new_tokens=5))
+        n = min(5, len(greedy))  # greedy again: the same start as the stopped answer
+        assert len(a.turns) == 1 and a._records[-1].answer_ids[:n] == greedy[:n]
+        closed = sched.ask(b, "More?", max_new_tokens=30, min_new_tokens=30)
+        next(closed)
+        closed.close()  # the caller went away: the turn ends, partial, and is saved
+        assert b.last_turn.partial and b.last_turn.timings["new_tokens"] < 30
+    finally:
+        sched.close()
