@@ -20,6 +20,7 @@ import torch
 
 from llamo.backbone import stop_token_ids
 from llamo.errors import LlamoError
+from llamo.evidence import Evidence, measure, with_evidence
 from llamo.motion import Motion
 from llamo.serving.turn import Sampling, TurnDecoder
 
@@ -58,6 +59,21 @@ class ChatSession:
         self._fed: list[int] = []  # ids whose keys/values are in the cache
         self.stop_ids = self._stop_ids()
         self.max_positions = int(getattr(model.llm.config, "max_position_embeddings", 0) or 1 << 30)
+        self._measured: Evidence | None = None
+
+    @property
+    def measured(self) -> Evidence | None:
+        """The clip's measured facts (`llamo.evidence`), for the expert beside every answer."""
+        if self._measured is None and self.motion is not None:
+            self._measured = measure(self.motion)
+        return self._measured
+
+    @property
+    def evidence(self) -> str:
+        """The text opening the first question, for models trained with it; else ""."""
+        if not getattr(self.model.config, "evidence", False) or self.motion is None:
+            return ""
+        return self.measured.text
 
     # ---- public ----------------------------------------------------------------------------
 
@@ -135,7 +151,8 @@ class ChatSession:
             if emb is not None and emb.shape[0] > 0:
                 counts[len(turns)] = emb.shape[0]
                 embeds.append(emb)
-            turns.append(("user", rec.question, False))
+            text = with_evidence(rec.question, self.evidence) if j == 0 and self.evidence else rec.question
+            turns.append(("user", text, False))
             if j < len(records) - 1:  # the last record's answer is being generated
                 turns.append(("assistant", rec.answer_ids, False))
         ids, _ = m.prompts.build(turns, counts, add_generation_prompt=True)
@@ -166,10 +183,12 @@ class ChatSession:
         m = self.model
         motion_s = 0.0
         with torch.inference_mode():
+            first = not self._records
             if self.motion is not None and m.mode.uses_motion:
                 if self.state is None:
                     self.state = m.encode_motion(self.motion, self._video())
-                emb, frames, scores = m.question_tokens(self.state, question)
+                query = with_evidence(question, self.evidence) if first and self.evidence else question
+                emb, frames, scores = m.question_tokens(self.state, query)
                 result.selected_frames, result.frame_scores = frames, scores
                 motion_s = time.perf_counter() - t_start
                 result.timings["motion_encode_s"] = motion_s

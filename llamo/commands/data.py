@@ -1,7 +1,10 @@
-"""`python -m llamo data synth|chat ...`: make instruction data.
+"""`python -m llamo data synth|chat|real|evidence|mix ...`: make instruction data.
 
     python -m llamo data synth --n 4000 --seed 0 --split train -o data/train
     python -m llamo data chat --n 96 -o data/chat.jsonl      # text-only rows from the backbone
+    python -m llamo data real --source ~/.cache/llamo/bandai_ds2/motions --split train -o data/real
+    python -m llamo data evidence data/real/data.jsonl -o data/real/data_ev.jsonl
+    python -m llamo data mix --synth S.jsonl --real R.jsonl --chat C.jsonl --clips DIR -o mix.jsonl
 
 `synth` writes DIR/motions/*.npz and DIR/data.jsonl (LLaVA form, labels in each row's meta).
 Splits draw clip seeds from disjoint residues (seed*3 + split index), and the test split asks
@@ -42,6 +45,28 @@ def add_arguments(parser) -> None:
     c.add_argument("--backbone", default="default")
     c.add_argument("--max-new-tokens", type=int, default=64)
     c.add_argument("-o", "--out", required=True, help="output .jsonl")
+    r = sub.add_parser(
+        "real", help="questions about real mocap (Bandai-Namco dataset 2, CC BY-NC; converted .npz)"
+    )
+    r.add_argument(
+        "--source", required=True, help="folder of converted dataset-2 clips (python -m llamo extract)"
+    )
+    r.add_argument("--split", choices=SPLITS, default="train")
+    r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--sequences", type=int, default=1000, help="composed sequences of 2-3 real clips")
+    r.add_argument("-o", "--out", required=True, help="output directory")
+    e = sub.add_parser("evidence", help="open each conversation with its clip's measured facts")
+    e.add_argument("data", help="input .jsonl")
+    e.add_argument("-o", "--out", required=True, help="output .jsonl")
+    m = sub.add_parser("mix", help="synthetic + real + plain chat with a clip attached, shuffled")
+    m.add_argument("--synth", required=True, help="synthetic .jsonl")
+    m.add_argument("--real", help="real-motion .jsonl (leave out for a permissively licensed mix)")
+    m.add_argument("--chat", required=True, help="text-only chat .jsonl (data chat)")
+    m.add_argument("--clips", help="folder of converted real clips for plain chat with a clip attached")
+    m.add_argument("--plain", type=int, default=400, help="plain-chat-with-a-clip conversations")
+    m.add_argument("--no-evidence", action="store_true", help="for models that do not read measured facts")
+    m.add_argument("--seed", type=int, default=16)
+    m.add_argument("-o", "--out", required=True, help="output .jsonl")
 
 
 def _reporter(what: str) -> Callable[[int, int], None]:
@@ -98,9 +123,46 @@ def _chat(args) -> int:
     return 0
 
 
+def _real(args) -> int:
+    from llamo.data.real_writer import RealDataConfig, write_real
+
+    cfg = RealDataConfig(split=args.split, seed=args.seed, sequences=args.sequences, chat_share=0.0)
+    summary = write_real(args.source, Path(args.out), cfg)
+    print(
+        f"wrote {summary['conversations']} conversations about {summary['clips']} real clips to {summary['jsonl']}"
+    )
+    print(f"licence: {summary['licence']}")
+    return 0
+
+
+def _evidence(args) -> int:
+    from llamo.data.evidence_data import write_with_evidence
+
+    print(f"wrote {write_with_evidence(args.data, args.out)} conversations with measured facts to {args.out}")
+    return 0
+
+
+def _mix(args) -> int:
+    from llamo.data.mix import mix
+
+    counts = mix(
+        Path(args.synth),
+        Path(args.real) if args.real else None,
+        Path(args.chat),
+        Path(args.clips) if args.clips else None,
+        Path(args.out),
+        plain_n=args.plain,
+        seed=args.seed,
+        evidence=not args.no_evidence,
+    )
+    print(f"wrote {args.out}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    return 0
+
+
+ACTIONS = {"synth": _synth, "chat": _chat, "real": _real, "evidence": _evidence, "mix": _mix}
+
+
 def run(args) -> int:
-    if args.action == "synth":
-        return _synth(args)
-    if args.action == "chat":
-        return _chat(args)
-    raise LlamoError(f"unknown data action {args.action!r}.")
+    if args.action not in ACTIONS:
+        raise LlamoError(f"unknown data action {args.action!r}.")
+    return ACTIONS[args.action](args)

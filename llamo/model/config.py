@@ -52,6 +52,8 @@ class LlamoConfig:
     r_max: float = 0.25  # largest local window, as a fraction of T'
     num_segments: int = 8  # segment-level global features
     summary_tokens: int = 0  # S tokens read off the encoder's heads (llamo.model.summary); 0 = off
+    # the measured facts (llamo.evidence) open the first user turn, beside the motion tokens
+    evidence: bool = False
     # the heads' class names, in head order (llamo.labels): the checkpoint's, not the generator's
     label_actions: list[str] = field(default_factory=lambda: list(AUX_ACTIONS))
     label_sides: list[str] = field(default_factory=lambda: list(AUX_SIDES))

@@ -22,6 +22,7 @@ import torch
 
 from llamo.conversation import MOTION_MARKER, Conversation
 from llamo.errors import LlamoError
+from llamo.evidence import EVIDENCE_PREFIX, measure, with_evidence
 from llamo.features import motion_features
 from llamo.motion import Motion
 from llamo.motion_ops import resample
@@ -166,6 +167,17 @@ def prompt_turns(conv: Conversation, system_prompt: str, has_motion: bool) -> li
     return turns
 
 
+def with_measured(turns: list[PromptTurn], motion: Motion) -> list[PromptTurn]:
+    """The first user turn opened by the clip's measured facts, unless the data already has them
+    (`llamo.data.evidence_data` writes them in); the chat does the same (`llamo.chat`)."""
+    first = next((i for i, t in enumerate(turns) if t.role == "user"), None)
+    if first is None or turns[first].content.startswith(EVIDENCE_PREFIX):
+        return turns
+    turns = list(turns)
+    turns[first] = turns[first]._replace(content=with_evidence(turns[first].content, measure(motion).text))
+    return turns
+
+
 def motion_slots(model, turns: list[PromptTurn]) -> list[int]:
     """Indices of the user turns that carry motion tokens."""
     users = [i for i, t in enumerate(turns) if t.role == "user"]
@@ -235,6 +247,8 @@ def collate(
         turns = prompt_turns(conv, model.config.system_prompt, use_motion or conv.has_motion)
         while generation and turns and turns[-1].role == "assistant":
             turns.pop()
+        if model.config.evidence and motion is not None:
+            turns = with_measured(turns, motion)
         counts: dict[int, int] = {}
         if use_motion:
             x, _ = model.prepare_features(motion)

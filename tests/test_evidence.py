@@ -1,0 +1,80 @@
+"""The measured evidence: right on motions whose truth is known, deterministic, short, and read
+the same way by training data and the chat."""
+
+import pytest
+
+from llamo.conversation import Conversation, Turn
+from llamo.data.evidence_data import add_evidence, describe_unknown
+from llamo.data.synth import synthesize
+from llamo.evidence import EVIDENCE_PREFIX, measure, with_evidence
+from llamo.model.processor import PromptTurn, with_measured
+
+
+@pytest.mark.parametrize(
+    ("action", "kw", "count"),
+    [
+        ("squat", {"reps": 3}, 3),
+        ("wave", {"reps": 4, "side": "left"}, 4),
+        ("punch", {"reps": 4, "side": "left"}, 4),
+    ],
+)
+def test_repetitions_and_their_times(action, kw, count):
+    motion = synthesize(action, noise=False, seed=1, **kw)
+    ev = measure(motion)
+    assert ev.rep_count == count
+    peaks = motion.meta["labels"]["rep_peaks"]
+    # each measured time lies within 0.3 s of a labelled repetition's extreme
+    assert all(min(abs(t - p / motion.fps) for p in peaks) < 0.3 for t in ev.rep_times)
+
+
+@pytest.mark.parametrize("direction", ["forward", "backward"])
+def test_travel_direction_in_the_body_frame(direction):
+    ev = measure(synthesize("walk", reps=8, direction=direction, noise=False, seed=2))
+    assert ev.travel_direction == direction
+    assert ev.travel_m > 2.0
+
+
+def test_side_of_the_moving_limb():
+    assert "left arm" in measure(synthesize("wave", reps=4, side="left", noise=False, seed=3)).text
+    assert "right leg" in measure(synthesize("kick", reps=3, side="right", noise=False, seed=3)).text
+
+
+def test_flight_is_found_and_a_still_person_has_none():
+    assert measure(synthesize("jump", reps=2, noise=False, seed=4)).airborne_times
+    idle = measure(synthesize("idle", noise=False, seed=4))
+    assert not idle.airborne_times and idle.rep_count == 0 and idle.travel_direction == "none"
+
+
+def test_deterministic_and_short():
+    motion = synthesize("squat", reps=5, seed=5)
+    a, b = measure(motion), measure(motion)
+    assert a.text == b.text and a.report == b.report
+    assert a.text.startswith(EVIDENCE_PREFIX) and len(a.text) < 260 < len(a.report) + 60
+    assert "hip" in a.report and "hip" not in a.text  # the expert sees every angle, the model one
+
+
+def test_training_data_and_collate_add_the_same_text_once():
+    motion = synthesize("squat", reps=3, seed=6)
+    ev = measure(motion)
+    conv = Conversation(
+        "c", [Turn("user", "<motion>\nHow many squats?"), Turn("assistant", "3 squats.")], "x.npz"
+    )
+    first = add_evidence(conv, ev).turns[0].text
+    assert first == "<motion>\n" + with_evidence("How many squats?", ev.text)
+    turns = [PromptTurn("system", "s", False), PromptTurn("user", "How many squats?", False)]
+    once = with_measured(turns, motion)
+    assert once[1].content == with_evidence("How many squats?", ev.text)
+    assert with_measured(once, motion) == once  # never twice
+
+
+def test_unknown_movement_is_described_not_labelled():
+    ev = measure(synthesize("punch", reps=5, side="left", noise=False, seed=7))
+    text = describe_unknown(ev)
+    assert text.startswith("I can't name this movement.") and "left arm" in text and "5 times" in text
+    assert "punch" not in text
+
+
+def test_measure_handles_a_one_frame_clip():
+    motion = synthesize("idle", noise=False, seed=8).slice(0, 1)
+    ev = measure(motion)
+    assert ev.rep_count == 0 and ev.travel_direction == "none" and ev.text.startswith(EVIDENCE_PREFIX)

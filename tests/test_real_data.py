@@ -1,0 +1,80 @@
+"""Instruction data about real clips: composition, labels checked against the joints, questions.
+The Bandai-Namco dataset-2 cache is read in place (see docs/training.md) and skipped when absent."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from llamo.data.real import compose, side_from_joints, spans_from_peaks
+from llamo.data.real_questions import premise_answer, real_questions
+from llamo.data.synth import synthesize
+
+DS2 = Path.home() / ".cache/llamo/bandai_ds2/motions"
+
+
+def _seg(motion, action, **kw):
+    labels = motion.meta["labels"]["segments"][0]
+    return {**labels, "action": action, "start": 0, "end": motion.num_frames, "style": "normal",
+            "energy": "normal", "rep_peaks": list(motion.meta["labels"]["rep_peaks"]), **kw}  # fmt: skip
+
+
+def test_compose_shifts_segments_and_blends_joins():
+    a, b = (
+        synthesize("squat", reps=2, seed=1, noise=False),
+        synthesize("wave", reps=3, side="left", seed=1, noise=False),
+    )
+    out = compose([(a, _seg(a, "squat")), (b, _seg(b, "wave"))])
+    segs = out.meta["labels"]["segments"]
+    k = 6  # 0.3 s at 20 fps
+    assert out.num_frames == a.num_frames + b.num_frames - k
+    assert segs[0]["end"] == segs[1]["start"] == a.num_frames - k
+    assert out.meta["labels"]["rep_peaks"][-1] == b.meta["labels"]["rep_peaks"][-1] + a.num_frames - k
+    jump = np.abs(np.diff(out.joints[:, 0], axis=0)).max()  # the pelvis never teleports
+    assert jump < 0.2
+
+
+def test_spans_cover_each_peak():
+    spans = spans_from_peaks([10, 30, 50], 70)
+    assert all(a <= p < b for (a, b), p in zip(spans, [10, 30, 50], strict=True))
+    assert spans[0][0] == 0 and spans[-1][1] == 61
+
+
+def test_side_from_joints_matches_the_synthetic_truth():
+    assert side_from_joints(synthesize("wave", reps=3, side="right", seed=2, noise=False)) == "right"
+    assert side_from_joints(synthesize("arm_raise", reps=2, side="both", seed=2, noise=False)) == "both"
+
+
+def test_false_premise_is_corrected_in_words():
+    m = synthesize("wave", reps=3, side="left", seed=3, noise=False)
+    text = premise_answer(_seg(m, "wave", reps=3, side="left"), "squats")
+    assert text == "I see no squats; the person is waving with the left arm, 3 times."
+
+
+def test_real_questions_ask_style_and_times_and_no_tempo():
+    m = synthesize("wave", reps=4, side="right", seed=4, noise=False)
+    rng = np.random.default_rng(0)
+    kinds = {
+        q.kind if hasattr(q, "kind") else q[0]
+        for _ in range(20)
+        for q in real_questions([_seg(m, "wave")], rng, "train", 20.0)
+    }
+    assert {"style", "premise", "when", "action"} <= kinds and "tempo" not in kinds
+
+
+@pytest.mark.slow
+def test_written_data_is_reproducible(tmp_path):
+    if not DS2.is_dir():
+        pytest.skip(f"the converted Bandai-Namco dataset-2 cache is not at {DS2} (docs/training.md)")
+    from llamo.data.real_writer import RealDataConfig, write_real
+
+    cfg = RealDataConfig(split="val", sequences=5)
+    a = write_real(DS2, tmp_path / "a", cfg)
+    b = write_real(DS2, tmp_path / "b", cfg)
+    rows = [json.loads(line) for line in (tmp_path / "a/data.jsonl").read_text().splitlines()]
+    assert a["conversations"] == b["conversations"] == len(rows) and a["licence"].startswith("CC BY-NC")
+    assert (tmp_path / "a/data.jsonl").read_text().replace("/a/", "/b/") == (
+        tmp_path / "b/data.jsonl"
+    ).read_text().replace("/a/", "/b/")
+    assert all(r["meta"]["split"] == "val" for r in rows)
