@@ -3,6 +3,7 @@ the views, and the asked range. A part of `LlamoApp` (see app/core.py)."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from pathlib import Path
@@ -11,6 +12,7 @@ from app import views_io
 from app.config import AppConfig
 from app.session import ChatTurn, ClipState, Progress, Session, need_clip, no_progress, scaled
 from llamo.errors import LlamoError
+from llamo.evidence import measure
 from llamo.fileio import sha256_file
 from llamo.importers import MOTION_SUFFIXES, VIDEO_SUFFIXES, load_motion
 from llamo.motion import Motion
@@ -60,8 +62,12 @@ class ClipsMixin:
         *,
         source: str = "upload",
         title: str | None = None,
+        subject: tuple[float, float] | None = None,
         progress: Progress = no_progress,
     ) -> ClipState:
+        """Read, check and draw the clip completely, and only then store it: a failed open
+        (bad data, a cancelled or timed-out job, a full disk) leaves no row and no media.
+        `subject` (x, y in 0-1 of the first frame) picks the person a video follows."""
         kind = self.check_upload(path)
         path = Path(path)
         progress(0.02, "reading the file")
@@ -70,29 +76,26 @@ class ClipsMixin:
             fps=self.config.video_fps if kind == "video" else None,
             max_duration=self.config.max_duration_s,
             progress=scaled(progress, 0.02, 0.75),
+            subject=subject if kind == "video" else None,
         )
         if motion.num_frames < 2:
             raise LlamoError(f"{path.name} holds fewer than 2 frames of motion.")
         self._check_duration(path.name, motion.duration, slack=1e-6)
         if kind == "video" and motion.person_fraction == 0.0:
             raise LlamoError(f"no person was found in {path.name}.")
-        progress(0.76, "saving the clip")
-        clip_row = self.store.add_clip(
-            motion,
-            path if kind == "video" else None,
-            source=source,
-            sha256=None if kind == "video" else sha256_file(path),
-            meta={"title": title or path.name, "kind": kind},
-        )
-        state = ClipState(
-            motion=motion,
-            title=title or path.name,
-            source=source,
-            clip_id=clip_row.id,
-            sha256=clip_row.sha256,
-            kind=kind,
-        )
-        self._install(session, state, video=path if kind == "video" else None, progress=progress)
+        video = path if kind == "video" else None
+        state = ClipState(motion=motion, title=title or path.name, source=source, kind=kind, video=video)
+        self._prepare(state, session.workdir, video=video, progress=progress)
+        progress(0.99, "saving the clip")
+        sha, meta = sha256_file(path), {"title": state.title, "kind": kind}
+        if kind == "video" and subject is not None:  # another person of the same video: another clip
+            meta["subject"], meta["video_sha256"] = motion.meta.get("subject"), sha
+            sha = hashlib.sha256(f"{sha} subject {subject[0]:.4f},{subject[1]:.4f}".encode()).hexdigest()
+        clip_row = self.store.add_clip(motion, video, source=source, sha256=sha, meta=meta)
+        state.clip_id, state.sha256 = clip_row.id, clip_row.sha256
+        if clip_row.video_path:  # the stored copy outlives the upload's temp file
+            state.video = self.store.path(clip_row.video_path)
+        self._activate(session, state, progress)
         return state
 
     def open_example(self, session: Session, name: str, progress: Progress = no_progress) -> ClipState:
@@ -126,7 +129,9 @@ class ClipsMixin:
             sha256=sha,
             kind="video" if video else "motion",
         )
-        self._install(session, state, video=video if video and video.is_file() else None, progress=progress)
+        video = video if video and video.is_file() else None
+        state.video = video
+        self._install(session, state, video=video, progress=progress)
         for row in sorted(rows, key=lambda r: r.position):
             session.turns.append(
                 ChatTurn(
@@ -140,13 +145,18 @@ class ClipsMixin:
         return state
 
     def _install(self, session: Session, state: ClipState, *, video: Path | None, progress: Progress) -> None:
+        self._prepare(state, session.workdir, video=video, progress=progress)
+        self._activate(session, state, progress)
+
+    def _prepare(self, state: ClipState, workdir: Path, *, video: Path | None, progress: Progress) -> None:
+        """The views, repetitions and summary: everything that can fail, before the tab changes."""
         motion = state.motion
         progress(0.8, "drawing the views")
         state.reps = views_io.repetitions(motion)
         state.views = views_io.render(
             motion,
             video,
-            session.workdir / f"clip{time.monotonic_ns()}",
+            workdir / f"clip{time.monotonic_ns()}",
             progress=scaled(progress, 0.8, 0.99),
             reps=state.reps,
         )
@@ -160,9 +170,14 @@ class ClipsMixin:
             "reps": getattr(state.reps, "count", None),
             "rep_signal": getattr(state.reps, "signal_name", ""),
             "model_reads": self._model_reads(motion),
+            # what the model is told about the clip (models with config.evidence read the short
+            # form), shown in full so an expert can check what answers rest on
+            "measured": measure(motion).report,
         }
+
+    def _activate(self, session: Session, state: ClipState, progress: Progress) -> None:
         session.clip = state
-        session.span = (0.0, motion.duration)
+        session.span = (0.0, state.motion.duration)
         session.cursor = 0.0
         session.reset_chat()
         progress(1.0, "ready")

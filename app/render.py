@@ -98,6 +98,8 @@ def summary_markdown(info: dict) -> str:
     ]
     if info.get("reps") is not None:
         lines.append(f"Repetitions found: **{info['reps']}** (signal: {esc_md(info.get('rep_signal', ''))})")
+    if info.get("measured"):
+        lines.append(f"**What the model measured:** {esc_md(info['measured'].removeprefix('Measured: '))}")
     reads = info.get("model_reads") or []
     if reads:
         parts = []

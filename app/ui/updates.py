@@ -2,6 +2,8 @@
 answer picker, the correction box. Pure functions of a `Session`; the handlers decide which
 components get them."""
 
+import re
+
 import gradio as gr
 
 from app.render import clock, timeline_figure
@@ -31,11 +33,23 @@ def timeline(s: Session | None):
 
 
 def jump_choices(s: Session) -> gr.Radio:
-    """The selected answer's strongest few frames, in time order, as buttons that move the cursor."""
+    """The times the selected answer cites ("at 6.7 s"), then its strongest few frames, as buttons
+    that move the cursor (and so seek the video, the 3D view and the kinematics)."""
     turn = s.selected_turn
     top = sorted(turn.looked, key=lambda x: -x[1])[:JUMPS] if turn else []
-    choices = [(f"{clock(t)} (score {sc:.2f})", round(t, 3)) for t, sc in sorted(top)]
-    return gr.Radio(choices=choices, value=None, label="Where the model looked (click to jump)")
+    duration = s.clip.motion.duration if s.clip is not None else 0.0
+    said = cited_times(turn.corrected or turn.answer, duration) if turn else []
+    choices = [(f"{t:.1f} s (in the answer)", round(t, 3)) for t in said]
+    choices += [(f"{clock(t)} (score {sc:.2f})", round(t, 3)) for t, sc in sorted(top)]
+    return gr.Radio(
+        choices=choices, value=None, label="Times in the answer, and where the model looked (click to jump)"
+    )
+
+
+def cited_times(text: str, duration: float) -> list[float]:
+    """Seconds an answer names ("at 6.7 s", "from 4.2 s to 5.0 s"), within the clip, in order."""
+    found = [float(x) for x in re.findall(r"(\d+(?:\.\d+)?)\s*(?:s|sec|seconds?)\b", text or "")]
+    return list(dict.fromkeys(t for t in found if 0.0 <= t <= duration + 1e-6))[:JUMPS]
 
 
 def answer_choices(s: Session) -> gr.Dropdown:
