@@ -9,6 +9,7 @@ TARGETS = {
     "render": "time to build the views, and the overlay's speed",
     "chat": "time to first token over turns, scaling with clip length, decode",
     "train": "seconds per training step, against the full-vocabulary loss",
+    "serving": "many sessions at once: one by one against the batched scheduler",
     "app": "time to first token as web users see it, one client vs many",
     "store": "add-correction latency at scale, and export speed",
 }

@@ -6,6 +6,8 @@
    all_frames and vq_tokens (motion extraction excluded; synthetic random-walk motion).
 3. Decode: tokens/s of ChatSession against the bare backbone's `generate` at the same prompt
    length (LoRA merged, so the ratio should be about 1.0).
+4. Batching: 1, 4 and 10 clients at once, each session decoded on its own against the batched
+   scheduler (llamo.serving); the same as `python -m bench.serving` (bench/serving.py).
 
 Hygiene (bench/_util.py): one untimed warm-up, threads pinned and printed, median and minimum
 of N repeats, machine load printed, the baseline interleaved with the candidate.
@@ -40,7 +42,11 @@ def add_arguments(parser) -> None:
     parser.add_argument(
         "--lengths", default="5,30,120,600", help="clip lengths in seconds for the scaling table"
     )
-    parser.add_argument("--skip", default="", help="comma list of sections to skip: turns,scaling,decode")
+    parser.add_argument(
+        "--skip", default="", help="comma list of sections to skip: turns,scaling,decode,batching"
+    )
+    parser.add_argument("--clients", default="1,4,10", help="client counts for the batching section")
+    parser.add_argument("--turns", type=int, default=3, help="questions per client in the batching section")
     add_out_argument(parser)
 
 
@@ -221,6 +227,10 @@ def run(args) -> dict:
         bench_scaling(models, args, report)
     if "decode" not in skip:
         bench_decode(model, args, report)
+    if "batching" not in skip:
+        from bench.serving import argparse_like, compare
+
+        report["batching"] = compare(model, argparse_like(args, tokens=args.answer_tokens))
     return report
 
 

@@ -111,3 +111,37 @@ def test_stop_sampling_settings_and_regenerate():
         assert b.last_turn.partial and b.last_turn.timings["new_tokens"] < 30
     finally:
         sched.close()
+
+
+@pytest.mark.slow
+def test_default_backbone_batched_greedy_is_token_identical():
+    """The real default model, 4 sessions with different clips and questions, two turns each,
+    natural lengths (rows leave at different steps): the same token ids as one by one."""
+    from llamo.data.synth import synthesize
+    from llamo.model import load_default
+
+    model = load_default(device="cpu")
+    clips = [
+        synthesize(a, reps=2 + i % 2, seed=i)
+        for i, a in enumerate(("squat", "jumping_jack", "lunge", "squat"))
+    ]
+    questions = [QUESTIONS, QUESTIONS[1:] + QUESTIONS[:1]]
+    ref = _one_by_one(model, clips, questions, max_new_tokens=40)
+    got, _, sched = _batched(model, clips, questions, max_new_tokens=40)
+    for r, g in zip(ref, got, strict=True):
+        assert [rec.answer_ids for rec in g._records] == [rec.answer_ids for rec in r._records]
+        assert g._fed == r._fed
+    assert sched.rows_stepped > sched.steps
+
+
+def test_bench_serving_prints_both_ways(tmp_path, capsys):
+    import json
+
+    from bench.serving import main
+
+    out = tmp_path / "serving.json"
+    assert main(["--tiny", "--clients", "1,2", "--turns", "1", "--tokens", "3", "-o", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "one-by-one" in text and "batched" in text and "ratio" in text and "threads pinned" in text
+    runs = json.loads(out.read_text())["runs"]
+    assert runs["2"]["batched"]["tokens"] == runs["2"]["one-by-one"]["tokens"] == 2 * 3

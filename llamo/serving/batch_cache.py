@@ -4,8 +4,9 @@ Each session keeps its own `DynamicCache` between turns (prefix reuse). While se
 once, their caches are stacked here: row i is left-padded to the longest, the attention mask
 hides the padding, and each row's position id is its own real length (the cached keys carry
 their rotary positions already, so padding shifts nothing). The batch is rebuilt when the set
-of rows changes and appended in place (by the model's forward) otherwise; `row(i)` hands a
-session its cache back, without the padding.
+of rows changes and appended in place otherwise: its layers write each step's keys and values
+into a buffer with room to grow (`_InPlaceLayer`), where `DynamicLayer` would copy the whole
+cache (`torch.cat`) at every step. `row(i)` hands a session its cache back, without the padding.
 """
 
 from __future__ import annotations
@@ -19,29 +20,51 @@ from llamo.errors import LlamoError
 
 def _layers(cache) -> list[DynamicLayer]:
     layers = list(getattr(cache, "layers", []))
-    if not layers or any(type(layer) is not DynamicLayer for layer in layers):
+    if not layers or any(type(layer) not in (DynamicLayer, _InPlaceLayer) for layer in layers):
         raise LlamoError("batched decoding needs full-attention DynamicCache layers (no sliding window).")
     return layers
+
+
+class _InPlaceLayer(DynamicLayer):
+    """A DynamicLayer whose keys/values are views of a larger buffer: appending writes in place
+    (the buffer doubles when full), so a decode step copies one token per row, not the cache."""
+
+    def __init__(self, keys: torch.Tensor, values: torch.Tensor, length: int) -> None:
+        super().__init__()
+        self.device, self.is_initialized = keys.device, True
+        self._k, self._v = keys, values
+        self.keys, self.values = keys[:, :, :length], values[:, :, :length]
+
+    def update(self, key_states: torch.Tensor, value_states: torch.Tensor, *args, **kwargs):
+        n, m = self.keys.shape[-2], key_states.shape[-2]
+        if n + m > self._k.shape[-2]:
+            self._k, self._v = _grown(self.keys, n + m), _grown(self.values, n + m)
+        self._k[:, :, n : n + m] = key_states
+        self._v[:, :, n : n + m] = value_states
+        self.keys, self.values = self._k[:, :, : n + m], self._v[:, :, : n + m]
+        return self.keys, self.values
 
 
 class BatchCache:
     """A left-padded batch of per-session caches, with the attention mask and per-row lengths."""
 
-    def __init__(self, caches: list) -> None:
+    def __init__(self, caches: list, room: int = 64) -> None:
         per_row = [_layers(c) for c in caches]
         self.lengths = [rows[0].get_seq_length() for rows in per_row]
         width = max(self.lengths)
-        self.pads = [width - n for n in self.lengths]
-        data = []
-        for li in range(len(per_row[0])):
-            keys = [_pad_left(rows[li].keys, width) for rows in per_row]
-            values = [_pad_left(rows[li].values, width) for rows in per_row]
-            data.append((torch.cat(keys), torch.cat(values)))
-        self.cache = DynamicCache(ddp_cache_data=data)
-        dev = data[0][0].device
+        self.cache = DynamicCache()
+        self.cache.layers = [
+            _InPlaceLayer(
+                _stacked([r[li].keys for r in per_row], width, room),
+                _stacked([r[li].values for r in per_row], width, room),
+                width,
+            )  # fmt: skip
+            for li in range(len(per_row[0]))
+        ]
+        dev = self.cache.layers[0].keys.device
         self.mask = torch.ones((len(caches), width), dtype=torch.long, device=dev)
-        for i, pad in enumerate(self.pads):
-            self.mask[i, :pad] = 0
+        for i, n in enumerate(self.lengths):
+            self.mask[i, : width - n] = 0
 
     def __len__(self) -> int:
         return len(self.lengths)
@@ -73,10 +96,17 @@ class BatchCache:
         return DynamicCache(ddp_cache_data=data)
 
 
-def _pad_left(t: torch.Tensor, width: int) -> torch.Tensor:
-    """(1, heads, n, dim) -> (1, heads, width, dim), zeros in front (masked out)."""
-    n = t.shape[-2]
-    if n == width:
-        return t
-    pad = t.new_zeros((*t.shape[:-2], width - n, t.shape[-1]))
-    return torch.cat([pad, t], -2)
+def _stacked(rows: list[torch.Tensor], width: int, room: int) -> torch.Tensor:
+    """(1, heads, n_i, dim) each -> (rows, heads, width + room, dim): right-aligned at `width`,
+    zeros in front (masked out; zeros, not garbage, so a masked 0 * NaN cannot appear)."""
+    first = rows[0]
+    buf = first.new_zeros((len(rows), first.shape[1], width + room, first.shape[-1]))
+    for i, t in enumerate(rows):
+        buf[i, :, width - t.shape[-2] : width] = t[0]
+    return buf
+
+
+def _grown(t: torch.Tensor, room: int) -> torch.Tensor:
+    buf = t.new_zeros((*t.shape[:-2], t.shape[-2] + room, t.shape[-1]))
+    buf[:, :, : t.shape[-2]] = t
+    return buf
