@@ -3,6 +3,9 @@
     --chat-data CHAT.jsonl   text-only prompts with the bare backbone's answers (survival check)
     --mocap DIR              labelled real BVH (../shared/data/mocap/bandai_ds1; evaluation only)
     --squat-video MP4        the count the model gives for a real squat video
+    --held-out               with --mocap/--squat-video: the real-motion evaluation with held-out
+                             phrasings (llamo.eval_real): naming, honesty, side, direction, counts
+                             as a first and a later turn, plain chat with a clip attached
 
 Ablations (train every variant on the same data, backbone and step budget, then evaluate):
 
@@ -26,6 +29,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--chat-data", help="text-only JSONL for the general-chat survival check")
     parser.add_argument("--mocap", help="folder of labelled Bandai-Namco BVH files (evaluation only)")
     parser.add_argument("--squat-video", help="a real squat video to count")
+    parser.add_argument(
+        "--held-out", action="store_true", help="real motion with held-out phrasings (llamo.eval_real)"
+    )
     parser.add_argument("--limit", type=int, help="evaluate only the first N conversations")
     parser.add_argument("--max-new-tokens", type=int, default=48)
     parser.add_argument("--device")
@@ -88,10 +94,28 @@ def run(args) -> int:
         )
     if len(report) <= 3:
         raise LlamoError("nothing to evaluate: give --data, --chat-data, --mocap or --squat-video.")
+    if args.held_out:
+        report["real_held_out"] = _held_out(model, args)
     js, md = write_report(report, args.out)
+    if args.held_out:
+        from llamo.eval_real import markdown_real
+
+        md.write_text(md.read_text() + "\n" + markdown_real(report["real_held_out"]))
     print(md.read_text())
     print(f"wrote {js} and {md}")
     return 0
+
+
+def _held_out(model, args) -> dict:
+    from llamo.eval_real import evaluate_real_motion
+    from llamo.importers import load_motion
+    from llamo.motion import Motion
+
+    squat = None
+    if args.squat_video:
+        cached = Path(args.out).parent / "cache" / "pose_squats.npz"
+        squat = Motion.load(cached) if cached.is_file() else load_motion(args.squat_video)
+    return evaluate_real_motion(model, args.mocap, squat)
 
 
 def _ablations(args) -> int:

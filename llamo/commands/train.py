@@ -22,6 +22,10 @@ def add_arguments(parser) -> None:
         choices=("cross_talker", "mean_pool", "all_frames", "vq_tokens", "none"),
     )
     parser.add_argument("--init", help="continue from this checkpoint (skips encoder pretraining)")
+    parser.add_argument(
+        "--evidence", choices=("on", "off"),
+        help="the model reads each clip's measured facts (llamo.evidence) in its first question; default: --init's",
+    )  # fmt: skip
     parser.add_argument("--text-data", help="text-only JSONL mixed into the instruct stage (see `data chat`)")
     parser.add_argument("--text-ratio", type=float, default=0.25)
     parser.add_argument("--steps", type=int, help="steps for each LLM stage (overrides the two below)")
@@ -84,6 +88,7 @@ def run(args) -> int:
         backbone=args.backbone,
         motion_tokens=args.motion_tokens,
         init=args.init,
+        evidence=None if args.evidence is None else args.evidence == "on",
         num_tokens=args.num_tokens,
         summary_tokens=args.summary_tokens,
         d_model=args.d_model,

@@ -41,6 +41,7 @@ class TrainConfig:
     backbone: str = "default"
     motion_tokens: str = "cross_talker"
     init: str | None = None  # start from this checkpoint instead of a fresh model
+    evidence: bool | None = None  # the model reads llamo.evidence's measured facts (None: --init's choice)
     # model shape (only for fresh models)
     num_tokens: int = 16
     summary_tokens: int = 3  # S (llamo.model.summary); 0 = the paper's tokens only
@@ -99,8 +100,12 @@ def build_model(cfg: TrainConfig, train_data, device=None, backbone=None):
     from llamo.model import Llamo, LlamoConfig
 
     if cfg.init:
-        return Llamo.from_pretrained(cfg.init, device=device, backbone=backbone)
+        model = Llamo.from_pretrained(cfg.init, device=device, backbone=backbone)
+        if cfg.evidence is not None:
+            model.config.evidence = cfg.evidence
+        return model
     config = LlamoConfig(
+        evidence=bool(cfg.evidence),
         backbone=cfg.backbone,
         motion_tokens=cfg.motion_tokens,
         num_tokens=cfg.num_tokens,
