@@ -17,26 +17,16 @@ from llamo.capture.landmarks import landmarks_to_motion
 from llamo.capture.pose import POSE_SETTINGS, Pose, PoseTracker, pose_image, quiet_native_stderr
 from llamo.capture.tracking import Tracks, auto_workers, prefetch, track
 
-# shim (issue 15): remove in the import sweep (video I/O lives in llamo.video)
-from llamo.video import VideoInfo, probe_video, read_image, write_video
-
-# shim (issue 15): remove in the import sweep (bench/extract.py; use llamo.video.rotate)
-from llamo.video import rotate as _rotate  # noqa: F401
-
 __all__ = [
     "POSE_SETTINGS",
     "Pose",
     "PoseTracker",
     "Tracks",
-    "VideoInfo",
     "auto_workers",
     "extract_video",
     "landmarks_to_motion",
     "pose_image",
     "prefetch",
-    "probe_video",
     "quiet_native_stderr",
-    "read_image",
     "track",
-    "write_video",
 ]
