@@ -3,6 +3,9 @@
 v1: the first store (clip, annotator, conversation, turn, candidate, correction, review).
 v2: privacy deletion (`deleted_at`), the `media_missing` repair flag, per-turn `trainable`, and
 recorded question edits (`question_edit`).
+v3: teams: the `admin` role, team settings (`setting`), clip assignment (`assignment`) and the
+export audit log (`export_audit`).
+v4: time segments on a clip's motion (`segment`), revised like corrections.
 
 A new database is created at the current version. An older one is migrated one step at a time;
 each step and its version bump commit together, so a crash leaves a consistent version, and a
@@ -35,7 +38,18 @@ def _v1_to_v2(conn) -> None:
     models.QuestionEdit.__table__.create(conn)
 
 
-MIGRATIONS = {2: _v1_to_v2}  # target version -> step from the version before
+def _v2_to_v3(conn) -> None:
+    """v3: team settings, clip assignment, the export audit log (new tables only)."""
+    for table in (models.Setting, models.Assignment, models.ExportAudit):
+        table.__table__.create(conn)
+
+
+def _v3_to_v4(conn) -> None:
+    """v4: the time segments experts mark on a clip's motion (a new table only)."""
+    models.Segment.__table__.create(conn)
+
+
+MIGRATIONS = {2: _v1_to_v2, 3: _v2_to_v3, 4: _v3_to_v4}  # target version -> step from the version before
 
 
 def schema_version(engine: Engine) -> int | None:

@@ -1,4 +1,4 @@
-"""The annotation store's tables (SQLModel). Schema version 2; see migrations.py for history.
+"""The annotation store's tables (SQLModel). Schema version 4; see migrations.py for history.
 
 Every write appends: a correction is a new revision row (ordered by its autoincrement id), a
 review names the exact revision it judged, a regeneration is a new candidate. Nothing the expert
@@ -12,10 +12,10 @@ from datetime import UTC, datetime
 from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 4
 
 STATUSES = ("unreviewed", "corrected", "accepted", "rejected")
-ROLES = ("annotator", "reviewer")
+ROLES = ("annotator", "reviewer", "admin")  # each may do what the ones before it do
 SOURCES = ("upload", "example", "import", "synthetic")
 
 
@@ -50,7 +50,7 @@ class Annotator(SQLModel, table=True):
     __tablename__ = "annotator"
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(unique=True, index=True, max_length=100)
-    role: str = "annotator"  # annotator | reviewer
+    role: str = "annotator"  # annotator | reviewer | admin (v3)
     auth: str = "none"  # how they were authenticated: none | hf-oauth | token | import ...
     created_at: datetime = Field(default_factory=utcnow)
 
@@ -132,6 +132,64 @@ class Review(SQLModel, table=True):
     reviewer_id: int = Field(foreign_key="annotator.id")
     accept: bool
     note: str = ""
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Setting(SQLModel, table=True):
+    """v3: a team setting an admin changes (guidelines, blind mode, overlap); the latest row wins."""
+
+    __tablename__ = "setting"
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(index=True, max_length=64)
+    value: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))  # {"value": ...}
+    annotator_id: int | None = Field(default=None, foreign_key="annotator.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Assignment(SQLModel, table=True):
+    """v3: a clip given to an annotator (each clip to N of them: the overlap)."""
+
+    __tablename__ = "assignment"
+    __table_args__ = (UniqueConstraint("clip_id", "annotator_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    clip_id: int = Field(foreign_key="clip.id", index=True)
+    annotator_id: int = Field(foreign_key="annotator.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ExportAudit(SQLModel, table=True):
+    """v3: who took data out, when, with which filters, and how much."""
+
+    __tablename__ = "export_audit"
+    id: int | None = Field(default=None, primary_key=True)
+    annotator_id: int | None = Field(default=None, foreign_key="annotator.id")
+    what: str = Field(max_length=64)  # the format: llava | messages | dpo | push ...
+    filters: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    rows: int = 0
+    conversations: int = 0
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class Segment(SQLModel, table=True):
+    """v4: an append-only revision of a time segment an expert marked on a clip's motion.
+
+    A segment is (clip, number); each edit, and the deletion, is a new revision, so who said
+    what about which frames stays on record. Times are frames of the clip (start_frame / fps to
+    end_frame / fps), so they stay frame-accurate whatever the display rounds to.
+    """
+
+    __tablename__ = "segment"
+    __table_args__ = (UniqueConstraint("clip_id", "number", "revision"), {"sqlite_autoincrement": True})
+    id: int | None = Field(default=None, primary_key=True)
+    clip_id: int = Field(foreign_key="clip.id", index=True)
+    number: int  # 1, 2, ... per clip: the segment's identity across its revisions
+    revision: int  # 1, 2, ... per (clip, number)
+    annotator_id: int = Field(foreign_key="annotator.id", index=True)
+    start_frame: int
+    end_frame: int
+    label: str
+    text: str = ""
+    deleted: bool = False  # a deletion is a revision too
     created_at: datetime = Field(default_factory=utcnow)
 
 

@@ -2,19 +2,20 @@
 
 Agreement compares, per turn, the latest correction of each annotator who corrected it: exact
 agreement after normalising case, spaces and a final full stop; the token Jaccard overlap; and
-the mean difference of their ratings of the model's answer.
+the mean difference of their ratings of the model's answer; and, per kind of question,
+Krippendorff's alpha over units of one question about one clip (`annotations.agreement`).
 """
 
 from __future__ import annotations
 
-import re
 from collections import Counter, defaultdict
 from typing import NamedTuple
 
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from annotations.models import STATUSES, Annotator, Clip, Conversation, Correction, Review, Turn
+from annotations.agreement import Judgement, agreement_by_kind, normalise, span_overlap
+from annotations.models import STATUSES, Annotator, Clip, Conversation, Correction, Review, Segment, Turn
 
 
 class _Fix(NamedTuple):
@@ -23,10 +24,11 @@ class _Fix(NamedTuple):
     text: str
     rating: int | None
     tags: list | None
+    question: str
+    clip_id: int | None
 
 
-def _norm(value: str) -> str:
-    return re.sub(r"\s+", " ", value.casefold()).strip(" .")
+_norm = normalise
 
 
 def _agreement(by_turn: dict[int, list[_Fix]]) -> dict:
@@ -90,7 +92,11 @@ def store_stats(s: Session) -> dict:
                 Correction.text,
                 Correction.rating,
                 Correction.tags,
+                Turn.question,
+                Conversation.clip_id,
             )
+            .join(Turn, Correction.turn_id == Turn.id)
+            .join(Conversation, Turn.conversation_id == Conversation.id)
             .where(Correction.turn_id.in_(live))
             .order_by(Correction.id)
         ).all()
@@ -111,5 +117,36 @@ def store_stats(s: Session) -> dict:
         "corrections_by_annotator": dict(per_annotator.most_common()),
         "corrections_by_tag": dict(per_tag.most_common()),
         "reviews": _reviews(s),
-        "agreement": _agreement(by_turn),
+        "agreement": {**_agreement(by_turn), "by_kind": _by_kind(s, latest.values())},
     }
+
+
+def _by_kind(s: Session, latest) -> dict:
+    kinds = agreement_by_kind(_judgements(latest))
+    kinds["segments"] = span_overlap(_segment_spans(s)).as_dict()
+    return kinds
+
+
+def _segment_spans(s: Session) -> dict[int, dict[int, list[tuple[float, float]]]]:
+    """spans[clip][annotator]: the live segments of live clips, each by its latest revision's author."""
+    latest: dict[tuple[int, int], Segment] = {}
+    for seg in s.exec(select(Segment).order_by(Segment.id)):
+        latest[(seg.clip_id, seg.number)] = seg
+    fps = dict(s.exec(select(Clip.id, Clip.fps).where(Clip.deleted_at.is_(None))).all())
+    spans: dict = defaultdict(lambda: defaultdict(list))
+    for seg in latest.values():
+        rate = fps.get(seg.clip_id)
+        if not seg.deleted and rate:
+            spans[seg.clip_id][seg.annotator_id].append((seg.start_frame / rate, seg.end_frame / rate))
+    return spans
+
+
+def _judgements(latest) -> list[Judgement]:
+    """Each annotator's latest correction per unit (one question about one clip)."""
+    by_unit: dict = {}
+    for fix in latest:  # in correction order: a later turn's correction wins
+        unit = (fix.clip_id if fix.clip_id is not None else f"turn{fix.turn_id}", _norm(fix.question))
+        by_unit[(unit, fix.annotator_id)] = Judgement(
+            unit, fix.annotator_id, fix.text, fix.rating, tuple(fix.tags or ())
+        )
+    return list(by_unit.values())

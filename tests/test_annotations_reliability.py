@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from annotations.export import export_dataset
+from annotations.models import SCHEMA_VERSION
 from annotations.store import Store
 from llamo.motion import Motion
 
@@ -175,9 +176,9 @@ def test_a_v1_database_opens_migrated_without_loss(tmp_path):
     con.close()
 
     store = Store.open(data, announce=False)
-    assert store.migrated == [2]
+    assert store.migrated == list(range(2, SCHEMA_VERSION + 1))
     backups = list((data / "backups").iterdir())
-    assert len(backups) == 1 and "before-v1-to-v2" in backups[0].name  # taken before migrating
+    assert len(backups) == 1 and f"before-v1-to-v{SCHEMA_VERSION}" in backups[0].name  # taken before migrating
     rows = sorted(store.list_turns(), key=lambda r: r.position)
     assert [(r.question, r.status, r.correction, r.answer, r.trainable) for r in rows] == [
         ("How many squats? 🏋", "accepted", "Four squats.", "Three.", None),
