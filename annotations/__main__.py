@@ -36,6 +36,9 @@ def _parser() -> argparse.ArgumentParser:
         "--latest", action="store_true", help="use each turn's latest revision, not the latest accepted"
     )
     e.add_argument("--with-video", action="store_true", help="also export original videos (patient data!)")
+    e.add_argument(
+        "--no-segments", dest="segments", action="store_false", help="leave out the clips' time segments"
+    )
     e.add_argument("-o", "--out", required=True, help="output directory (must not exist or be empty)")
 
     i = sub.add_parser("import", help="merge an llava/messages export from another store")
@@ -93,6 +96,7 @@ def run(args) -> int:
                 since=args.since,
                 latest=args.latest,
                 with_video=args.with_video,
+                segments=args.segments,
             )
             print(
                 f"exported {summary.rows:,} {args.format} rows ({summary.conversations:,} conversations, "

@@ -13,7 +13,10 @@ Formats (TRL's dataset_formats; every row also carries `id`, `motion`, optional 
 This module only turns named rows into files: which answer each turn carries and whether it
 trains is the store's query (`Store.export_rows`, rules in `annotations.queries`). Turns that do
 not train stay in the conversation as context (`"train": false`). Conversations with no training
-turn, deleted clips and clips without motion are left out (and counted). The export is written
+turn, deleted clips and clips without motion are left out (and counted). With `segments` (the
+default), each clip's time segments join as one more conversation of grounded questions with
+answers in times (`annotations.segment_qa`; filtered by annotator and date, not by status:
+segments are not reviewed). The export is written
 into a temporary folder beside the destination and renamed at the end: all or nothing.
 """
 
@@ -33,6 +36,7 @@ from typing import NamedTuple
 
 from annotations.models import utcnow
 from annotations.queries import ExportConversation, ExportFilters, ExportTurn, check_statuses
+from annotations.segment_qa import segment_conversation
 from annotations.store import Store
 from llamo.conversation import MOTION_MARKER
 from llamo.errors import LlamoError
@@ -122,6 +126,7 @@ def export_dataset(
     since: str | datetime | None = None,
     latest: bool = False,
     with_video: bool = False,
+    segments: bool = True,
     progress=None,
 ) -> ExportSummary:
     """Write DIR/data.jsonl, DIR/motions/<clip sha256>.npz and DIR/dataset_info.json, all or nothing."""
@@ -133,7 +138,11 @@ def export_dataset(
     out_dir = Path(out_dir)
     tmp = prepare_out(out_dir)
     try:
-        summary = _export_into(store, tmp, format, filters, with_video, progress)
+        convs = store.export_rows(filters)
+        if segments:
+            found = store.clip_segments(annotator=annotator, since=filters.since)
+            convs += [segment_conversation(clip) for clip in found]
+        summary = _export_into(store, tmp, format, convs, with_video, progress)
         summary.out_dir = str(out_dir)
         summary.filters = {
             "status": list(statuses),
@@ -141,6 +150,7 @@ def export_dataset(
             "since": filters.since.isoformat() if filters.since else None,
             "latest": latest,
             "with_video": with_video,
+            "segments": segments,
         }
         summary.seconds = time.perf_counter() - start
         _write_info(tmp / "dataset_info.json", summary)
@@ -190,10 +200,9 @@ def _copy_clip(
 
 
 def _export_into(
-    store: Store, tmp: Path, format: str, filters: ExportFilters, with_video: bool, progress
+    store: Store, tmp: Path, format: str, convs: list[ExportConversation], with_video: bool, progress
 ) -> ExportSummary:
     summary = ExportSummary(out_dir=str(tmp), format=format)
-    convs = store.export_rows(filters)
     (tmp / "motions").mkdir()
     rows_out: list[dict] = []
     clips_done: set[str] = set()
@@ -266,6 +275,7 @@ def _turn_meta(t: ExportTurn) -> dict:
         "tags": list(t.tags),
         "tagged_by": t.tagged_by,
         "reviewed_by": t.reviewed_by,
+        **({"segments": list(t.segments)} if t.segments else {}),
     }
 
 
@@ -281,6 +291,7 @@ def _conversation_meta(conv: ExportConversation) -> dict:
         "model_id": conv.model_id,
         "model_sha": conv.model_sha,
         "backbone": conv.backbone,
+        **({"kind": conv.kind} if conv.kind != "chat" else {}),
     }
 
 

@@ -26,6 +26,7 @@ class ImportSummary:
     skipped_existing: int = 0
     clips: int = 0
     corrections: int = 0
+    skipped_segments: int = 0  # a clip's time-segment questions: words made from segments, not turns
 
 
 class _People:
@@ -130,6 +131,9 @@ def import_dataset(store: Store, in_dir: str | Path) -> ImportSummary:
                 conv = parse_row(raw, in_dir)
             except (json.JSONDecodeError, LlamoError, AttributeError, TypeError) as exc:
                 raise LlamoError(f"data.jsonl line {number} is not a valid conversation ({exc}).") from None
+            if (raw.get("meta") or {}).get("kind") == "segments":
+                summary.skipped_segments += 1
+                continue
             if store.has_conversation(conv.id):
                 summary.skipped_existing += 1
                 continue

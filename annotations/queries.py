@@ -182,6 +182,7 @@ class ExportTurn:
     # set up to that revision (an annotator's), each named with its author.
     rated_by: str | None = None
     tagged_by: str | None = None
+    segments: tuple[dict, ...] = ()  # a segment question's time segments (annotations.segment_qa)
 
 
 @dataclass(frozen=True)
@@ -197,6 +198,7 @@ class ExportConversation:
     motion_path: str | None  # relative to the data dir; None when deleted or missing
     video_path: str | None
     turns: tuple[ExportTurn, ...]
+    kind: str = "chat"  # "segments": the clip's time segments as questions (annotations.segment_qa)
 
 
 # The export reads every row of the store, so it selects plain columns rather than model objects.

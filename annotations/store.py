@@ -55,6 +55,7 @@ from annotations.models import (
     utcnow,
 )
 from annotations.queries import ExportConversation, ExportFilters, TurnFilter, TurnRow
+from annotations.segments import SegmentWrites
 from annotations.stats import store_stats
 from llamo.errors import LlamoError
 from llamo.fileio import sha256_file
@@ -86,7 +87,7 @@ class StoreBusy(LlamoError):
     """The database's lock was held too long or a server transaction must be rerun; retried."""
 
 
-class Store(ConversationWrites):
+class Store(ConversationWrites, SegmentWrites):
     """One data directory's database and media; see the module docstring."""
 
     def __init__(self, data_dir: Path, url: str, synchronous: str) -> None:
