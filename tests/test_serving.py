@@ -113,6 +113,25 @@ def test_stop_sampling_settings_and_regenerate():
         sched.close()
 
 
+def test_an_error_reaches_its_caller_and_the_others_go_on():
+    from llamo.errors import LlamoError
+
+    model = tiny_model("cross_talker", k=4, seed=5, max_positions=96)
+    sched = Scheduler(model)
+    try:
+        ok, bad = ChatSession(model, random_walk(40, seed=1)), ChatSession(model, random_walk(40, seed=2))
+        with pytest.raises(LlamoError, match="context"):
+            list(sched.ask(bad, "why " * 60, max_new_tokens=8))
+        ref = ChatSession(model, random_walk(40, seed=1))
+        assert "".join(sched.ask(ok, "What?", max_new_tokens=6)) == "".join(
+            ref.ask("What?", max_new_tokens=6)
+        )
+    finally:
+        sched.close()
+    with pytest.raises(LlamoError, match="closed"):
+        list(sched.ask(ok, "again?"))
+
+
 @pytest.mark.slow
 def test_default_backbone_batched_greedy_is_token_identical():
     """The real default model, 4 sessions with different clips and questions, two turns each,

@@ -128,26 +128,31 @@ class Scheduler:
             joined = self._admit(block=not active, room=self.max_batch - len(active))
             if joined is None:
                 return
-            if joined:
-                batch = self._rebuild(active, batch, active + joined)
-                active = active + joined
-            if not active:
-                continue
             try:
-                self._step(active, batch)
+                active, batch = self._advance(active, batch, joined)
             except BaseException as exc:  # noqa: BLE001 - every waiting caller gets the error
-                for job in active:
-                    job.session._cache, job.session._fed = None, []  # re-prefilled next turn
-                    self._end(job, exc)
+                for job in active + joined:
+                    if not job.done.is_set():
+                        job.session._cache, job.session._fed = None, []  # re-prefilled next turn
+                        self._end(job, exc)
                 active, batch = [], None
-                continue
-            leaving = [j for j in active if j.decoder.done or j.cancel.is_set()]
-            if leaving:
-                staying = [j for j in active if j not in leaving]
-                batch = self._rebuild(active, batch, staying)
-                for job in leaving:
-                    self._end(job)
-                active = staying
+
+    def _advance(self, active: list[_Job], batch: BatchCache | None, joined: list[_Job]):
+        """Let `joined` in, run one step, let the finished out: the new (active, batch)."""
+        if joined:
+            batch = self._rebuild(active, batch, active + joined)
+            active = active + joined
+        if not active:
+            return active, batch
+        self._step(active, batch)
+        leaving = [j for j in active if j.decoder.done or j.cancel.is_set()]
+        if leaving:
+            staying = [j for j in active if j not in leaving]
+            batch = self._rebuild(active, batch, staying)
+            for job in leaving:
+                self._end(job)
+            active = staying
+        return active, batch
 
     def _admit(self, block: bool, room: int) -> list[_Job] | None:
         """New turns from the inbox (waiting for one when idle), prefilled, first token sampled;
