@@ -10,6 +10,7 @@ Device/dtype policy: CUDA if available (bf16, SDPA), else CPU (fp32). Override w
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -17,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import warnings
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -195,6 +197,15 @@ def checked_signature(llm, expected: str, name: str) -> str:
     return sig
 
 
+@contextlib.contextmanager
+def peft_wrapping():
+    """Around peft's wrappers: peft 0.21 reads transformers' deprecated `is_gradient_checkpointing`
+    (a FutureWarning on every load); only that one message is silenced, and only here."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "`is_gradient_checkpointing` is deprecated", FutureWarning)
+        yield
+
+
 def add_lora(llm, r: int, alpha: int, dropout: float, targets: list[str]):
     """The backbone wrapped with a fresh peft LoRA adapter on `targets` (e.g. q_proj, v_proj)."""
     from peft import LoraConfig, get_peft_model
@@ -202,7 +213,8 @@ def add_lora(llm, r: int, alpha: int, dropout: float, targets: list[str]):
     lora = LoraConfig(
         r=r, lora_alpha=alpha, lora_dropout=dropout, target_modules=list(targets), task_type="CAUSAL_LM"
     )
-    return get_peft_model(llm, lora)
+    with peft_wrapping():
+        return get_peft_model(llm, lora)
 
 
 # ---- end of an answer ----------------------------------------------------------------------------

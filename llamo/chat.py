@@ -173,8 +173,8 @@ class ChatSession:
         if n_ph:
             flat = torch.cat(embeds, 0)[ph_before : ph_before + n_ph]
             tok_embeds = m.splice(input_ids, tok_embeds, flat)
-        out = m.llm(inputs_embeds=tok_embeds, past_key_values=self._cache, use_cache=True)
-        self._cache = out.past_key_values
+        out = m.llm(inputs_embeds=tok_embeds, cache=self._cache, use_cache=True)  # transformers 5: `cache`
+        self._cache = out.cache
         self._fed = list(ids)
         return out.logits[0, -1], len(new)
 
@@ -256,10 +256,10 @@ class ChatSession:
         with torch.inference_mode():
             out = self.model.llm(
                 input_ids=torch.tensor([[token]], device=self.model.llm_device),
-                past_key_values=self._cache,
+                cache=self._cache,
                 use_cache=True,
             )
-        self._cache = out.past_key_values
+        self._cache = out.cache
         self._fed.append(token)
         return out.logits[0, -1]
 

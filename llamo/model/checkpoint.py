@@ -21,7 +21,7 @@ from pathlib import Path
 
 import torch
 
-from llamo.backbone import Progress, choose_device, load_backbone
+from llamo.backbone import Progress, choose_device, load_backbone, peft_wrapping
 from llamo.errors import LlamoError
 from llamo.fileio import atomic_path
 from llamo.model.config import LlamoConfig
@@ -102,7 +102,8 @@ def load_checkpoint(
     if (directory / ADAPTER_DIR).is_dir():
         from peft import PeftModel
 
-        model.llm = PeftModel.from_pretrained(model.llm, str(directory / ADAPTER_DIR))
+        with peft_wrapping():
+            model.llm = PeftModel.from_pretrained(model.llm, str(directory / ADAPTER_DIR))
         model.lora_state = "adapter"
     model.checkpoint_dir = str(directory)
     model.set_stage("align")

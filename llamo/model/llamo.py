@@ -50,7 +50,7 @@ from llamo.motion import Motion
 class LlamoOutput:
     loss: torch.Tensor | None  # set when labels were given (then logits is None)
     logits: torch.Tensor | None
-    past_key_values: object = None
+    cache: object = None  # the backbone's KV cache (transformers 5 name; past_key_values is deprecated)
     selection: Selection | None = None  # cross_talker: per question slot, downsampled frames
 
 
@@ -277,7 +277,7 @@ class Llamo(nn.Module):
         input_ids: torch.Tensor,
         attention_mask: torch.Tensor | None = None,
         labels: torch.Tensor | None = None,
-        past_key_values=None,
+        cache=None,
         use_cache: bool = False,
         **motion_inputs,
     ) -> LlamoOutput:
@@ -291,12 +291,10 @@ class Llamo(nn.Module):
         out = self.llm(
             inputs_embeds=embeds,
             attention_mask=attention_mask,
-            past_key_values=past_key_values,
+            cache=cache,
             use_cache=use_cache,
         )
-        return LlamoOutput(
-            loss=None, logits=out.logits, past_key_values=out.past_key_values, selection=selection
-        )
+        return LlamoOutput(loss=None, logits=out.logits, cache=out.cache, selection=selection)
 
     def _answer_loss(self, embeds, attention_mask, labels) -> torch.Tensor:
         """Mean next-token NLL over the labelled positions only. The vocabulary projection and
