@@ -6,11 +6,12 @@ methods (`store.check()`, `store.backup(out)`, ...), which is what callers use.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -182,6 +183,19 @@ def _unlink_unreferenced(store: Store, rels: Iterable[str]) -> int:
                 (store.data_dir / rel).unlink()
                 removed += 1
     return removed
+
+
+@contextlib.contextmanager
+def discarded_on_failure(store: Store, rels: Iterable[str]) -> Iterator[None]:
+    """If the block fails, remove a failed add_clip's new media files, unless a row took them
+    meanwhile (the same content from another writer); when the database can't say, `check`
+    removes them later. The block's own error is the one raised."""
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(Exception):
+            _unlink_unreferenced(store, rels)
+        raise
 
 
 def delete_clip(store: Store, sha256: str) -> int:

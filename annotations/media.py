@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import NamedTuple
 
+from llamo.errors import DISK_FULL, LlamoError, disk_full
 from llamo.fileio import sha256_file
 from llamo.motion import Motion
 
@@ -27,6 +28,7 @@ class StoredMedia(NamedTuple):
 
     motion_path: str
     video_path: str | None
+    created: tuple[str, ...] = ()  # the files this write added (the others were stored already)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -57,8 +59,9 @@ class MediaFiles:
         os.close(fd)
         return Path(name)
 
-    def _place(self, tmp: Path, suffix: str) -> str:
-        """fsync `tmp`, rename it to media/<aa>/<sha256><suffix>; return the path relative to the data dir."""
+    def _place(self, tmp: Path, suffix: str, created: list[str]) -> str:
+        """fsync `tmp`, rename it to media/<aa>/<sha256><suffix>; return the path relative to the
+        data dir, also appended to `created` when the file is new."""
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
         digest = sha256_file(tmp)
@@ -72,25 +75,40 @@ class MediaFiles:
             os.chmod(tmp, 0o444)  # immutable: exports hard-link these files
             os.replace(tmp, final)
             _fsync_dir(final_dir)
+            created.append(str(final.relative_to(self.data_dir)))
         return str(final.relative_to(self.data_dir))
 
-    def _store(self, suffix: str, write) -> str:
+    def _store(self, suffix: str, write, created: list[str]) -> str:
         tmp = self._tmp_path(suffix)
         try:
             write(tmp)
-            return self._place(tmp, suffix)
+            return self._place(tmp, suffix, created)
         finally:
             tmp.unlink(missing_ok=True)
 
     def write(self, motion: Motion, media_path: Path | None) -> StoredMedia:
-        """Store the motion (as .npz) and, when given, the original video file."""
-        motion_rel = self._store(".npz", motion.save)
-        video_rel = None
-        if media_path is not None:
-            video_rel = self._store(
-                media_path.suffix.lower()[:8], lambda tmp: shutil.copyfile(media_path, tmp)
-            )
-        return StoredMedia(motion_rel, video_rel)
+        """Store the motion (as .npz) and, when given, the original video file: both or none
+        (a failure removes what this call added). A full disk is one sentence."""
+        created: list[str] = []
+        try:
+            motion_rel = self._store(".npz", motion.save, created)
+            video_rel = None
+            if media_path is not None:
+                video_rel = self._store(
+                    media_path.suffix.lower()[:8], lambda tmp: shutil.copyfile(media_path, tmp), created
+                )
+        except BaseException as exc:
+            self.discard(created)
+            if disk_full(exc):
+                raise LlamoError(DISK_FULL) from None
+            raise
+        return StoredMedia(motion_rel, video_rel, tuple(created))
+
+    def discard(self, rels) -> None:
+        """Remove files a failed write added (read-only files: the folder's permission rules)."""
+        for rel in rels:
+            with contextlib.suppress(OSError):
+                (self.data_dir / rel).unlink()
 
     def path(self, rel: str | None) -> Path | None:
         """Absolute path of a stored media file (None stays None)."""

@@ -57,7 +57,8 @@ from annotations.models import (
 from annotations.queries import ExportConversation, ExportFilters, TurnFilter, TurnRow
 from annotations.segments import SegmentWrites
 from annotations.stats import store_stats
-from llamo.errors import LlamoError
+from annotations.teams import TeamStore
+from llamo.errors import DISK_FULL, LlamoError, disk_full
 from llamo.fileio import sha256_file
 from llamo.motion import Motion
 
@@ -87,7 +88,7 @@ class StoreBusy(LlamoError):
     """The database's lock was held too long or a server transaction must be rerun; retried."""
 
 
-class Store(ConversationWrites, SegmentWrites):
+class Store(ConversationWrites, TeamStore, SegmentWrites):
     """One data directory's database and media; see the module docstring."""
 
     def __init__(self, data_dir: Path, url: str, synchronous: str) -> None:
@@ -158,6 +159,8 @@ class Store(ConversationWrites, SegmentWrites):
             except DBAPIError as exc:
                 if db.is_busy(exc):
                     raise StoreBusy(f"the database stayed busy ({exc.orig}).") from None
+                if disk_full(exc):
+                    raise LlamoError(DISK_FULL) from None
                 raise LlamoError(f"the database could not be written ({exc.orig}).") from None
 
     @contextlib.contextmanager
@@ -267,7 +270,8 @@ class Store(ConversationWrites, SegmentWrites):
             s.flush()
             return clip
 
-        return self._unit_of_work(work)
+        with maintenance.discarded_on_failure(self, stored.created):  # no row: no new media either
+            return self._unit_of_work(work)
 
     def get_clip(self, sha256: str) -> Clip | None:
         with self._read() as s:

@@ -66,6 +66,7 @@ class ClipState:
     views: dict = field(default_factory=dict)  # overlay (mp4), glb, skeleton (fig), kinematics (fig)
     reps: object | None = None  # llamo.kinematics.Repetitions
     info: dict = field(default_factory=dict)
+    video: Path | None = None  # a video clip's file (the stored copy once saved): the people picker reads it
 
 
 class Session:

@@ -9,7 +9,7 @@ import traceback
 import gradio as gr
 
 from app.render import esc
-from llamo.errors import LlamoError
+from llamo.errors import DISK_FULL, LlamoError, disk_full
 
 log = logging.getLogger("llamo.app")
 
@@ -28,6 +28,9 @@ def _shown(fn, exc: Exception) -> Exception:
         return exc
     if isinstance(exc, LlamoError):
         return gr.Error(sentence(str(exc)), print_exception=False)
+    if disk_full(exc):  # e.g. drawing the views into a full temp folder
+        log.error("handler %s: the disk is full (%s)", fn.__name__, exc)
+        return gr.Error(sentence(DISK_FULL), print_exception=False)
     log.error("handler %s failed:\n%s", fn.__name__, traceback.format_exc())
     return gr.Error(
         f"Something went wrong ({type(exc).__name__}); the app is still usable.", print_exception=False

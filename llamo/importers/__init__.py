@@ -63,13 +63,15 @@ def load_motion(
     max_duration: float = 600.0,
     progress: Progress | None = None,
     keep_all_tracks: bool = False,
+    subject=None,
 ) -> Motion:
     """Any supported file -> Motion, dispatched on the suffix.
 
     `fps=None` keeps a motion file's own rate and extracts videos at 20 fps; a number resamples
     (`motion_ops.resample`). `max_duration` refuses longer clips, in seconds (0: no limit; a
     video is refused before decoding). `progress(fraction, message)` is called during video
-    extraction and once at the end. `keep_all_tracks` keeps every tracked person of a video.
+    extraction and once at the end. `keep_all_tracks` keeps every tracked person of a video;
+    `subject` picks the person to track (see `extract_video`).
     """
     path = Path(path)
     if fps is not None and not 0 < fps <= 240:
@@ -77,7 +79,7 @@ def load_motion(
     suffix = _check_file(path)
     if suffix in VIDEO_SUFFIXES:
         return extract_video(path, fps=fps or VIDEO_FPS, max_duration=max_duration, progress=progress,
-                             keep_all_tracks=keep_all_tracks)  # fmt: skip
+                             keep_all_tracks=keep_all_tracks, subject=subject)  # fmt: skip
     motion = _READERS[suffix](path, max_duration=max_duration)
     if max_duration and motion.duration > max_duration:
         raise LlamoError(

@@ -121,8 +121,9 @@ def _drawn_frames(motion: Motion, video_path: Path, info: VideoInfo, cfg: Overla
                       cfg.min_visibility)  # fmt: skip
         sizes.append(img.shape[:2])
         n = len(sizes)
-        if progress and info.num_frames and n % 30 == 0:
-            progress(min(1.0, n / info.num_frames), f"overlay frame {n}/{info.num_frames}")
+        if progress and n % 30 == 0:  # also without a frame count: each call may cancel the job
+            total = info.num_frames or max(n, motion.num_frames)
+            progress(min(1.0, n / total), f"overlay frame {n}/{total}")
         yield img
 
 
