@@ -30,6 +30,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--chat-concurrency", type=int, default=16, help="the app's generation concurrency")
     parser.add_argument("--threads", type=int, default=2, help="torch threads to pin (default 2)")
     parser.add_argument("--tiny", action="store_true", help="a tiny random model (plumbing only)")
+    parser.add_argument(
+        "--page-loads", type=int, default=5, help="page loads in Chromium per variant (0: skip)"
+    )
     add_out_argument(parser)
 
 
@@ -184,9 +187,40 @@ def _row(label: str, values: list[float]) -> str:
     )
 
 
+def page_section(args) -> list:
+    """Page load in headless Chromium (bench/page.py): this app against the same app served
+    with Gradio's defaults (no `app.ui.static_cache`), both launched here, one client, idle."""
+    from annotations.store import Store
+    from app import AppConfig, create_app
+    from app.ui import launch_kwargs
+    from bench.page import page_load_figures, print_page_figures
+
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    data = Path(tempfile.mkdtemp(prefix="llamo-bench-page-"))
+    model, store = _model(args.tiny), Store.open(data, announce=False)
+    urls, demos = {}, []
+    for label, keep in (("Gradio defaults (baseline)", False), ("this app", True)):
+        d = create_app(model, store, AppConfig())
+        kw = launch_kwargs(d.llamo_core)
+        kwargs = kw if keep else {k: v for k, v in kw.items() if k != "app_kwargs"}
+        _, url, _ = d.launch(
+            prevent_thread_lock=True, server_name="127.0.0.1", ssr_mode=False, quiet=True, **kwargs
+        )
+        urls[label] = url
+        demos.append(d)
+    try:
+        results = page_load_figures(urls, args.page_loads)
+    finally:
+        for d in demos:
+            d.close()
+    print_page_figures(results)
+    return results
+
+
 def run(args) -> dict:
     threads = pin_threads(args.threads)
     print(machine_line(threads))
+    pages = page_section(args) if args.page_loads > 0 else []
     r = measure(args)
     print(machine_line(threads))
     print(f"model device: {r.device}; answers of up to {args.tokens} tokens; "
@@ -201,7 +235,7 @@ def run(args) -> dict:
     print(f"{args.clients} clients finished in {r.wall_s:.1f} s; failures: {len(r.failures)}")
     for f in r.failures:
         print("  ", f)
-    return {"machine": machine_line(threads), **asdict(r)}
+    return {"machine": machine_line(threads), **asdict(r), "page_load": [asdict(p) for p in pages]}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,6 +13,7 @@ from app.core import LlamoApp
 from app.ui.context import Ui
 from app.ui.events import wire
 from app.ui.layout import build_layout
+from app.ui.static_cache import page_middleware
 
 STATIC = Path(__file__).parent / "static"
 
@@ -37,7 +38,9 @@ def launch_kwargs(core: LlamoApp) -> dict:
         "css_paths": [STATIC / "llamo.css"],
         "show_error": False,
         "footer_links": ["api"],
+        "js": (STATIC / "review_keys.js").read_text(),  # j / k: next / previous record in the queue
         "state_session_capacity": 2 * cfg.max_sessions,  # Gradio's own per-tab values, bounded too
+        "app_kwargs": {"middleware": page_middleware()},  # cached, compressed page assets
     }
     if cfg.users:
         kw["auth"] = list(cfg.users.items())

@@ -8,8 +8,11 @@ from pathlib import Path
 
 from app.ui import corrections as fix
 from app.ui import handlers as h
+from app.ui import team_handlers as team
 from app.ui.context import Ui
 from app.ui.errors import friendly
+from app.ui.picker import wire_picker
+from app.ui.segments import wire_segments
 
 CURSOR_JS = (Path(__file__).parent / "static" / "cursor.js").read_text()
 
@@ -41,6 +44,8 @@ def wire(ui: Ui) -> None:
         _chat_events(ui)
         _correction_events(ui)
         _review_events(ui)
+        wire_segments(ui, bind)
+        wire_picker(ui, bind, _extract(ui))
         _page_events(ui)
 
 
@@ -143,7 +148,7 @@ def _correction_events(ui: Ui) -> None:
     mine = bind(fix.my_conversations, ui)
     c.mine_refresh.click(mine, [name], [c.mine], api_name="my_conversations")
     name.change(mine, [name], [c.mine], api_visibility="private")
-    ui.page.demo.load(mine, [name], [c.mine], api_visibility="private")
+    c.mine.focus(mine, [name], [c.mine], api_visibility="private", queue=False)  # lazy: not per page load
     c.mine_open.click(
         bind(fix.reopen_mine, ui),
         [c.mine, state, name],
@@ -176,6 +181,26 @@ def _review_events(ui: Ui) -> None:
     )
 
 
+def _team_events(ui: Ui) -> None:
+    """The review workspace's record view and steps, the guidelines, the Admin tab."""
+    p, r, a, name = ui.page, ui.page.review, ui.page.admin, ui.page.head.name
+    light = {"api_visibility": "private", "queue": False}
+    record_outs = [r.glb, r.record, r.text, r.conversation]
+    r.turn.change(bind(team.review_record, ui), [r.turn, name], record_outs, api_name="review_record")
+    for btn, delta in ((r.prev_btn, -1), (r.next_btn, 1)):
+        btn.click(bind(team.review_step, ui, delta), [r.table, r.turn, name], [r.turn, r.note],
+                  api_name="review_next" if delta > 0 else "review_previous")  # fmt: skip
+    r.tab.select(bind(team.review_choices, ui), [name], [r.annotator, r.clip], **light)
+    r.refresh.click(bind(team.review_choices, ui), [name], [r.annotator, r.clip], **light)
+    p.demo.load(bind(team.guidelines, ui), None, [p.chat.guidelines, r.guidelines], **light)
+    figures = [a.agreement, a.audit, a.guidelines, a.blind, a.overlap]
+    a.tab.select(bind(team.admin_figures, ui), [name], figures, **light)
+    a.refresh.click(bind(team.admin_figures, ui), [name], figures, api_name="admin_figures")
+    a.save.click(bind(team.admin_save, ui), [a.guidelines, a.blind, a.overlap, name],
+                 [a.note, p.chat.guidelines, r.guidelines], api_name="admin_save")  # fmt: skip
+    a.assign.click(bind(team.admin_assign, ui), [a.overlap, name], [a.note], api_name="admin_assign")
+
+
 def _page_events(ui: Ui) -> None:
     p, x = ui.page, ui.page.export
     x.button.click(
@@ -184,8 +209,10 @@ def _page_events(ui: Ui) -> None:
         [x.file, x.counts, x.stats],
         api_name="export",
     )
-    who_outs = [p.head.who, p.review.tab, x.tab]
+    who_outs = [p.head.who, p.review.tab, x.tab, p.admin.tab]
     p.head.name.change(bind(h.who, ui), [p.head.name], who_outs, api_visibility="private")
-    p.demo.load(bind(h.who, ui), [p.head.name], who_outs, api_visibility="private")
-    p.demo.load(bind(h.stats, ui), [p.head.name], [x.stats], api_visibility="private")
+    # The page load runs one light handler, outside the queue (it waits behind no answer or
+    # upload); the statistics and the own-conversations list load when their view is opened.
+    p.demo.load(bind(h.who, ui), [p.head.name], who_outs, api_visibility="private", queue=False)
+    x.tab.select(bind(h.stats, ui), [p.head.name], [x.stats], api_visibility="private", queue=False)
     p.demo.unload(bind(h.unload, ui))
