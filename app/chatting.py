@@ -83,12 +83,21 @@ class ChatMixin:
     def _generate(self, session: Session, turn: ChatTurn, *, regenerate: bool, settings: Settings):
         session.stop.clear()
         kwargs = {**settings.kwargs(), "stop": session.stop}
+        from llamo.serving.snapshot import Answered  # torch: only once a question is asked
+
         stream = _stream(session.chat, turn.question, regenerate, kwargs)
+        finished = False
         try:
-            for delta in stream:
-                turn.answer += delta
+            for item in stream:
+                if isinstance(item, Answered):  # the GPU call's result: the conversation after the turn
+                    session.chat, finished = item.chat, True
+                    continue
+                turn.answer += item
                 yield turn
         finally:  # also when the tab closes mid-answer (Gradio drops this generator): keep what was said
+            if not finished:  # stop the answer and take the conversation it ends with
+                session.stop.set()
+                session.chat = next((i.chat for i in stream if isinstance(i, Answered)), session.chat)
             stream.close()
             self._save_candidate(session, turn, regenerate, settings)
         yield turn
@@ -152,7 +161,10 @@ class _one_at_a_time:
 
 
 @gpu(duration=60)
-def _stream(chat, question: str, regenerate: bool, kwargs: dict) -> Iterator[str]:
-    """The GPU part of answering (ZeroGPU holds a GPU only while this runs)."""
-    it = chat.regenerate(**kwargs) if regenerate else chat.ask(question, **kwargs)
-    yield from it
+def _stream(chat, question: str, regenerate: bool, kwargs: dict) -> Iterator:
+    """The GPU part of answering (ZeroGPU holds a GPU only while this runs, in another
+    process): pure, so the tab's conversation is never mutated inside it. It yields the
+    text deltas, then `Answered(new conversation)`, which `_generate` puts in the session."""
+    from llamo.serving.snapshot import answer_turn
+
+    yield from answer_turn(chat, question, regenerate, kwargs)
