@@ -45,7 +45,12 @@ def cache_dir() -> Path:
 
 def choose_device(device: str | torch.device | None = None) -> torch.device:
     if device is not None:
-        return torch.device(device)
+        dev = torch.device(device)
+        if dev.type == "cuda" and not torch.cuda.is_available():
+            raise LlamoError(
+                f"--device {device} needs CUDA, and this machine has no usable GPU; use --device cpu."
+            )
+        return dev
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 

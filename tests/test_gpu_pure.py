@@ -70,3 +70,17 @@ def test_state_survives_between_calls_as_in_place():
     assert got == expected
     assert [t.answer for t in chat.turns] == expected
     assert chat._fed == in_place._fed
+
+
+def test_bench_chat_on_cuda_refuses_in_one_sentence_without_a_gpu(capsys):
+    import pytest
+
+    from bench.chat import main
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA: the refusal is for machines without it")
+    rc = main(["--device", "cuda"])
+    err = capsys.readouterr()
+    text = err.err.strip().splitlines()[-1]
+    assert rc != 0 and "Traceback" not in err.err
+    assert text == "error: --device cuda needs CUDA, and this machine has no usable GPU; use --device cpu."
