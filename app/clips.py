@@ -98,6 +98,26 @@ class ClipsMixin:
         self._activate(session, state, progress)
         return state
 
+    def people(self, session: Session):
+        """The open video's people, numbered on a still (`llamo.capture.people.PeopleStill`): asked
+        for with a button, not on every upload (it runs the pose model a few more times)."""
+        from llamo.capture.people import people_still
+
+        return people_still(_video_of(need_clip(session)))
+
+    def choose_subject(
+        self, session: Session, point: tuple[float, float], progress: Progress = no_progress
+    ) -> ClipState:
+        """Open the video again following the person at `point` (0-1, of the still); the choice
+        is stored with the clip (its motion's meta["subject"] and the row's meta)."""
+        clip = need_clip(session)
+        x, y = (float(v) for v in point)
+        if not (0.0 <= x <= 1.0 and 0.0 <= y <= 1.0):
+            raise LlamoError("the chosen point must lie on the still.")
+        return self.open_file(
+            session, _video_of(clip), source=clip.source, title=clip.title, subject=(x, y), progress=progress
+        )
+
     def open_example(self, session: Session, name: str, progress: Progress = no_progress) -> ClipState:
         examples = self.examples()
         if name not in examples:
@@ -224,6 +244,12 @@ class ClipsMixin:
     def frame_at(self, session: Session, seconds: float) -> int:
         clip = need_clip(session)
         return int(max(0, min(clip.motion.num_frames - 1, round(float(seconds) * clip.motion.fps))))
+
+
+def _video_of(clip: ClipState) -> Path:
+    if clip.kind != "video" or clip.video is None or not clip.video.is_file():
+        raise LlamoError("only a clip opened from a video has people to choose from; upload a video first.")
+    return clip.video
 
 
 def _span(seconds: float) -> str:
