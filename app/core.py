@@ -24,6 +24,7 @@ from app.chatting import ChatMixin
 from app.clips import ClipsMixin
 from app.config import AppConfig
 from app.identity import Identity
+from app.segmenting import SegmentsMixin
 from llamo.errors import LlamoError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,7 +37,7 @@ class ModelCard(NamedTuple):
     report: str  # markdown: the evaluation report and how the checkpoint was made ("" if none)
 
 
-class LlamoApp(ClipsMixin, ChatMixin, AnnotatingMixin):
+class LlamoApp(ClipsMixin, ChatMixin, AnnotatingMixin, SegmentsMixin):
     """Everything the UI does, as methods. `model` is a loaded llamo Llamo; `store` an
     annotations Store. Both are handles passed in (tests inject a tiny model and a temp store)."""
 

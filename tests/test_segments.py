@@ -134,3 +134,51 @@ def test_segment_words():
     assert person_question("Person carries the bar.") == "When does the person carry the bar?"
     assert person_question("Knee valgus.") is None
     assert person_question("The person fell.") is None  # not a present-tense verb: no question made
+
+
+# --- the app's core seam (no UI) ----------------------------------------------------------------
+
+
+def test_app_core_marks_segments_on_the_open_clip(tmp_path):
+    from pathlib import Path
+
+    from app.config import AppConfig
+    from app.core import LlamoApp
+    from app.identity import Identity
+    from app.session import Session
+    from llamo.testing import tiny_model
+
+    core = LlamoApp(tiny_model(), Store.open(tmp_path / "data", announce=False), AppConfig())
+    session = Session()
+    ana = Identity("ana", "annotator", "typed")
+    with pytest.raises(LlamoError, match="bring a clip first"):
+        core.add_segment(session, 0, 1, "x", "", ana)
+    examples = Path(__file__).resolve().parents[1] / "assets" / "examples"
+    core.open_file(session, examples / "squat.npz", source="example", title="squat")
+    fps = session.clip.motion.fps
+    assert core.snap_time(session, 1.0 + 0.4 / fps) == round(round(fps + 0.4) / fps, 4)  # onto a frame
+    with pytest.raises(LlamoError, match="type your name"):
+        core.add_segment(session, 0.5, 1.0, "rep 1", "", None)
+    row = core.add_segment(session, 0.5, 1.0, " rep 1: knee valgus ", "", ana)
+    assert (row.label, row.author) == ("rep 1: knee valgus", "ana")
+    core.add_segment(session, 2.0, 2.5, "loses balance", "The person loses balance.", ana)
+    core.edit_segment(session, row.number, 0.4, 1.0, "rep 1: knee valgus", "left knee in", ana)
+    lines = core.segment_lines(session)
+    assert [(s.number, s.start, s.label, s.revision) for s in lines] == [
+        (1, 0.4, "rep 1: knee valgus", 2),
+        (2, 2.0, "loses balance", 1),
+    ]
+    fig = core.kinematics_with_segments(session)
+    bands = [s for s in fig.layout.shapes if s.name == "llamo-band"]
+    assert [(b.x0, b.x1) for b in bands] == [(0.4, 1.0), (2.0, 2.5)]
+    assert [a.text for a in fig.layout.annotations if a.name == "llamo-band"][0] == "1: rep 1: knee valgus"
+    assert not [s for s in session.clip.views["kinematics"].layout.shapes if s.name == "llamo-band"]  # a copy
+    core.delete_segment(session, 2, ana)
+    assert [s.number for s in core.segment_lines(session)] == [1]
+    with pytest.raises(LlamoError, match="pick a segment"):
+        core.delete_segment(session, None, ana)
+    other = Session()  # another tab opening the same clip sees the segments (they belong to the clip)
+    core.open_file(other, examples / "squat.npz", source="example", title="squat")
+    assert [s.label for s in core.segment_lines(other)] == ["rep 1: knee valgus"]
+    session.close()
+    other.close()

@@ -44,7 +44,8 @@ def clip_update(ui: Ui, s: Session, status: str) -> dict:
         p.clip.skeleton: views.get("skeleton"),
         p.clip.glb: views.get("glb"),
         p.clip.glb_file: views.get("glb"),
-        p.clip.kinematics: views.get("kinematics"),
+        p.clip.kinematics: ui.core.kinematics_with_segments(s),  # the clip's segments shaded
+        p.clip.segments.table: [line.cells() for line in ui.core.segment_lines(s)],
         p.clip.cursor: updates.time_slider(dur, fps, 0),
         p.clip.span_from: updates.time_slider(dur, fps, 0),
         p.clip.span_to: updates.time_slider(dur, fps, dur),

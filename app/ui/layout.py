@@ -12,6 +12,7 @@ from app.core import LlamoApp
 from app.identity import who_line
 from app.render import esc, esc_md
 from app.session import Session
+from app.ui.segment_box import SegmentBox, build_segment_box
 
 STATUSES = ["", "unreviewed", "corrected", "accepted", "rejected"]
 
@@ -43,6 +44,7 @@ class ClipColumn:
     kinematics: gr.Plot
     glb: gr.Model3D
     glb_file: gr.File
+    segments: SegmentBox  # time segments marked on the kinematics timeline
 
 
 @dataclass
@@ -127,7 +129,7 @@ class Layout:
         c = self.clip
         return [self.head.state, c.summary, c.overlay, c.skeleton, c.glb, c.glb_file, c.kinematics, c.cursor,
                 c.span_from, c.span_to, self.chat.timeline, self.chat.chatbot, self.chat.example_qs,
-                self.chat.jump, self.chat.answer_pick, self.head.status, *self.fresh_correction()]  # fmt: skip
+                self.chat.jump, self.chat.answer_pick, self.head.status, *self.fresh_correction(), c.segments.table]  # fmt: skip
 
     def fresh_correction(self) -> list:
         """A new clip empties the correction form and the small print."""
@@ -211,11 +213,12 @@ def build_clip_column(core: LlamoApp) -> ClipColumn:
         span_from = _time_slider("Ask about: from (s)", 0, "llamo-span-from")
         span_to = _time_slider("to (s)", 1, "llamo-span-to")
     kinematics = gr.Plot(label="Kinematics", elem_id="llamo-kinematics")
+    segments = build_segment_box()
     with gr.Row():
         glb = gr.Model3D(label="Animated skeleton (GLB)", height=300, elem_id="llamo-glb")
         glb_file = gr.File(label="Download GLB", interactive=False, elem_id="llamo-glb-file")
     return ClipColumn(video, motion_file, example, example_btn, summary, overlay, skeleton, cursor, span_from,
-                      span_to, kinematics, glb, glb_file)  # fmt: skip
+                      span_to, kinematics, glb, glb_file, segments)  # fmt: skip
 
 
 def _time_slider(label: str, value: float, elem_id: str) -> gr.Slider:

@@ -7,12 +7,16 @@ Rows, sharing the time axis (seconds):
 4. pelvis height above the lowest foot (m) and pelvis speed (m/s)
 5. confidence per body part (0-1)
 6. the repetition signal with each repetition marked; the count is in the title.
-Vertical dotted lines mark the repetitions across all rows.
+Vertical dotted lines mark the repetitions across all rows; `with_bands` shades labelled time
+ranges (experts' segments) over them.
 
 Built from a plain dict layout (not `make_subplots`) and rounded lists, so it stays fast and small.
 """
 
 from __future__ import annotations
+
+import html
+from dataclasses import dataclass
 
 import numpy as np
 import plotly.graph_objects as go
@@ -130,3 +134,39 @@ def kinematics_figure(motion: Motion, reps: Repetitions | None = None, height: i
             for x in pf / motion.fps
         ]  # fmt: skip
     return go.Figure(data=traces, layout=layout)
+
+
+@dataclass(frozen=True)
+class Band:
+    """A labelled time range to shade across the kinematics rows (an expert's segment)."""
+
+    start_s: float
+    end_s: float
+    label: str
+
+
+BAND_COLOURS = ("#2a9d8f", "#e76f51", "#8e7dbe", "#e9c46a", "#264653", "#f4a261")
+
+
+def with_bands(fig: go.Figure, bands: list[Band]) -> go.Figure:
+    """A copy of the kinematics figure with each band shaded over every row and labelled on top.
+    Earlier shapes (the repetition lines) stay; labels are escaped (plotly reads HTML in text)."""
+    out = go.Figure(fig)
+    keep = [s for s in (out.layout.shapes or ()) if s.name != "llamo-band"]
+    shapes, notes = list(keep), [a for a in (out.layout.annotations or ()) if a.name != "llamo-band"]
+    for i, b in enumerate(bands):
+        colour = BAND_COLOURS[i % len(BAND_COLOURS)]
+        shapes.append(
+            go.layout.Shape(
+                type="rect", xref="x", yref="paper", x0=b.start_s, x1=b.end_s, y0=0, y1=1, name="llamo-band",
+                fillcolor=colour, opacity=0.18, line={"width": 0}, layer="below",
+            )
+        )  # fmt: skip
+        notes.append(
+            go.layout.Annotation(
+                x=(b.start_s + b.end_s) / 2, xref="x", y=1.0, yref="paper", yanchor="bottom", showarrow=False,
+                text=html.escape(b.label[:40]), font={"size": 10, "color": colour}, name="llamo-band",
+            )
+        )  # fmt: skip
+    out.update_layout(shapes=shapes, annotations=notes)
+    return out
