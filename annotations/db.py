@@ -38,13 +38,11 @@ DEFAULT_SYNCHRONOUS = "FULL"
 
 
 def default_data_dir() -> Path:
-    """LLAMO_DATA_DIR, else /data when it exists (Hugging Face Spaces' persistent disk), else ./data."""
-    env = os.environ.get("LLAMO_DATA_DIR")
-    if env:
-        return Path(env).expanduser()
-    if Path("/data").is_dir():
-        return Path("/data")
-    return Path("data")
+    """LLAMO_DATA_DIR, else on a mounted storage bucket (LLAMO_BUCKET_DIR, default /data), else
+    ./data (`llamo.storage.storage_plan`)."""
+    from llamo.storage import storage_plan
+
+    return storage_plan().data_dir
 
 
 def synchronous_level() -> str:

@@ -88,10 +88,15 @@ def main(argv=None) -> int:
         warning = exposure(args.host, cfg, insecure_open=args.insecure_open)
         if warning:
             print(warning, file=sys.stderr, flush=True)
+        from annotations.hub_backup import HubBackup
         from annotations.store import Store
+        from llamo.storage import hub_cache_env, storage_plan
 
+        plan = storage_plan()
+        hub_cache_env(plan)  # the Hub's cache on the bucket (app.py, on a Space, did it before any import)
         store = Store.open()
-        print(f"LLaMo: annotations are stored in {store.data_dir}", flush=True)
+        print(f"LLaMo: annotations are stored in {store.data_dir}; {plan.why}", flush=True)
+        backup = HubBackup.from_env(store)  # LLAMO_BACKUP_REPO: periodic private dataset backups
         print(
             "LLaMo: loading the model (the first start fetches and caches the default backbone)…", flush=True
         )
@@ -114,7 +119,14 @@ def main(argv=None) -> int:
         f"LLaMo: model {d.get('checkpoint')} on {d.get('device')} (backbone {d.get('backbone')})", flush=True
     )
     print(f"LLaMo: serving http://{args.host}:{args.port}", flush=True)
-    demo.launch(server_name=args.host, server_port=args.port, **launch_kwargs(demo.llamo_core))
+    if backup is not None:
+        print(f"LLaMo: backing up to {backup.target} every {backup.every_s:.0f} s (and at exit)", flush=True)
+        backup.start()
+    try:
+        demo.launch(server_name=args.host, server_port=args.port, **launch_kwargs(demo.llamo_core))
+    finally:
+        if backup is not None:
+            backup.stop(final=True)
     return 0
 
 

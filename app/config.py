@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from llamo.errors import LlamoError
+from llamo.storage import storage_plan
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES_DIR = ROOT / "assets" / "examples"
@@ -37,7 +38,7 @@ class AppConfig:
     examples_dir: Path = EXAMPLES_DIR
     on_spaces: bool = False  # running on a Hugging Face Space (SPACE_ID is set)
     oauth: bool = False  # the Space has hf_oauth: true (OAUTH_CLIENT_ID is set)
-    persistent_storage: bool = True  # False on a Space without /data: annotations die on restart
+    persistent_storage: bool = True  # False on a Space without a storage bucket: annotations die on restart
 
     @property
     def max_file_bytes(self) -> int:
@@ -59,8 +60,8 @@ class AppConfig:
             on_spaces=bool(env.get("SPACE_ID")),
             oauth=bool(env.get("SPACE_ID") and env.get("OAUTH_CLIENT_ID")),
         )
-        if cfg.on_spaces:
-            cfg.persistent_storage = Path("/data").is_dir()
+        if cfg.on_spaces:  # persistent only on an attached storage bucket (llamo/storage.py)
+            cfg.persistent_storage = storage_plan().persistent
         for key, value in overrides.items():
             if value is not None:
                 setattr(cfg, key, value)

@@ -39,8 +39,10 @@ Progress = Callable[[float, str], None]
 
 
 def cache_dir() -> Path:
-    """LLAMO_CACHE_DIR, else ~/.cache/llamo."""
-    return Path(os.environ.get("LLAMO_CACHE_DIR") or Path.home() / ".cache" / "llamo")
+    """LLAMO_CACHE_DIR, else BUCKET/cache on a mounted storage bucket, else ~/.cache/llamo."""
+    from llamo.storage import storage_plan
+
+    return storage_plan().cache_dir
 
 
 def choose_device(device: str | torch.device | None = None) -> torch.device:

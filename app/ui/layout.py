@@ -12,6 +12,7 @@ from app.core import LlamoApp
 from app.identity import who_line
 from app.render import esc, esc_md
 from app.session import Session
+from llamo.storage import storage_plan
 from app.ui.segment_box import SegmentBox, build_segment_box
 
 STATUSES = ["", "unreviewed", "corrected", "accepted", "rejected"]
@@ -165,11 +166,7 @@ def build_header(cfg: AppConfig) -> Header:
                 gr.LoginButton()
             who = gr.Markdown(esc_md(who_line(cfg, None)), elem_id="llamo-who")
     if cfg.on_spaces and not cfg.persistent_storage:
-        gr.Markdown(
-            "⚠️ This Space has no persistent storage (/data): annotations will be lost when it "
-            "restarts. Enable persistent storage in the Space settings.",
-            elem_id="llamo-warn",
-        )
+        gr.Markdown(f"⚠️ Storage is ephemeral: {storage_plan().why}", elem_id="llamo-warn")
     status = gr.Markdown("", elem_id="llamo-status")
     return Header(state, name, who, status)
 
