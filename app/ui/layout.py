@@ -12,8 +12,8 @@ from app.core import LlamoApp
 from app.identity import who_line
 from app.render import esc, esc_md
 from app.session import Session
-from llamo.storage import storage_plan
 from app.ui.segment_box import SegmentBox, build_segment_box
+from llamo.storage import storage_plan
 
 STATUSES = ["", "unreviewed", "corrected", "accepted", "rejected"]
 
