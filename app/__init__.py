@@ -26,7 +26,15 @@ def create_app(model=None, store=None, config: AppConfig | None = None, progress
 
         store = Store.open()
     core = LlamoApp(model, store, config or AppConfig.from_env())
-    return queue(build_ui(core), core)
+    demo = queue(build_ui(core), core)
+    close = demo.close
+
+    def close_all(*args, **kwargs):  # the app shuts down with its server
+        close(*args, **kwargs)
+        core.close()
+
+    demo.close = close_all
+    return demo
 
 
 __all__ = ["AppConfig", "LlamoApp", "Session", "Settings", "create_app"]

@@ -37,6 +37,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     )
     p.add_argument("--chat-concurrency", type=int, default=None, help="generations at once (default 16)")
     p.add_argument(
+        "--no-batched",
+        action="store_true",
+        help="decode each tab's answer on its own instead of in one batch (also LLAMO_BATCHED=0)",
+    )
+    p.add_argument(
         "--queue-size", type=int, default=None, help="waiting requests before refusing (default 64)"
     )
     return p.parse_args(argv)
@@ -83,6 +88,7 @@ def main(argv=None) -> int:
             max_file_mb=args.max_file_mb,
             max_duration_s=args.max_duration,
             chat_concurrency=args.chat_concurrency,
+            batched=False if args.no_batched else None,
             queue_size=args.queue_size,
         )
         warning = exposure(args.host, cfg, insecure_open=args.insecure_open)

@@ -14,7 +14,8 @@ MAX_QUESTION = 2000  # characters; longer questions are refused with a message
 
 
 class ChatMixin:
-    """Uses the host's `model`, `store`, `annotator()` and `_describe` (LlamoApp sets them)."""
+    """Uses the host's `model`, `store`, `scheduler`, `annotator()` and `_describe` (LlamoApp
+    sets them)."""
 
     def check_question(self, session: Session | None, question: str | None) -> str:
         """The one question check (the UI's validator calls it before the queue, `ask` after):
@@ -85,7 +86,10 @@ class ChatMixin:
         kwargs = {**settings.kwargs(), "stop": session.stop}
         from llamo.serving.snapshot import Answered  # torch: only once a question is asked
 
-        stream = _stream(session.chat, turn.question, regenerate, kwargs)
+        if self.scheduler is not None:  # batched with the other tabs' answers (AppConfig.batched)
+            stream = _batched(self.scheduler, session.chat, turn.question, regenerate, kwargs)
+        else:  # one by one; on ZeroGPU inside the GPU call
+            stream = _stream(session.chat, turn.question, regenerate, kwargs)
         finished = False
         try:
             for item in stream:
@@ -168,3 +172,14 @@ def _stream(chat, question: str, regenerate: bool, kwargs: dict) -> Iterator:
     from llamo.serving.snapshot import answer_turn
 
     yield from answer_turn(chat, question, regenerate, kwargs)
+
+
+def _batched(scheduler, chat, question: str, regenerate: bool, kwargs: dict) -> Iterator:
+    """`_stream`'s items from the app's one `llamo.serving.Scheduler`, which decodes every tab's
+    answer in one batch. Not on ZeroGPU (its model thread would outlive the per-call GPU
+    process), so here the conversation advances in place and `Answered` hands back the same one.
+    Closing this early ends the turn (the scheduler fills `chat.last_turn` before returning)."""
+    from llamo.serving.snapshot import Answered
+
+    yield from scheduler.regenerate(chat, **kwargs) if regenerate else scheduler.ask(chat, question, **kwargs)
+    yield Answered(chat)

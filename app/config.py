@@ -26,6 +26,7 @@ class AppConfig:
     queue_size: int = 64  # bounded queue: the 65th waiting request is refused
     extract_concurrency: int = 1  # pose extraction runs at once (CPU-bound, MediaPipe)
     chat_concurrency: int = 16  # generations at once (shared model, own KV caches; see docs/app.md)
+    batched: bool = True  # one llamo.serving.Scheduler decodes all tabs' answers together (never on ZeroGPU)
     max_new_tokens: int = 160  # default answer length; the accordion allows up to 512
     min_new_tokens: int = 0  # >0: answers run to this many tokens (capped by max): tests, benchmarks
     delete_cache: tuple[int, int] = (1800, 3600)  # every 30 min, delete temp files older than 1 h
@@ -57,6 +58,7 @@ class AppConfig:
             max_duration_s=float(env.get("LLAMO_MAX_DURATION_S", 600)),
             users=parse_users(env.get("LLAMO_USERS", "")),
             reviewers=frozenset(n.strip() for n in env.get("LLAMO_REVIEWERS", "").split(",") if n.strip()),
+            batched=env.get("LLAMO_BATCHED", "1") != "0",
             on_spaces=bool(env.get("SPACE_ID")),
             oauth=bool(env.get("SPACE_ID") and env.get("OAUTH_CLIENT_ID")),
         )

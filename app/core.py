@@ -23,6 +23,7 @@ from app.annotating import AnnotatingMixin
 from app.chatting import ChatMixin
 from app.clips import ClipsMixin
 from app.config import AppConfig
+from app.gpu import ON_ZEROGPU
 from app.identity import Identity
 from app.segmenting import SegmentsMixin
 from llamo.errors import LlamoError
@@ -50,6 +51,17 @@ class LlamoApp(ClipsMixin, ChatMixin, AnnotatingMixin, SegmentsMixin):
         self._describe = {
             k: public_name(v) if k in ("checkpoint", "backbone") else v for k, v in described.items()
         }
+        self.scheduler = None  # one batch for every tab's answer; ZeroGPU: one by one in each GPU call
+        if model is not None and self.config.batched and not ON_ZEROGPU:
+            from llamo.serving import Scheduler  # torch: already loaded with the model
+
+            self.scheduler = Scheduler(model)
+
+    def close(self) -> None:
+        """Stop the generation scheduler's thread (the answers in progress finish first)."""
+        if self.scheduler is not None:
+            self.scheduler.close()
+
 
     def annotator(self, ident: Identity):
         """The store's annotator row for an identity. The deployment decides roles: a signed-in
