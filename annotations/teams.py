@@ -73,6 +73,13 @@ class ClipChoice:
 
 
 @dataclass(frozen=True)
+class Person:
+    id: int
+    name: str
+    role: str
+
+
+@dataclass(frozen=True)
 class ExportLogRow:
     when: datetime
     who: str | None
@@ -195,9 +202,11 @@ class TeamStore:
                 for c, n in s.exec(q)
             ]
 
-    def annotator_names(self) -> list[str]:
+    def people(self) -> list[Person]:
+        """Every annotator with their role, by name."""
         with self._read() as s:
-            return list(s.exec(select(Annotator.name).order_by(Annotator.name)))
+            q = select(Annotator.id, Annotator.name, Annotator.role).order_by(Annotator.name)
+            return [Person(a.id, a.name, a.role) for a in s.exec(q)]
 
     # --- export audit ----------------------------------------------------------------------
 

@@ -25,6 +25,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     )
     p.add_argument("--reviewers", default=None, help="comma-separated reviewer names (also LLAMO_REVIEWERS)")
     p.add_argument(
+        "--admins",
+        default=None,
+        help="comma-separated admin names: they review, change the guidelines and settings, assign "
+        "clips and export everything (also LLAMO_ADMINS)",
+    )
+    p.add_argument(
         "--insecure-open",
         action="store_true",
         default=os.environ.get("LLAMO_INSECURE_OPEN", "") not in ("", "0"),
@@ -76,15 +82,14 @@ def exposure(host: str, cfg, *, insecure_open: bool = False) -> str:
 def main(argv=None) -> int:
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     args = parse_args(argv)
-    from app.config import AppConfig, parse_users
+    from app.config import AppConfig, names, parse_users
     from llamo.errors import LlamoError
 
     try:
         cfg = AppConfig.from_env(
             users=parse_users(args.users) if args.users else None,
-            reviewers=frozenset(n.strip() for n in args.reviewers.split(",") if n.strip())
-            if args.reviewers
-            else None,
+            reviewers=names(args.reviewers) if args.reviewers else None,
+            admins=names(args.admins) if args.admins else None,
             max_file_mb=args.max_file_mb,
             max_duration_s=args.max_duration,
             chat_concurrency=args.chat_concurrency,
@@ -103,6 +108,10 @@ def main(argv=None) -> int:
         store = Store.open()
         print(f"LLaMo: annotations are stored in {store.data_dir}; {plan.why}", flush=True)
         backup = HubBackup.from_env(store)  # LLAMO_BACKUP_REPO: periodic private dataset backups
+        if not cfg.users and not cfg.oauth:
+            from app.identity import HOW_TO_REVIEW
+
+            print(f"LLaMo: typed names annotate. {HOW_TO_REVIEW}", flush=True)
         print(
             "LLaMo: loading the model (the first start fetches and caches the default backbone)…", flush=True
         )

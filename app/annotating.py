@@ -34,8 +34,19 @@ class ReviewRow:
     def cells(self) -> list:
         return [getattr(self, name) for name in REVIEW_COLUMNS]
 
+    def queue_cells(self) -> list:
+        """The queue's short cells: the texts are read beside the record, not in the table."""
+        return [_short(getattr(self, name)) for name in QUEUE_COLUMNS]
+
 
 REVIEW_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(ReviewRow))[:-1]
+QUEUE_COLUMNS: tuple[str, ...] = REVIEW_COLUMNS[:7]  # turn ... question
+
+
+def _short(value, limit: int = 70):
+    if isinstance(value, str) and len(value) > limit:
+        return value[: limit - 1] + "…"
+    return value
 
 
 @dataclass(frozen=True)
@@ -244,8 +255,9 @@ class AnnotatingMixin:
         annotator: str = "",
         out_root: Path | None = None,
     ) -> Exported:
-        """Write the store's export into a fresh folder and zip it."""
-        self._may_take_data_out(ident)
+        """Write the store's export into a fresh folder and zip it; the audit log records it."""
+        chosen = views_io.statuses(status) or ("accepted",)
+        self.may_export(ident, chosen)
         out_root = Path(out_root or tempfile.mkdtemp(prefix="llamo-export-"))
         folder = out_root / f"llamo-{fmt}-{time.strftime('%Y%m%d-%H%M%S')}"
         summary = views_io.export(self.store, folder, fmt, status=status, annotator=annotator)
@@ -253,11 +265,20 @@ class AnnotatingMixin:
         shutil.rmtree(folder, ignore_errors=True)  # the zip is what the user downloads
         counts = summary.as_dict()
         counts.pop("out_dir", None)  # a server path: not the user's business
+        self.store.log_export(
+            self.annotator(ident) if ident is not None else None,
+            fmt,
+            {"status": list(chosen), "annotator": annotator or None},
+            rows=int(counts.get("rows", 0)),
+            conversations=int(counts.get("conversations", 0)),
+        )
         return Exported(Path(archive), counts)
 
     def stats(self, ident: Identity | None = None) -> dict:
-        """Counts by annotator name: data, so the same rule as export."""
+        """Counts by annotator name: data, so the same rule as export (and none in blind mode)."""
         self._may_take_data_out(ident)
+        if self.blind(ident):
+            raise LlamoError("in blind mode only reviewers see the statistics.")
         return self.store.stats()
 
     def _may_take_data_out(self, ident: Identity | None) -> None:

@@ -36,6 +36,7 @@ class AppConfig:
     job_time_limit_s: float = 300.0  # opening a clip or writing an answer stops after this
     users: dict[str, str] = field(default_factory=dict)  # launch(auth=...) name -> password
     reviewers: frozenset[str] = frozenset()  # names (auth users or HF usernames) that review
+    admins: frozenset[str] = frozenset()  # names that also change settings and export everything
     examples_dir: Path = EXAMPLES_DIR
     on_spaces: bool = False  # running on a Hugging Face Space (SPACE_ID is set)
     oauth: bool = False  # the Space has hf_oauth: true (OAUTH_CLIENT_ID is set)
@@ -57,7 +58,8 @@ class AppConfig:
             max_file_mb=int(env.get("LLAMO_MAX_FILE_MB", 200)),
             max_duration_s=float(env.get("LLAMO_MAX_DURATION_S", 600)),
             users=parse_users(env.get("LLAMO_USERS", "")),
-            reviewers=frozenset(n.strip() for n in env.get("LLAMO_REVIEWERS", "").split(",") if n.strip()),
+            reviewers=names(env.get("LLAMO_REVIEWERS", "")),
+            admins=names(env.get("LLAMO_ADMINS", "")),
             batched=env.get("LLAMO_BATCHED", "1") != "0",
             on_spaces=bool(env.get("SPACE_ID")),
             oauth=bool(env.get("SPACE_ID") and env.get("OAUTH_CLIENT_ID")),
@@ -68,6 +70,11 @@ class AppConfig:
             if value is not None:
                 setattr(cfg, key, value)
         return cfg
+
+
+def names(spec: str) -> frozenset[str]:
+    """`ana,rui` -> {"ana", "rui"}."""
+    return frozenset(n.strip() for n in spec.split(",") if n.strip())
 
 
 def parse_users(spec: str) -> dict[str, str]:

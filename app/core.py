@@ -5,7 +5,7 @@ these directly.
 `LlamoApp` is put together from one part per job, each in its own module (the way
 transformers builds a model from `GenerationMixin`): app/clips.py brings a clip and its views,
 app/chatting.py asks and streams answers, app/annotating.py saves corrections, reviews and
-exports. Here: the handles they share (model, store, config), who an identity is in the store,
+exports, app/teamwork.py holds roles, guidelines, assignment, agreement and the audit log. Here: the handles they share (model, store, config), who an identity is in the store,
 and the model card.
 
 No model, capture or SQL logic lives in any of them: each step is a library call
@@ -26,6 +26,7 @@ from app.config import AppConfig
 from app.gpu import ON_ZEROGPU
 from app.identity import Identity
 from app.segmenting import SegmentsMixin
+from app.teamwork import TeamMixin
 from llamo.errors import LlamoError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,7 +39,7 @@ class ModelCard(NamedTuple):
     report: str  # markdown: the evaluation report and how the checkpoint was made ("" if none)
 
 
-class LlamoApp(ClipsMixin, ChatMixin, AnnotatingMixin, SegmentsMixin):
+class LlamoApp(ClipsMixin, ChatMixin, AnnotatingMixin, TeamMixin, SegmentsMixin):
     """Everything the UI does, as methods. `model` is a loaded llamo Llamo; `store` an
     annotations Store. Both are handles passed in (tests inject a tiny model and a temp store)."""
 
@@ -61,7 +62,6 @@ class LlamoApp(ClipsMixin, ChatMixin, AnnotatingMixin, SegmentsMixin):
         """Stop the generation scheduler's thread (the answers in progress finish first)."""
         if self.scheduler is not None:
             self.scheduler.close()
-
 
     def annotator(self, ident: Identity):
         """The store's annotator row for an identity. The deployment decides roles: a signed-in

@@ -1,5 +1,6 @@
 """Who is annotating: `launch(auth=...)` users, Hugging Face OAuth on a Space, or a typed name
-(local use only, never a reviewer)."""
+(local use only, never a reviewer). Roles: annotator < reviewer < admin; the deployment names
+reviewers and admins (--reviewers, --admins), and every handler checks them on the server."""
 
 from __future__ import annotations
 
@@ -12,12 +13,23 @@ from llamo.errors import LlamoError
 @dataclass(frozen=True)
 class Identity:
     name: str
-    role: str  # annotator | reviewer
+    role: str  # annotator | reviewer | admin
     auth: str  # password | hf-oauth | typed
 
     @property
     def is_reviewer(self) -> bool:
-        return self.role == "reviewer"
+        """Reviewers and admins (an admin may do everything a reviewer does)."""
+        return self.role in ("reviewer", "admin")
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+def _role(config: AppConfig, name: str) -> str:
+    if name in config.admins:
+        return "admin"
+    return "reviewer" if name in config.reviewers else "annotator"
 
 
 def identify(
@@ -25,11 +37,9 @@ def identify(
 ) -> Identity | None:
     """The identity for a request, or None when nobody is known (corrections are then refused)."""
     if username:  # gr.Request.username: set only by launch(auth=...)
-        role = "reviewer" if username in config.reviewers else "annotator"
-        return Identity(username, role, "password")
+        return Identity(username, _role(config, username), "password")
     if oauth_name:  # gr.OAuthProfile.username on a Space with hf_oauth
-        role = "reviewer" if oauth_name in config.reviewers else "annotator"
-        return Identity(oauth_name, role, "hf-oauth")
+        return Identity(oauth_name, _role(config, oauth_name), "hf-oauth")
     typed = (typed or "").strip()
     if typed and config.typed_names_allowed:
         if len(typed) > 100:
@@ -45,13 +55,26 @@ def need_reviewer(ident: Identity | None) -> Identity:
     return ident
 
 
+def need_admin(ident: Identity | None) -> Identity:
+    """The identity when it may change settings and export everything, else the sentence."""
+    if ident is None or not ident.is_admin:
+        raise LlamoError("only admins can do this.")
+    return ident
+
+
+HOW_TO_REVIEW = (
+    "To review or administer, start the app with sign-in and roles: `python -m app --users "
+    "rui:pw1,ada:pw2 --reviewers rui --admins ada` (or LLAMO_USERS, LLAMO_REVIEWERS, LLAMO_ADMINS)."
+)
+
+
 def who_line(config: AppConfig, ident: Identity | None) -> str:
     if ident is None:
         if config.on_spaces:
             return "Sign in with Hugging Face to save corrections."
         if config.users:
             return "Not signed in."
-        return "Type your name to save corrections (local use; typed names are never reviewers)."
+        return f"Type your name to save corrections (local use; typed names are never reviewers). {HOW_TO_REVIEW}"
     how = {"password": "signed in", "hf-oauth": "signed in with Hugging Face", "typed": "typed name"}[
         ident.auth
     ]

@@ -47,16 +47,30 @@ def render(motion: Motion, video: Path | None, out_dir: Path, progress, reps=Non
     return result
 
 
+def glb(motion: Motion, out: Path) -> Path:
+    """The animated skeleton alone (the review workspace's 3D view of a stored clip)."""
+    from llamo.views.glb import write_glb
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return Path(write_glb(motion, out))
+
+
+def statuses(status: str) -> tuple[str, ...] | None:
+    """The export's status choice as a tuple: "all", "accepted,corrected", ...; None: the default."""
+    from annotations.models import STATUSES
+
+    if status == "all":
+        return tuple(STATUSES)
+    return tuple(s.strip() for s in status.split(",") if s.strip()) or None
+
+
 def export(store, folder: Path, fmt: str, *, status: str = "", annotator: str = ""):
     """status: "accepted", "accepted,corrected", "all", ... (the store's default: accepted)."""
     from annotations.export import export_dataset
-    from annotations.models import STATUSES
 
     kwargs: dict = {}
-    if status == "all":
-        kwargs["status"] = tuple(STATUSES)
-    elif status:
-        kwargs["status"] = tuple(s.strip() for s in status.split(",") if s.strip())
+    if statuses(status):
+        kwargs["status"] = statuses(status)
     if annotator:
         kwargs["annotator"] = annotator
     return export_dataset(store, folder, format=fmt, **kwargs)

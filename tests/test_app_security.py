@@ -146,11 +146,11 @@ def test_no_server_path_in_rows_exports_or_the_model_card(tiny, tmp_path):
     """model_id in the conversation rows, the export counts and the JSONL meta; the model card;
     the stats: the checkpoint's name, never the server's folders."""
     _, ckpt = tiny
-    cfg = AppConfig(users={"rui": "r-pw"}, reviewers=frozenset({"rui"}))
+    cfg = AppConfig(users={"rui": "r-pw"}, admins=frozenset({"rui"}))  # not only accepted: an admin's
     demo, url, data = serve(tiny, tmp_path, cfg)
     try:
         core = demo.llamo_core
-        rui = Identity("rui", "reviewer", "password")
+        rui = Identity("rui", "admin", "password")
         conv = core.store.export_rows(ExportFilters(statuses=("corrected",)))
         assert {c.model_id for c in conv} == {"my-ckpt"} and {c.backbone for c in conv} == {"backbone"}
         done = core.export(rui, "llava", status="corrected", out_root=tmp_path / "out")

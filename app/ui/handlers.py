@@ -13,7 +13,7 @@ import time
 
 import gradio as gr
 
-from app.annotating import REVIEW_COLUMNS
+from app.annotating import QUEUE_COLUMNS, REVIEW_COLUMNS
 from app.identity import Identity, need_reviewer, who_line
 from app.render import answer_notes, chat_messages, clock, esc_md, summary_markdown
 from app.session import Session, Settings
@@ -226,7 +226,7 @@ def _review_table(ui: Ui, ident, status, annotator, tag, clip) -> list[list]:
     rows = ui.core.review_rows(
         ident, status=status or "", annotator=annotator or "", tag=tag or "", clip=clip or ""
     )
-    return [r.cells() for r in rows]
+    return [r.queue_cells() for r in rows]
 
 
 def review_list(ui: Ui, status, annotator, tag, clip, name, request: gr.Request,
@@ -249,13 +249,13 @@ def review_pick(ui: Ui, table, name, evt: gr.SelectData, request: gr.Request = N
     _reviewer(ui, request, profile, name)
     try:
         i = evt.index[0]
-        row = (
-            table.iloc[i].to_dict()
-            if hasattr(table, "iloc")
-            else dict(zip(REVIEW_COLUMNS, table[i], strict=True))
-        )
+        if hasattr(table, "iloc"):
+            row = table.iloc[i].to_dict()
+        else:  # the queue's short columns, or every column
+            names = REVIEW_COLUMNS if len(table[i]) == len(REVIEW_COLUMNS) else QUEUE_COLUMNS
+            row = dict(zip(names, table[i], strict=True))
         r = ui.page.review
-        text = row["correction"] or row["answer"]
+        text = row.get("correction") or row.get("answer") or ""  # the queue: the record fills it
         return {r.turn: int(row["turn"]), r.text: text, r.conversation: int(row["conversation"])}
     except Exception:  # noqa: BLE001 - a click on an empty or header cell
         return gr.skip()
@@ -311,10 +311,11 @@ def who(ui: Ui, name, request: gr.Request, profile: gr.OAuthProfile | None = Non
         ident = ui.ident(request, profile, name)
     except LlamoError as exc:
         return {p.head.who: esc_md(str(exc)), p.review.tab: gr.Tab(visible=False),
-                p.export.tab: gr.Tab(visible=not ui.shared)}  # fmt: skip
+                p.export.tab: gr.Tab(visible=not ui.shared), p.admin.tab: gr.Tab(visible=False)}  # fmt: skip
     reviewer = bool(ident and ident.is_reviewer)
     return {p.head.who: esc_md(who_line(ui.core.config, ident)), p.review.tab: gr.Tab(visible=reviewer),
-            p.export.tab: gr.Tab(visible=reviewer or not ui.shared)}  # fmt: skip
+            p.export.tab: gr.Tab(visible=reviewer or not ui.shared),
+            p.admin.tab: gr.Tab(visible=bool(ident and ident.is_admin))}  # fmt: skip
 
 
 def unload(ui: Ui, request: gr.Request):

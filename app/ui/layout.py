@@ -6,16 +6,14 @@ from dataclasses import dataclass
 
 import gradio as gr
 
-from app.annotating import REVIEW_COLUMNS
 from app.config import TAGS, AppConfig
 from app.core import LlamoApp
 from app.identity import who_line
 from app.render import esc, esc_md
 from app.session import Session
+from app.ui.review import AdminTab, ReviewTab, build_admin_tab, build_review_tab, guidelines_box
 from app.ui.segment_box import SegmentBox, build_segment_box
 from llamo.storage import storage_plan
-
-STATUSES = ["", "unreviewed", "corrected", "accepted", "rejected"]
 
 
 @dataclass
@@ -75,30 +73,7 @@ class ChatColumn:
     mine: gr.Dropdown  # the annotator's own stored conversations
     mine_refresh: gr.Button
     mine_open: gr.Button
-
-
-@dataclass
-class ReviewTab:
-    tab: gr.Tab
-    status: gr.Dropdown
-    annotator: gr.Textbox
-    tag: gr.Dropdown
-    clip: gr.Textbox
-    refresh: gr.Button
-    table: gr.Dataframe
-    note: gr.Markdown
-    turn: gr.Number
-    conversation: gr.Number
-    text: gr.Textbox
-    review_note: gr.Textbox
-    accept_btn: gr.Button
-    reject_btn: gr.Button
-    edit_btn: gr.Button
-    reopen_btn: gr.Button
-
-    @property
-    def filters(self) -> list:
-        return [self.status, self.annotator, self.tag, self.clip]
+    guidelines: gr.Markdown | None = None  # the team's guidelines beside the form
 
 
 @dataclass
@@ -125,6 +100,7 @@ class Layout:
     chat: ChatColumn
     review: ReviewTab
     export: ExportTab
+    admin: AdminTab
 
     def clip_outputs(self) -> list:
         c = self.clip
@@ -278,6 +254,7 @@ def build_chat_column(cfg: AppConfig) -> ChatColumn:
             tags = gr.CheckboxGroup(list(TAGS), label="Tags")
         save_btn = gr.Button("Save correction", variant="primary", elem_id="llamo-save")
         save_status = gr.Markdown("", elem_id="llamo-save-status")
+    guidelines = guidelines_box("llamo-guidelines")
     with gr.Accordion("My conversations", open=False, elem_id="llamo-mine-box"):
         mine = gr.Dropdown(choices=[], label="Your stored conversations", elem_id="llamo-mine")
         with gr.Row():
@@ -285,33 +262,7 @@ def build_chat_column(cfg: AppConfig) -> ChatColumn:
             mine_open = gr.Button("Reopen", size="sm", elem_id="llamo-mine-open")
     return ChatColumn(chatbot, stats, question, ask_btn, stop_btn, regen_btn, clear_btn, example_qs, temperature,
                       top_p, max_new, seed, timeline, jump, answer_pick, fix_box, rating, tags, save_btn,
-                      save_status, mine, mine_refresh, mine_open)  # fmt: skip
-
-
-def build_review_tab() -> ReviewTab:
-    with gr.Tab("Review", id="review", visible=False) as tab:
-        with gr.Row():
-            status = gr.Dropdown(STATUSES, value="corrected", label="Status")
-            annotator = gr.Textbox(label="Annotator", max_lines=1)
-            tag = gr.Dropdown([""] + list(TAGS), value="", label="Tag")
-            clip = gr.Textbox(label="Clip sha256", max_lines=1)
-            refresh = gr.Button("Refresh", elem_id="llamo-review-refresh")
-        table = gr.Dataframe(
-            headers=list(REVIEW_COLUMNS), interactive=False, wrap=True, elem_id="llamo-review-table"
-        )
-        note = gr.Markdown("")
-        with gr.Row():
-            turn = gr.Number(label="Turn", precision=0)
-            conversation = gr.Number(label="Conversation", precision=0)
-        text = gr.Textbox(label="Answer (edit to revise)", lines=3)
-        review_note = gr.Textbox(label="Note", max_lines=2)
-        with gr.Row():
-            accept_btn = gr.Button("Accept", variant="primary")
-            reject_btn = gr.Button("Reject", variant="stop")
-            edit_btn = gr.Button("Save edit and accept")
-            reopen_btn = gr.Button("Reopen clip and conversation")
-    return ReviewTab(tab, status, annotator, tag, clip, refresh, table, note, turn, conversation, text,
-                     review_note, accept_btn, reject_btn, edit_btn, reopen_btn)  # fmt: skip
+                      save_status, mine, mine_refresh, mine_open, guidelines)  # fmt: skip
 
 
 def build_export_tab(shared: bool) -> ExportTab:
@@ -363,5 +314,6 @@ def build_layout(core: LlamoApp) -> Layout:
                     chat = build_chat_column(cfg)
             review = build_review_tab()
             export = build_export_tab(shared=bool(cfg.users or cfg.on_spaces))
+            admin = build_admin_tab()
             build_model_tab(core)
-    return Layout(demo, head, tabs, clip, chat, review, export)
+    return Layout(demo, head, tabs, clip, chat, review, export, admin)
