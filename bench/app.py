@@ -1,17 +1,21 @@
-"""`python -m bench.app`: time to first token as web users see it, one client vs many at once.
+"""`python -m bench.app`: many web users at once, through the real HTTP app (gradio_client),
+with each tab's answer decoded on its own (`AppConfig(batched=False)`) against the batched
+scheduler (`AppConfig(batched=True)`: one `llamo.serving.Scheduler` for every tab).
 
-Launches the app in this process on the default model (or --tiny), opens the same clip for every
-client through the API, and measures on the client side: from submitting a question to the
-first streamed piece of the answer. Prints median, p95 and minimum for a single client
-(sequential questions; the baseline) beside the same for N simultaneous clients, plus the
-server's own model TTFT. Hygiene (bench/_util.py): one untimed warm-up question, threads pinned
-and printed, both measured in the same process.
+Both apps are launched in this process on the same model (default, or --tiny). Every client has
+its own tab with the clip opened; at 1, 4 and 10 clients (--clients) each tab's conversation is
+cleared and all clients ask each of --turns questions at the same moment (a barrier). Measured
+on the client side: time to first token (submit to the first streamed text) and turn time;
+aggregate tokens/s from the server's own token counts over the run's wall time. The table, the
+ratios and the issue-19 targets are `bench.serving.report`'s. Answers are forced to --tokens
+tokens (min_new_tokens) so both ways do the same work. Then page load in headless Chromium
+(bench/page.py). Hygiene (bench/_util.py): threads pinned and the load average printed before
+and after, an untimed warm-up of each app, the two ways alternating per client count.
 """
 
 from __future__ import annotations
 
 import os
-import statistics
 import tempfile
 import threading
 import time
@@ -19,14 +23,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from bench._util import add_out_argument, machine_line, main_for, pin_threads
+from bench.serving import Run, all_at_once, report
 
-SINGLE_QUESTIONS = ("What is the person doing?", "How many repetitions?", "Which body parts move?")
+WAYS = (("one-by-one", False), ("batched", True))  # bench.serving.report's labels
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--clients", type=int, default=10)
-    parser.add_argument("--tokens", type=int, default=32, help="max new tokens per answer")
-    parser.add_argument("--singles", type=int, default=3, help="sequential single-client questions")
+    parser.add_argument("--clients", default="1,4,10", help="client counts (default 1,4,10)")
+    parser.add_argument("--turns", type=int, default=3, help="questions per client (default 3)")
+    parser.add_argument("--tokens", type=int, default=32, help="tokens per answer (default 32)")
     parser.add_argument("--chat-concurrency", type=int, default=16, help="the app's generation concurrency")
     parser.add_argument("--threads", type=int, default=2, help="torch threads to pin (default 2)")
     parser.add_argument("--tiny", action="store_true", help="a tiny random model (plumbing only)")
@@ -37,24 +42,14 @@ def add_arguments(parser) -> None:
 
 
 @dataclass
-class AppFigures:
-    """Client-side seconds (and the server's own model TTFT) from one run."""
+class Served:
+    """One way's app, launched, with one gradio_client per tab (each has the clip open)."""
 
-    single_ttft: list[float]
-    many_ttft: list[float] = field(default_factory=list)
-    many_total: list[float] = field(default_factory=list)
+    way: str
+    demo: object
+    url: str
+    clients: list = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
-    wall_s: float = 0.0
-    server_ttft: list[float] = field(default_factory=list)
-    device: str | None = None
-
-
-def _pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    if not values:
-        return float("nan")
-    k = max(0, min(len(values) - 1, round(q * (len(values) - 1))))
-    return values[k]
 
 
 def _texts(chat) -> list[str]:
@@ -108,86 +103,90 @@ def _clip(data: Path) -> Path:
     return clip
 
 
-def _at_once(url: str, clip: Path, clients: int, tokens: int, figures: AppFigures) -> None:
-    """N clients open the clip, then ask the same question at the same moment (a barrier)."""
-    from gradio_client import Client, handle_file
-
-    many: list[Client] = [Client(url, verbose=False) for _ in range(clients)]
-    for c in many:
-        c.predict(handle_file(str(clip)), api_name="/open_motion")
-    results: list[tuple[float, float, list[str]] | Exception] = [None] * clients  # type: ignore[list-item]
-    barrier = threading.Barrier(clients)
-
-    def worker(i: int) -> None:
-        barrier.wait()
-        try:
-            results[i] = one_question(many[i], "What is the person doing?", tokens, f"bench{i}")
-        except Exception as exc:  # noqa: BLE001 - reported below
-            results[i] = exc
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
-    t0 = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    figures.wall_s = time.perf_counter() - t0
-    ok = [r for r in results if not isinstance(r, Exception)]
-    figures.many_ttft = [r[0] for r in ok]
-    figures.many_total = [r[1] for r in ok]
-    figures.failures = [repr(r) for r in results if isinstance(r, Exception)]
-
-
-def measure(args) -> AppFigures:
-    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    from gradio_client import Client, handle_file
-
+def _launch(model, data: Path, way: str, batched: bool, args) -> Served:
     from annotations.store import Store
     from app import AppConfig, create_app
     from app.ui import launch_kwargs
 
-    model = _model(args.tiny)
-    data = Path(tempfile.mkdtemp(prefix="llamo-bench-"))
-    clip = _clip(data)
-    config = AppConfig(
-        chat_concurrency=args.chat_concurrency,
-        queue_size=max(64, 2 * args.clients),
-        min_new_tokens=args.tokens,
-    )
-    demo = create_app(model, Store.open(data / "store", announce=False), config)
+    config = AppConfig(chat_concurrency=args.chat_concurrency, queue_size=max(64, 4 * max(_counts(args))),
+                       min_new_tokens=args.tokens, batched=batched)  # fmt: skip
+    demo = create_app(model, Store.open(data / way, announce=False), config)
     _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", ssr_mode=False, quiet=True,
                             **launch_kwargs(demo.llamo_core))  # fmt: skip
+    return Served(way, demo, url)
+
+
+def _open_tabs(served: Served, n: int, clip: Path) -> None:
+    from gradio_client import Client, handle_file
+
+    while len(served.clients) < n:
+        client = Client(served.url, verbose=False)
+        client.predict(handle_file(str(clip)), api_name="/open_motion")
+        served.clients.append(client)
+
+
+def _server_tokens(served: Served) -> int:
+    """New tokens of every answer the server has stored (its own count, not the client's)."""
+    store = served.demo.llamo_core.store
+    turns = (store.get_turn(row.turn_id) for row in store.list_turns(limit=100_000))
+    return sum(int(t.timings.get("new_tokens", 0)) for t in turns if t is not None)
+
+
+def run_clients(served: Served, n: int, args, turns: int | None = None) -> Run:
+    """n tabs, conversations cleared, ask each question at the same moment; client-side seconds."""
+    result, lock = Run(served.way, n), threading.Lock()
+    for client in served.clients[:n]:
+        client.predict(api_name="/clear")
+    before = _server_tokens(served)
+
+    def client(i: int, question: str) -> None:
+        try:
+            ttft, total, _ = one_question(served.clients[i], question, args.tokens, f"bench{i}")
+        except Exception as exc:  # noqa: BLE001 - counted and printed
+            with lock:
+                served.failures.append(f"{n} clients: {exc!r}")
+            return
+        with lock:
+            result.ttft.append(ttft)
+            result.turn.append(total)
+
+    result.wall_s = all_at_once(n, turns or args.turns, client)
+    result.tokens = _server_tokens(served) - before
+    return result
+
+
+def _counts(args) -> list[int]:
+    return [int(c) for c in str(args.clients).split(",") if c]
+
+
+def measure(args, model) -> dict:
+    """Both ways at each client count through HTTP; `bench.serving.report`'s table and targets."""
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    counts = _counts(args)
+    data = Path(tempfile.mkdtemp(prefix="llamo-bench-"))
+    clip = _clip(data)
+    ways = [_launch(model, data, way, batched, args) for way, batched in WAYS]
     try:
-        solo = Client(url, verbose=False)
-        solo.predict(handle_file(str(clip)), api_name="/open_motion")
-        one_question(solo, "What is the person doing?", args.tokens, "bench")  # warm-up
-        single = [one_question(solo, q, args.tokens, "bench")[0] for q in SINGLE_QUESTIONS[: args.singles]]
-        figures = AppFigures(single_ttft=single, device=demo.llamo_core.model_card()[0].get("device"))
-        _at_once(url, clip, args.clients, args.tokens, figures)
-        figures.server_ttft = [t.timings["ttft_s"] for t in _all_turns(demo)]
-        return figures
+        for served in ways:
+            _open_tabs(served, max(counts), clip)
+            run_clients(served, min(2, max(counts)), args, turns=1)  # warm-up, untimed
+        runs: dict[int, dict[str, Run]] = {n: {} for n in counts}
+        for n in counts:
+            for served in ways:
+                runs[n][served.way] = run_clients(served, n, args)
     finally:
-        demo.close()
+        for served in ways:
+            served.demo.close()
+    figures = report(runs, counts, args.turns, args.tokens)
+    failures = [f"{s.way}, {f}" for s in ways for f in s.failures]
+    print(f"failures: {len(failures)}")
+    for f in failures:
+        print("  ", f)
+    device = ways[0].demo.llamo_core.model_card().info.get("device")
+    return {**figures, "device": device, "failures": failures}
 
 
-def _all_turns(demo) -> list:
-    store = demo.llamo_core.store
-    turns = []
-    for row in store.list_turns(limit=1000):
-        t = store.get_turn(row.turn_id)
-        if t is not None and t.timings.get("ttft_s") is not None:
-            turns.append(t)
-    return turns
-
-
-def _row(label: str, values: list[float]) -> str:
-    return (
-        f"{label:28s} {len(values):3d} {statistics.median(values):8.2f} {_pct(values, 0.95):8.2f} "
-        f"{min(values):8.2f}"
-    )
-
-
-def page_section(args) -> list:
+def page_section(args, model) -> list:
     """Page load in headless Chromium (bench/page.py): this app against the same app served
     with Gradio's defaults (no `app.ui.static_cache`), both launched here, one client, idle."""
     from annotations.store import Store
@@ -197,7 +196,7 @@ def page_section(args) -> list:
 
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     data = Path(tempfile.mkdtemp(prefix="llamo-bench-page-"))
-    model, store = _model(args.tiny), Store.open(data, announce=False)
+    store = Store.open(data, announce=False)
     urls, demos = {}, []
     for label, keep in (("Gradio defaults (baseline)", False), ("this app", True)):
         d = create_app(model, store, AppConfig())
@@ -220,22 +219,18 @@ def page_section(args) -> list:
 def run(args) -> dict:
     threads = pin_threads(args.threads)
     print(machine_line(threads))
-    pages = page_section(args) if args.page_loads > 0 else []
-    r = measure(args)
+    model = _model(args.tiny)
+    r = measure(args, model)
     print(machine_line(threads))
-    print(f"model device: {r.device}; answers of up to {args.tokens} tokens; "
-          f"generation concurrency {args.chat_concurrency}")  # fmt: skip
-    print(f"{'':28s} {'n':>3s} {'median':>8s} {'p95':>8s} {'min':>8s}")
-    print(_row("TTFT, 1 client (s)", r.single_ttft))
-    if r.many_ttft:
-        print(_row(f"TTFT, {args.clients} at once (s)", r.many_ttft))
-        print(_row("answer done, at once (s)", r.many_total))
-    if r.server_ttft:
-        print(_row("model TTFT in server (s)", r.server_ttft))
-    print(f"{args.clients} clients finished in {r.wall_s:.1f} s; failures: {len(r.failures)}")
-    for f in r.failures:
-        print("  ", f)
-    return {"machine": machine_line(threads), **asdict(r), "page_load": [asdict(p) for p in pages]}
+    pages = page_section(args, model) if args.page_loads > 0 else []
+    print(machine_line(threads))
+    unmet = r.pop("checks")
+    return {
+        "machine": machine_line(threads),
+        **r,
+        "unmet_targets": unmet,
+        "page_load": [asdict(p) for p in pages],
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

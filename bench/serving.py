@@ -69,8 +69,7 @@ def run_clients(model, way: str, clients: int, args, scheduler=None) -> Run:
     lock = threading.Lock()
     kw = {"max_new_tokens": args.tokens, "min_new_tokens": args.tokens}
 
-    def client(i: int, question: str, barrier: threading.Barrier) -> None:
-        barrier.wait()
+    def client(i: int, question: str) -> None:
         start = time.perf_counter()
         stream = scheduler.ask(sessions[i], question, **kw) if scheduler else sessions[i].ask(question, **kw)
         first = None
@@ -82,16 +81,29 @@ def run_clients(model, way: str, clients: int, args, scheduler=None) -> Run:
             result.turn.append(end - start)
             result.tokens += sessions[i].last_turn.timings["new_tokens"]
 
+    result.wall_s = all_at_once(clients, args.turns, client)
+    return result
+
+
+def all_at_once(clients: int, turns: int, client) -> float:
+    """For each of `turns` questions, `client(i, question)` in one thread per client, released
+    together (a barrier); the wall seconds of all of it."""
     t0 = time.perf_counter()
-    for question in QUESTIONS[: args.turns]:
+    for question in QUESTIONS[:turns]:
         barrier = threading.Barrier(clients)
-        threads = [threading.Thread(target=client, args=(i, question, barrier)) for i in range(clients)]
+        threads = [
+            threading.Thread(target=_released, args=(barrier, client, i, question)) for i in range(clients)
+        ]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
-    result.wall_s = time.perf_counter() - t0
-    return result
+    return time.perf_counter() - t0
+
+
+def _released(barrier: threading.Barrier, client, i: int, question: str) -> None:
+    barrier.wait()
+    client(i, question)
 
 
 def _row(r: Run) -> str:
@@ -119,9 +131,13 @@ def compare(model, args) -> dict:
             }
     finally:
         scheduler.close()
-    print(
-        f"\nconcurrent clients, {args.turns} questions each, {args.tokens} tokens per answer (client side, s)"
-    )
+    return report(runs, counts, args.turns, args.tokens)
+
+
+def report(runs: dict[int, dict[str, Run]], counts: list[int], turns: int, tokens: int) -> dict:
+    """The table of both ways at each client count, their ratios and the targets (also
+    `python -m bench.app`, the same comparison through the web app)."""
+    print(f"\nconcurrent clients, {turns} questions each, {tokens} tokens per answer (client side, s)")
     print(f"{'clients':>7}  {'way':<10} {'TTFT p50':>8} {'TTFT p95':>8} {'turn p50':>8} {'turn p95':>8} "
           f"{'tokens/s':>9} {'n':>4}")  # fmt: skip
     for n in counts:

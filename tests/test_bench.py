@@ -101,10 +101,13 @@ def test_bench_app_tiny(tmp_path):
     from bench.app import main
 
     out = tmp_path / "app.json"
-    r = _run(main, "--tiny", "--clients", "2", "--singles", "1", "--tokens", "16", "-o", str(out))
+    r = _run(main, "--tiny", "--clients", "1,2", "--turns", "1", "--tokens", "16", "--page-loads", "0",
+             "-o", str(out))  # fmt: skip
     assert r.returncode == 0, r.stdout + r.stderr
-    assert "TTFT, 1 client (s)" in r.stdout and "TTFT, 2 at once (s)" in r.stdout
-    assert json.loads(out.read_text())["failures"] == []
+    assert "one-by-one" in r.stdout and "batched" in r.stdout and "tokens/s at 2 clients" in r.stdout
+    figures = json.loads(out.read_text())
+    assert figures["failures"] == []
+    assert figures["runs"]["2"]["batched"]["tokens"] == figures["runs"]["2"]["one-by-one"]["tokens"] == 2 * 16
 
 
 @pytest.mark.slow
