@@ -422,7 +422,7 @@ def test_on_a_space_with_sign_in(tiny, tmp_path, monkeypatch):
         kinds = {c["type"] for c in config["components"]}
         texts_shown = " ".join(str(c.get("props", {}).get("value", "")) for c in config["components"])
         assert "loginbutton" in kinds or "Sign in with Hugging Face" in texts_shown
-        assert "no persistent storage" in texts_shown
+        assert "Storage is ephemeral" in texts_shown and "lost when it restarts" in texts_shown
         client = Client(url, verbose=False)
         client.predict(handle_file(str(project_clip(tmp_path / "squat.npz"))), api_name="/open_motion")
         client.predict("What is the person doing?", *SAMPLING, "typed-name", api_name="/ask")
