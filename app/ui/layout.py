@@ -11,6 +11,7 @@ from app.core import LlamoApp
 from app.identity import who_line
 from app.render import esc, esc_md
 from app.session import Session
+from app.ui.picker import PeoplePicker, build_people_picker
 from app.ui.review import AdminTab, ReviewTab, build_admin_tab, build_review_tab, guidelines_box
 from app.ui.segment_box import SegmentBox, build_segment_box
 from llamo.storage import storage_plan
@@ -44,6 +45,7 @@ class ClipColumn:
     glb: gr.Model3D
     glb_file: gr.File
     segments: SegmentBox  # time segments marked on the kinematics timeline
+    picker: PeoplePicker  # who a video with several people follows (app/ui/picker.py)
 
 
 @dataclass
@@ -156,6 +158,7 @@ def build_clip_column(core: LlamoApp) -> ClipColumn:
                 height=260,
                 elem_id="llamo-video-in",
             )
+            picker = build_people_picker()
         with gr.Tab("Motion file"):
             motion_file = gr.File(
                 label="Motion file (.npz, HumanML3D .npy, .bvh)",
@@ -191,7 +194,7 @@ def build_clip_column(core: LlamoApp) -> ClipColumn:
         glb = gr.Model3D(label="Animated skeleton (GLB)", height=300, elem_id="llamo-glb")
         glb_file = gr.File(label="Download GLB", interactive=False, elem_id="llamo-glb-file")
     return ClipColumn(video, motion_file, example, example_btn, summary, overlay, skeleton, cursor, span_from,
-                      span_to, kinematics, glb, glb_file, segments)  # fmt: skip
+                      span_to, kinematics, glb, glb_file, segments, picker)  # fmt: skip
 
 
 def _time_slider(label: str, value: float, elem_id: str) -> gr.Slider:
