@@ -101,11 +101,11 @@ def full_vocabulary_loss(model, batch) -> torch.Tensor:
     ).loss
 
 
-def tiny_checkpoint(base, seed: int = 4):
+def tiny_checkpoint(base, seed: int = 4, **cfg):
     """Write a tiny checkpoint whose backbone is a local folder, and a clip, under `base`.
 
     Returns `base`: `base/ckpt` (the checkpoint), `base/backbone`, `base/clip.npz`. For command
-    line tests that load a model by path, as users do."""
+    line tests that load a model by path, as users do. cfg: more LlamoConfig fields."""
     from pathlib import Path
 
     from llamo.model import Llamo, LlamoConfig
@@ -115,7 +115,12 @@ def tiny_checkpoint(base, seed: int = 4):
     llm.save_pretrained(base / "backbone")
     tok.save_pretrained(base / "backbone")
     config = LlamoConfig(
-        backbone=str(base / "backbone"), num_tokens=4, summary_tokens=2, d_model=32, system_prompt="Sys."
+        backbone=str(base / "backbone"),
+        num_tokens=4,
+        summary_tokens=2,
+        d_model=32,
+        system_prompt="Sys.",
+        **cfg,
     )
     model = Llamo.build(config)
     model.set_stage("instruct")

@@ -2,7 +2,8 @@
 
 Encoder pretraining (auxiliary heads), then stage 1 (align: LLM frozen) and stage 2 (instruct:
 LoRA, text-only chat mixed in). Works on an annotation export (LLaVA or messages JSONL) too.
-Several GPUs or machines: `accelerate launch -m llamo train ...`.
+Several processes: `accelerate launch --multi_gpu --num_processes N -m llamo train ...` (each
+trains on its share of every global batch; docs/training.md).
 """
 
 from __future__ import annotations

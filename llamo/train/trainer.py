@@ -84,6 +84,8 @@ class TrainConfig:
 
 
 def _log(msg: str) -> None:
+    if os.environ.get("RANK", "0") != "0":  # under accelerate launch, only the first process reports
+        return
     print(f"[train {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
 
@@ -237,8 +239,12 @@ def run_llm_stage(
     if resume_optim:
         opt.load_state_dict(resume_optim["opt"])
         sched.load_state_dict(resume_optim["sched"])
+    from llamo.train.distributed import global_token_mean, share_of
+
+    share = share_of(cfg.batch_size, accelerator.process_index, accelerator.num_processes)
     model, opt = accelerator.prepare(model, opt)
     core = accelerator.unwrap_model(model)
+    # the same global batch on every process (same seed); each trains on its share of the rows
     batches = _Batches(data, text, cfg.text_ratio if stage == "instruct" else 0.0, cfg.seed + start_step + 7)
     _log(
         f"{stage}: {total} steps, batch {cfg.batch_size}, {n_params / 1e6:.2f} M trainable parameters, lr {lr}"
@@ -248,19 +254,21 @@ def run_llm_stage(
     step = start_step
     budget = cfg.max_minutes.get(stage)
     stage_hist = history.setdefault(stage, {"loss": [], "val": []})
+    stage_hist["processes"] = accelerator.num_processes
+    stage_hist["rows_per_process"] = share.stop - share.start
     for step in range(start_step + 1, total + 1):
         model.train()
         convs, motions = batches.sample(cfg.batch_size, with_text=stage == "instruct")
-        batch = core.collate(convs, motions)
+        batch = core.collate(convs[share.start : share.stop], motions[share.start : share.stop])
         with accelerator.autocast():
             out_ = model(**batch)
-        loss = out_.loss
-        accelerator.backward(loss)
+        loss = global_token_mean(out_.loss, batch["labels"], accelerator)
+        accelerator.backward(loss.backward)
         accelerator.clip_grad_norm_(params, 1.0)
         opt.step()
         sched.step()
         opt.zero_grad(set_to_none=True)
-        value = float(loss)
+        value = loss.value
         ema = value if ema is None else 0.95 * ema + 0.05 * value
         done = step - start_step
         elapsed = time.perf_counter() - start
@@ -289,7 +297,7 @@ def run_llm_stage(
 def train(cfg: TrainConfig, backbone=None) -> dict:
     """Run the configured stages; the final model goes to cfg.out (save_pretrained layout).
     backbone: an already loaded (llm, tokenizer) pair to use instead of loading cfg.backbone."""
-    from accelerate import Accelerator
+    from accelerate import Accelerator, DistributedDataParallelKwargs
 
     from llamo.data.instructions import InstructionData
     from llamo.model import Llamo
@@ -301,7 +309,9 @@ def train(cfg: TrainConfig, backbone=None) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     _seed_everything(cfg.seed)
     cpu = cfg.device == "cpu" or (cfg.device is None and not torch.cuda.is_available())
-    accelerator = Accelerator(mixed_precision=cfg.mixed_precision, cpu=cpu)
+    # a text-only share leaves the motion modules without gradients in that step
+    ddp = DistributedDataParallelKwargs(find_unused_parameters=True)
+    accelerator = Accelerator(mixed_precision=cfg.mixed_precision, cpu=cpu, kwargs_handlers=[ddp])
     t0 = time.perf_counter()
     data = InstructionData(cfg.data, limit=cfg.limit)
     val = InstructionData(cfg.val, limit=cfg.val_size) if cfg.val else None
@@ -360,7 +370,7 @@ def train(cfg: TrainConfig, backbone=None) -> dict:
         )
         model = accelerator.unwrap_model(model)
         done_stages.append(stage)
-    model.save_pretrained(out)
+    accelerator.wait_for_everyone()
     summary = {
         "config": asdict(cfg),
         "stages": done_stages,
@@ -368,7 +378,11 @@ def train(cfg: TrainConfig, backbone=None) -> dict:
         "seconds": round(time.perf_counter() - t0, 1),
         "torch_threads": torch.get_num_threads(),
         "device": str(accelerator.device),
+        "processes": accelerator.num_processes,
     }
-    (out / "training.json").write_text(json.dumps(summary, indent=2))
+    if accelerator.is_main_process:  # one writer; the others wait until the checkpoint is whole
+        model.save_pretrained(out)
+        (out / "training.json").write_text(json.dumps(summary, indent=2))
+    accelerator.wait_for_everyone()
     _log(f"saved {out} ({summary['seconds'] / 60:.1f} min)")
     return summary
