@@ -398,12 +398,15 @@ class TestReviewTab:
         page = rui_page
         page.get_by_role("tab", name="Review").click()
         page.get_by_role("button", name="Refresh").click()
-        page.wait_for_function(
-            "document.querySelector('#llamo-review-table').innerText.includes('Three squats.')"
+        page.wait_for_function(  # the queue shows the question; the record beside it the texts
+            "document.querySelector('#llamo-review-table').innerText.includes('How many squats?')"
         )
         assert "<i>x</i>" in page.locator("#llamo-review-table").inner_text()  # shown literally
         page.screenshot(path=str(ART / "20-review-table.png"))
-        page.locator("#llamo-review-table span.text", has_text="Three squats.").first.click()
+        page.locator("#llamo-review-table span.text", has_text="How many squats?").first.click()
+        page.wait_for_function(
+            "document.querySelector('#llamo-review-record').innerText.includes('Three squats.')"
+        )
         page.wait_for_function(
             '[...document.querySelectorAll("textarea")].some(t => t.value === "Three squats.")'
         )

@@ -44,6 +44,7 @@ def wire(ui: Ui) -> None:
         _chat_events(ui)
         _correction_events(ui)
         _review_events(ui)
+        _team_events(ui)
         wire_segments(ui, bind)
         wire_picker(ui, bind, _extract(ui))
         _page_events(ui)

@@ -74,13 +74,13 @@ def build_review_tab() -> ReviewTab:
             clip = gr.Dropdown([("any clip", "")], value="", label="Clip", allow_custom_value=True, scale=2)
             refresh = gr.Button("Refresh", elem_id="llamo-review-refresh", scale=0, min_width=90)
         with gr.Row(equal_height=False):
-            with gr.Column(scale=4, min_width=320):
+            with gr.Column(scale=5, min_width=360):
                 table = gr.Dataframe(
                     headers=list(QUEUE_COLUMNS),
                     interactive=False,
                     wrap=False,
                     max_height=420,
-                    column_widths=["9%", "9%", "13%", "13%", "16%", "14%", "26%"],
+                    column_widths=["7%", "7%", "14%", "12%", "14%", "16%", "30%"],
                     elem_id="llamo-review-table",
                 )
                 note = gr.Markdown("", elem_id="llamo-review-note")
@@ -88,7 +88,7 @@ def build_review_tab() -> ReviewTab:
                     prev_btn = gr.Button("◀ Previous (k)", size="sm", elem_id="llamo-review-prev")
                     next_btn = gr.Button("Next (j) ▶", size="sm", elem_id="llamo-review-next")
                 guidelines = guidelines_box("llamo-review-guidelines")
-            with gr.Column(scale=6, min_width=420):
+            with gr.Column(scale=5, min_width=420):
                 with gr.Row():
                     turn = gr.Number(label="Turn", precision=0, min_width=80, elem_id="llamo-review-turn")
                     conversation = gr.Number(label="Conversation", precision=0, min_width=80)

@@ -1,0 +1,107 @@
+"""Issue 18.3-4 in a real browser (headless Debian chromium, a tiny model): an admin signs in to
+a store where two annotators answered the same questions about one clip. The Review tab's queue
+fills, a row opens its record beside the clip's 3D view with every revision and its author, the
+`j` key steps to the next record, Accept works, the guidelines show beside the form, and the
+Admin tab shows the agreement figures. Screenshots: artifacts/browser/review-*.png (look at them).
+"""
+
+import os
+from pathlib import Path
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+import pytest  # noqa: E402
+from test_browser_app import ARGS, ART, CHROMIUM, sign_in, wait_text  # noqa: E402
+
+GUIDE = "# Counting squats\nA repetition ends **standing**."
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.incremental,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed"),
+]
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    from annotations.store import Store
+    from app import AppConfig, create_app
+    from app.identity import Identity
+    from app.session import Session, Settings
+    from app.ui import launch_kwargs
+    from llamo.testing import random_motion, tiny_model
+
+    tmp = tmp_path_factory.mktemp("review")
+    cfg = AppConfig(users={"ana": "1", "bea": "2", "ada": "3"}, admins=frozenset({"ada"}), max_new_tokens=8)
+    demo = create_app(tiny_model(), Store.open(tmp / "data", announce=False), cfg)
+    core = demo.llamo_core
+    clip = random_motion(80, seed=4).save(tmp / "squats.npz")
+    for name, fix, rating in (("ana", "Four squats.", 2), ("bea", "Five squats.", 3)):
+        who, s = Identity(name, "annotator", "password"), Session()
+        core.open_file(s, clip, source="import")
+        list(core.ask(s, "How many squats?", Settings(max_new_tokens=8), who))
+        core.correct(s, 0, fix, who, rating=rating, tags=["wrong count"])
+        s.close()
+    core.set_team_settings(Identity("ada", "admin", "password"), guidelines=GUIDE, overlap=2)
+    _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", ssr_mode=False, quiet=True,
+                            **launch_kwargs(core))  # fmt: skip
+    yield demo, url
+    demo.close()
+
+
+@pytest.fixture(scope="module")
+def page(app):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield sign_in(browser, app[1], "ada", "3")
+        browser.close()
+
+
+def shot(page, name: str) -> None:
+    ART.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ART / f"review-{name}.png"), full_page=True)
+
+
+class TestReviewWorkspace:
+    def test_guidelines_beside_the_annotation_form(self, page):
+        wait_text(page, "#llamo-guidelines", "Counting squats", 60)
+        assert page.locator("#llamo-guidelines strong").inner_text() == "standing"  # Markdown, rendered
+
+    def test_queue_and_record_beside_the_clip(self, page):
+        page.get_by_role("tab", name="Review").click()
+        page.locator("#llamo-review-refresh").click()
+        wait_text(page, "#llamo-review-table", "bea", 60)
+        shot(page, "0-queue")
+        page.locator("#llamo-review-table span.text", has_text="bea").first.click()
+        wait_text(page, "#llamo-review-record", "Revision 1 by", 60)
+        record = page.locator("#llamo-review-record").inner_text()
+        assert "How many squats?" in record and "Model's answer" in record and "bea" in record
+        assert page.locator("#llamo-review-text textarea").input_value() == "Five squats."
+        page.wait_for_selector("#llamo-review-glb canvas", timeout=60_000)
+        wait_text(page, "#llamo-review-guidelines", "Counting squats", 10)
+        page.wait_for_timeout(1500)  # the 3D view draws
+        shot(page, "1-record")
+        # the clip picker lists clips by name and date, not by hash
+        page.locator("#llamo-review-refresh").click()
+        page.get_by_label("Clip").click()
+        assert page.get_by_role("option").filter(has_text="squats.npz").count() == 1
+        page.keyboard.press("Escape")
+
+    def test_j_steps_to_the_next_record_and_accept(self, page):
+        page.locator("#llamo-review-record").click()  # focus outside any field
+        page.keyboard.press("j")
+        wait_text(page, "#llamo-review-note", "Record 2 of 2", 30)
+        wait_text(page, "#llamo-review-record", "by **ana**".replace("*", ""), 30)
+        assert page.locator("#llamo-review-text textarea").input_value() == "Four squats."
+        page.locator("#llamo-review-accept").click()
+        wait_text(page, "#llamo-review-note", "accepted", 30)
+        shot(page, "2-accepted")
+
+    def test_admin_sees_agreement(self, page):
+        page.get_by_role("tab", name="Admin").click()
+        wait_text(page, "#llamo-admin-agreement", "Krippendorff", 30)
+        text = page.locator("#llamo-admin-agreement").inner_text()
+        assert "rating" in text and "labels" in text and "segments" in text
+        assert page.locator("#llamo-admin-guidelines textarea").input_value() == GUIDE
+        shot(page, "3-admin")
