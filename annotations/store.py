@@ -65,19 +65,9 @@ from llamo.motion import Motion
 T = TypeVar("T")
 CONFLICT_ATTEMPTS = 5  # a uniqueness race on a server database: rerun, then it is a real conflict
 
-__all__ = [  # Store, and the names that lived here before the split (callers import them from here)
-    "MAX_NAME",
-    "MAX_NOTE",
-    "MAX_TAG",
-    "MAX_TAGS",
-    "MAX_TEXT",
-    "CheckReport",
-    "Store",
-    "StoreBusy",
-    "StoreConflict",
-    "TurnRow",
-    "check_text",
-]
+# Store, and the names that lived here before the split (callers import them from here)
+__all__ = ["MAX_NAME", "MAX_NOTE", "MAX_TAG", "MAX_TAGS", "MAX_TEXT", "CheckReport", "Store",
+           "StoreBusy", "StoreConflict", "TurnRow", "check_text"]  # fmt: skip
 
 
 class StoreConflict(LlamoError):
