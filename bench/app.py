@@ -217,6 +217,9 @@ def page_section(args, model) -> list:
 
 
 def run(args) -> dict:
+    # uploads in a folder of our own: /tmp/gradio is shared with every other Gradio process here,
+    # and another one's cache cleanup deleted an example clip (same content, same path) mid-run
+    os.environ.setdefault("GRADIO_TEMP_DIR", tempfile.mkdtemp(prefix="llamo-bench-gradio-"))
     threads = pin_threads(args.threads)
     print(machine_line(threads))
     model = _model(args.tiny)
