@@ -2,6 +2,9 @@ from pathlib import Path
 
 import pytest
 
+# gradio_client's httpx settings: a file download from the app on a loaded 2-core machine took
+# longer than httpx's 5 s default read timeout (seen once in the fast set)
+SLOW_MACHINE = {"timeout": 120}
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import pytest  # noqa: E402
+from conftest import SLOW_MACHINE  # noqa: E402
 from gradio_client import Client, handle_file  # noqa: E402
 
 from annotations.store import Store  # noqa: E402
@@ -148,7 +149,7 @@ def test_uploads_are_refused_before_heavy_work(tiny, tmp_path):
 
 def test_api_flow_clip_chat_regenerate_correct_export(app_url, tmp_path):
     demo, url = app_url
-    client = Client(url, verbose=False)
+    client = Client(url, verbose=False, httpx_kwargs=SLOW_MACHINE)
     out = client.predict(handle_file(str(project_clip(tmp_path / "squat.npz"))), api_name="/open_motion")
     summary, overlay, skeleton, glb, glb_file, kinematics = out[:6]
     assert "fps" in summary and "person in 100%" in summary
@@ -197,7 +198,7 @@ def test_api_flow_clip_chat_regenerate_correct_export(app_url, tmp_path):
 
 def test_api_bad_input_and_hostile_text(app_url, tmp_path):
     _, url = app_url
-    client = Client(url, verbose=False)
+    client = Client(url, verbose=False, httpx_kwargs=SLOW_MACHINE)
     bad = tmp_path / "broken.npz"
     bad.write_bytes(b"PK\x03\x04 not really a zip")
     with pytest.raises(Exception, match="broken.npz"):
@@ -225,13 +226,13 @@ def test_reviewer_accepts_and_roles_come_from_auth(tiny, tmp_path):
     cfg = AppConfig(users={"ana": "a-pw", "rui": "r-pw"}, reviewers=frozenset({"rui"}))
     demo, url = serve(tiny, tmp_path / "data", cfg)
     try:
-        ana = Client(url, auth=("ana", "a-pw"), verbose=False)
+        ana = Client(url, auth=("ana", "a-pw"), verbose=False, httpx_kwargs=SLOW_MACHINE)
         ana.predict(handle_file(str(project_clip(tmp_path / "squat.npz"))), api_name="/open_motion")
         ana.predict("What is the person doing?", *SAMPLING, "someone-else", api_name="/ask")
         ana.predict(0, "Squats.", 4, ["wrong action"], "someone-else", api_name="/correct")
         with pytest.raises(Exception, match="[Oo]nly reviewers"):
             ana.predict("llava", "all", "", "", api_name="/export")
-        rui = Client(url, auth=("rui", "r-pw"), verbose=False)
+        rui = Client(url, auth=("rui", "r-pw"), verbose=False, httpx_kwargs=SLOW_MACHINE)
         rows, note = rui.predict("corrected", "", "wrong action", "", "", api_name="/review_list")
         table = rows["data"] if isinstance(rows, dict) else rows
         assert len(table) == 1 and table[0][3] == "ana"  # the auth user, not the typed name
@@ -255,7 +256,7 @@ def test_reviewer_accepts_and_roles_come_from_auth(tiny, tmp_path):
 
 def test_range_selector_asks_about_a_part(app_url, tmp_path):
     demo, url = app_url
-    client = Client(url, verbose=False)
+    client = Client(url, verbose=False, httpx_kwargs=SLOW_MACHINE)
     client.predict(handle_file(str(project_clip(tmp_path / "squat.npz"))), api_name="/open_motion")
     _, note = client.predict(2.0, 4.0, api_name="/set_span")
     assert "0:02.0–0:04.0" in note
@@ -279,7 +280,7 @@ def test_range_selector_asks_about_a_part(app_url, tmp_path):
 def test_long_video_refused_before_the_queue(tiny, tmp_path, shared_data):
     demo, url = serve(tiny, tmp_path / "data", AppConfig(max_duration_s=5.0))
     try:
-        client = Client(url, verbose=False)
+        client = Client(url, verbose=False, httpx_kwargs=SLOW_MACHINE)
         with pytest.raises(Exception, match="pose_squats.mp4 lasts 13 s; the limit is 5 s"):
             client.predict(
                 handle_file(str(shared_data / "videos" / "pose_squats.mp4")), api_name="/open_video"
@@ -308,7 +309,7 @@ def write_blank_video(path: Path, frames: int = 20) -> Path:
 
 def test_video_without_a_person_and_examples(app_url, tmp_path):
     demo, url = app_url
-    client = Client(url, verbose=False)
+    client = Client(url, verbose=False, httpx_kwargs=SLOW_MACHINE)
     with pytest.raises(Exception, match="[Nn]o person was found in empty.mp4"):
         client.predict(handle_file(str(write_blank_video(tmp_path / "empty.mp4"))), api_name="/open_video")
     examples = demo.llamo_core.examples()
@@ -423,7 +424,7 @@ def test_on_a_space_with_sign_in(tiny, tmp_path, monkeypatch):
         texts_shown = " ".join(str(c.get("props", {}).get("value", "")) for c in config["components"])
         assert "loginbutton" in kinds or "Sign in with Hugging Face" in texts_shown
         assert "Storage is ephemeral" in texts_shown and "lost when it restarts" in texts_shown
-        client = Client(url, verbose=False)
+        client = Client(url, verbose=False, httpx_kwargs=SLOW_MACHINE)
         client.predict(handle_file(str(project_clip(tmp_path / "squat.npz"))), api_name="/open_motion")
         client.predict("What is the person doing?", *SAMPLING, "typed-name", api_name="/ask")
         with pytest.raises(Exception, match="[Ss]ign in with Hugging Face"):

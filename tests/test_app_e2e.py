@@ -12,6 +12,7 @@ from pathlib import Path
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import pytest  # noqa: E402
+from conftest import SLOW_MACHINE  # noqa: E402
 from gradio_client import Client, handle_file  # noqa: E402
 
 pytestmark = pytest.mark.slow
@@ -36,7 +37,7 @@ def test_squat_video_chat_correct_export(served, shared_data):
     import av
 
     demo, url = served
-    client = Client(url, verbose=False)
+    client = Client(url, verbose=False, httpx_kwargs=SLOW_MACHINE)
     out = client.predict(handle_file(str(shared_data / "videos" / "pose_squats.mp4")),
                          api_name="/open_video")  # fmt: skip
     summary, overlay, skeleton, glb, _, kinematics = out[:6]
@@ -88,7 +89,7 @@ def test_ten_clients_at_once(served, tmp_path):
 
     demo, url = served
     clip = synthesize("squat", reps=3, seed=0).save(tmp_path / "squat.npz")
-    clients = [Client(url, verbose=False) for _ in range(10)]
+    clients = [Client(url, verbose=False, httpx_kwargs=SLOW_MACHINE) for _ in range(10)]
     for c in clients:
         c.predict(handle_file(str(clip)), api_name="/open_motion")
     results: list = [None] * len(clients)

@@ -12,6 +12,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("GRADIO_HEARTBEAT_INTERVAL", "0.25")  # a closed client is noticed at once
 
 import pytest  # noqa: E402
+from conftest import SLOW_MACHINE  # noqa: E402
 
 from app.registry import SessionRegistry, footprint  # noqa: E402
 from app.session import ClipState, Session  # noqa: E402
@@ -117,7 +118,7 @@ def test_memory_flat_over_200_opened_and_closed_sessions(served, tmp_path):
     reg, holder = demo.llamo_sessions, demo.state_holder
     sizes, rss = [], []
     for i in range(200):
-        client = Client(url, verbose=False)
+        client = Client(url, verbose=False, httpx_kwargs=SLOW_MACHINE)
         client.predict(handle_file(str(clip)), api_name="/open_motion")
         client.close()
         if i % 20 == 19:
@@ -154,7 +155,10 @@ def test_an_example_opens_while_a_slow_upload_runs(served, tmp_path, monkeypatch
 
     monkeypatch.setattr(app.clips, "load_motion", slow_load)
     slow = random_motion(40, seed=1).save(tmp_path / "slow.npz")
-    a, b = Client(url, verbose=False), Client(url, verbose=False)
+    a, b = (
+        Client(url, verbose=False, httpx_kwargs=SLOW_MACHINE),
+        Client(url, verbose=False, httpx_kwargs=SLOW_MACHINE),
+    )
     job = a.submit(handle_file(str(slow)), api_name="/open_motion")
     assert wait_until(lambda: len(demo.llamo_sessions) == 1, 10)  # A's job has started
     examples = demo.llamo_core.examples()

@@ -18,6 +18,7 @@ from pathlib import Path
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import pytest  # noqa: E402
+from conftest import SLOW_MACHINE  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 ART = ROOT / "artifacts" / "browser"
@@ -329,7 +330,7 @@ def signed_in_app(tmp_path_factory):
                             **launch_kwargs(demo.llamo_core))  # fmt: skip
     try:
         clip = synthesize("squat", reps=3, seed=0).save(tmp / "squat.npz")
-        ana = Client(url, auth=("ana", "a-pw"), verbose=False)
+        ana = Client(url, auth=("ana", "a-pw"), verbose=False, httpx_kwargs=SLOW_MACHINE)
         ana.predict(handle_file(str(clip)), api_name="/open_motion")
         ana.predict("How many squats? <i>x</i>", 1.0, 1.0, 16, 5, "", api_name="/ask")
         ana.predict(0, "Three squats.", 2, ["wrong count"], "", api_name="/correct")
