@@ -178,7 +178,9 @@ def test_a_v1_database_opens_migrated_without_loss(tmp_path):
     store = Store.open(data, announce=False)
     assert store.migrated == list(range(2, SCHEMA_VERSION + 1))
     backups = list((data / "backups").iterdir())
-    assert len(backups) == 1 and f"before-v1-to-v{SCHEMA_VERSION}" in backups[0].name  # taken before migrating
+    assert (
+        len(backups) == 1 and f"before-v1-to-v{SCHEMA_VERSION}" in backups[0].name
+    )  # taken before migrating
     rows = sorted(store.list_turns(), key=lambda r: r.position)
     assert [(r.question, r.status, r.correction, r.answer, r.trainable) for r in rows] == [
         ("How many squats? 🏋", "accepted", "Four squats.", "Three.", None),

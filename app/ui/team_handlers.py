@@ -12,7 +12,9 @@ from llamo.errors import LlamoError
 
 
 def _quote(text: str) -> str:
-    return "\n".join(f"> {esc_md(line)}" if line else ">" for line in (text or "").splitlines()) or "> _(empty)_"
+    return (
+        "\n".join(f"> {esc_md(line)}" if line else ">" for line in (text or "").splitlines()) or "> _(empty)_"
+    )
 
 
 def record_markdown(rec) -> str:
@@ -20,7 +22,11 @@ def record_markdown(rec) -> str:
     out = [f"**Turn {rec.turn_id}** of conversation {rec.conversation_id} · {esc_md(rec.owner)} · "
            f"{esc_md(rec.clip_title)} · _{rec.status}_", "", "**Question**", _quote(rec.question), ""]  # fmt: skip
     for i, answer in enumerate(rec.model_answers, 1):
-        label = "Model's answer" if len(rec.model_answers) == 1 else f"Model's answer {i} of {len(rec.model_answers)}"
+        label = (
+            "Model's answer"
+            if len(rec.model_answers) == 1
+            else f"Model's answer {i} of {len(rec.model_answers)}"
+        )
         out += [f"**{label}**", _quote(answer), ""]
     if not rec.revisions:
         out.append("_No correction yet._")
@@ -41,7 +47,12 @@ def review_record(ui: Ui, turn_id, name, request: gr.Request, profile: gr.OAuthP
     if not turn_id:
         return {r.record: "_Pick a record in the queue._", r.glb: None}
     rec = ui.core.review_record(ident, int(turn_id))
-    return {r.glb: rec.glb, r.record: record_markdown(rec), r.text: rec.text, r.conversation: rec.conversation_id}
+    return {
+        r.glb: rec.glb,
+        r.record: record_markdown(rec),
+        r.text: rec.text,
+        r.conversation: rec.conversation_id,
+    }
 
 
 def review_step(ui: Ui, delta: int, table, turn_id, name, request: gr.Request,
@@ -98,7 +109,9 @@ def admin_figures(ui: Ui, name, request: gr.Request, profile: gr.OAuthProfile | 
             a.guidelines: settings["guidelines"], a.blind: settings["blind"], a.overlap: settings["overlap"]}  # fmt: skip
 
 
-def admin_save(ui: Ui, text, blind, overlap, name, request: gr.Request, profile: gr.OAuthProfile | None = None):
+def admin_save(
+    ui: Ui, text, blind, overlap, name, request: gr.Request, profile: gr.OAuthProfile | None = None
+):
     ident = _ident(ui, request, profile, name)
     ui.core.set_team_settings(ident, guidelines=text or "", blind=bool(blind), overlap=int(overlap or 1))
     return {ui.page.admin.note: "Settings saved.", **guidelines(ui)}
