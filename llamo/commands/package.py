@@ -19,6 +19,9 @@ def add_arguments(parser) -> None:
     )
     parser.add_argument("--command", default="", help="the command that made the run, for provenance")
     parser.add_argument("--note", default="", help="a free note for provenance")
+    parser.add_argument(
+        "--license", default="", help="the weights' licence id (cc-by-nc-4.0 with NC training data)"
+    )
 
 
 def run(args) -> int:
@@ -27,7 +30,9 @@ def run(args) -> int:
 
     if not (Path(args.run) / CONFIG_FILE).is_file():
         raise LlamoError(f"{args.run} is not a trained run (no {CONFIG_FILE}).")
-    prov = package_checkpoint(args.run, args.out, command=args.command, note=args.note)
+    prov = package_checkpoint(
+        args.run, args.out, command=args.command, note=args.note, license_id=args.license
+    )
     print(json.dumps({k: prov[k] for k in ("steps", "seconds", "parameters")}, indent=2))
     print(f"wrote {args.out}")
     return 0

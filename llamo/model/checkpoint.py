@@ -31,7 +31,7 @@ MODULES_FILE = "llamo_modules.safetensors"
 ADAPTER_DIR = "adapter"
 PROVENANCE_FILE = "provenance.json"
 REPORT_FILES = ("eval.md", "report.md", "README.md")  # the first one present is the report
-PROVENANCE_KEYS = ("command", "note", "packaged_utc", "git_commit_at_packaging", "steps", "seconds")
+PROVENANCE_KEYS = ("license", "command", "note", "packaged_utc", "git_commit_at_packaging", "steps", "seconds")  # fmt: skip
 
 
 def module_state(model) -> dict[str, torch.Tensor]:

@@ -16,7 +16,11 @@ from pathlib import Path
 import torch
 
 
-def package_checkpoint(src: str | Path, dst: str | Path, *, command: str = "", note: str = "") -> dict:
+def package_checkpoint(
+    src: str | Path, dst: str | Path, *, command: str = "", note: str = "", license_id: str = ""
+) -> dict:
+    """license_id: the weights' terms, which the training data decides (e.g. cc-by-nc-4.0 when
+    non-commercial data was used; the backbone's own apache-2.0 otherwise)."""
     from safetensors.torch import load_file, save_file
 
     from llamo.model.checkpoint import ADAPTER_DIR, CONFIG_FILE, MODULES_FILE, PROVENANCE_FILE
@@ -39,6 +43,7 @@ def package_checkpoint(src: str | Path, dst: str | Path, *, command: str = "", n
     provenance = {
         "command": command,
         "note": note,
+        "license": license_id,
         "packaged_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "git_commit_at_packaging": commit,
         "machine": f"{platform.machine()} {platform.processor()} {torch.get_num_threads()} torch threads",
