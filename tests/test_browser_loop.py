@@ -156,6 +156,7 @@ class TestLoop:
         wait_text(page, "#llamo-answer-stats", "regenerated ×1", 120)
         wait_text(page, "#llamo-chat", FIX, 30)
         assert page.locator("#llamo-fix textarea").input_value() == FIX
+        page.evaluate("window.scrollTo(0, 0)")  # the chat, at the top
         shot(page, 3, "regenerated", full=False)
         (turn,) = loop.demo.llamo_core.store.list_turns(status="corrected")
         assert len(loop.demo.llamo_core.store.candidates(turn.turn_id)) == 2  # both answers kept
