@@ -19,8 +19,15 @@ def test_placeholder_is_an_unused_special_token():
 
 
 def test_device_policy():
+    import torch
+
+    from llamo.errors import LlamoError
+
     assert str(dtype_for(choose_device("cpu"))).endswith("float32")
-    assert str(dtype_for(choose_device("cuda"))).endswith("bfloat16")
+    assert str(dtype_for(torch.device("cuda"))).endswith("bfloat16")  # bf16 + SDPA on a GPU
+    if not torch.cuda.is_available():  # asking for a GPU that is not there is one sentence
+        with pytest.raises(LlamoError, match="needs CUDA"):
+            choose_device("cuda")
 
 
 @pytest.mark.slow
