@@ -30,13 +30,34 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
 HOSTILE = 'Is <b>this</b> a squat? <img src="http://127.0.0.1:9/t.png"> ![x](http://127.0.0.1:9/y.png)'
 VIEWPORT = {"width": 1400, "height": 1000}
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.incremental,
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists(), reason="Debian chromium is not installed (apt-get install chromium)"
-    ),
-]
+NEEDS_CHROMIUM = pytest.mark.skipif(
+    not Path(CHROMIUM).exists(), reason="Debian chromium is not installed (apt-get install chromium)"
+)
+pytestmark = [pytest.mark.slow, pytest.mark.incremental, NEEDS_CHROMIUM]
+
+
+def reload_and_reopen(page, answer: str) -> None:
+    """Reload the page, reopen the newest of "My conversations" and wait for `answer` in the chat."""
+    page.reload()
+    page.wait_for_selector("#llamo-chat", timeout=60_000)
+    page.locator("#llamo-mine-box").get_by_text("My conversations").click()
+    page.locator("#llamo-mine input").click()
+    page.get_by_role("option").first.click()
+    page.locator("#llamo-mine-open").click()
+    wait_text(page, "#llamo-status", "Reopened your conversation", 120)
+    wait_text(page, "#llamo-chat", answer, 30)
+
+
+def serve(model, data_dir: Path, config):
+    """The app on `model` with a fresh store in `data_dir`, launched for a browser: (demo, url)."""
+    from annotations.store import Store
+    from app import create_app
+    from app.ui import launch_kwargs
+
+    demo = create_app(model, Store.open(data_dir, announce=False), config)
+    _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", ssr_mode=False, quiet=True,
+                            **launch_kwargs(demo.llamo_core))  # fmt: skip
+    return demo, url
 
 
 def wait_text(page, selector: str, text: str, timeout: float = 180) -> None:

@@ -6,32 +6,23 @@ clip empties the form. Screenshots go to artifacts/browser/corrections-*.png (lo
 Steps of one class share a page, in order (the `incremental` marker, tests/conftest.py)."""
 
 import os
-from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import pytest  # noqa: E402
-from test_browser_app import ARGS, ART, CHROMIUM, sign_in, wait_text  # noqa: E402
+from test_browser_app import ARGS, ART, CHROMIUM, NEEDS_CHROMIUM, reload_and_reopen, serve, sign_in, wait_text  # noqa: E402
 
 FIX = "They jump three times."
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.incremental,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed"),
-]
+pytestmark = [pytest.mark.slow, pytest.mark.incremental, NEEDS_CHROMIUM]
 
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    from annotations.store import Store
-    from app import AppConfig, create_app
-    from app.ui import launch_kwargs
+    from app import AppConfig
     from llamo.testing import tiny_model
 
     cfg = AppConfig(users={"ana": "a-pw"}, max_new_tokens=16, min_new_tokens=16)
-    demo = create_app(tiny_model(), Store.open(tmp_path_factory.mktemp("data"), announce=False), cfg)
-    _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", ssr_mode=False, quiet=True,
-                            **launch_kwargs(demo.llamo_core))  # fmt: skip
+    demo, url = serve(tiny_model(), tmp_path_factory.mktemp("data"), cfg)
     yield demo, url
     demo.close()
 
@@ -94,14 +85,7 @@ class TestCorrectionFlow:
         wait_text(page, "#llamo-status", "Nothing to stop", 30)
 
     def test_reload_and_reopen_my_conversation(self, page):
-        page.reload()
-        page.wait_for_selector("#llamo-chat", timeout=60_000)
-        page.locator("#llamo-mine-box").get_by_text("My conversations").click()
-        page.locator("#llamo-mine input").click()
-        page.get_by_role("option").first.click()
-        page.locator("#llamo-mine-open").click()
-        wait_text(page, "#llamo-status", "Reopened your conversation", 120)
-        wait_text(page, "#llamo-chat", FIX, 30)
+        reload_and_reopen(page, FIX)
         shot(page, "3-reopened-after-reload")
 
     def test_new_clip_empties_the_form(self, page):

@@ -13,24 +13,17 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from tests.test_browser_app import ARGS, ART, CHROMIUM, VIEWPORT, wait_text  # noqa: E402
+from tests.test_browser_app import ARGS, ART, CHROMIUM, NEEDS_CHROMIUM, VIEWPORT, serve, wait_text  # noqa: E402
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed"),
-]
+pytestmark = [pytest.mark.slow, NEEDS_CHROMIUM]
 
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    from annotations.store import Store
-    from app import AppConfig, create_app
-    from app.ui import launch_kwargs
+    from app import AppConfig
     from llamo.testing import tiny_model
 
-    demo = create_app(tiny_model(), Store.open(tmp_path_factory.mktemp("data"), announce=False), AppConfig())
-    _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", ssr_mode=False, quiet=True,
-                            **launch_kwargs(demo.llamo_core))  # fmt: skip
+    demo, url = serve(tiny_model(), tmp_path_factory.mktemp("data"), AppConfig())
     yield demo, url
     demo.close()
 

@@ -20,7 +20,18 @@ from pathlib import Path
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import pytest  # noqa: E402
-from test_browser_app import ARGS, ART, CHROMIUM, ROOT, SQUATS, sign_in, wait_text  # noqa: E402
+from test_browser_app import (  # noqa: E402
+    ARGS,
+    ART,
+    CHROMIUM,
+    NEEDS_CHROMIUM,
+    ROOT,
+    SQUATS,
+    reload_and_reopen,
+    serve,
+    sign_in,
+    wait_text,
+)
 
 QUESTION = "How many squats does she do?"
 FIX = "Three squats."
@@ -28,7 +39,7 @@ USERS = {"ana": "a-pw", "rui": "r-pw", "ada": "d-pw"}
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.incremental,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed"),
+    NEEDS_CHROMIUM,
     pytest.mark.skipif(not SQUATS.exists(), reason=f"the real squat video is not at {SQUATS}"),
 ]
 
@@ -50,9 +61,7 @@ class Loop:
 
 @pytest.fixture(scope="module")
 def loop(tmp_path_factory):
-    from annotations.store import Store
-    from app import AppConfig, create_app
-    from app.ui import launch_kwargs
+    from app import AppConfig
     from llamo.model import Llamo
     from llamo.testing import tiny_checkpoint
 
@@ -60,9 +69,7 @@ def loop(tmp_path_factory):
     model = Llamo.from_pretrained(tmp / "ckpt").merge_lora().eval()
     cfg = AppConfig(users=USERS, reviewers=frozenset({"rui"}), admins=frozenset({"ada"}),
                     max_new_tokens=16, min_new_tokens=4)  # fmt: skip
-    demo = create_app(model, Store.open(tmp / "data", announce=False), cfg)
-    _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", ssr_mode=False, quiet=True,
-                            **launch_kwargs(demo.llamo_core))  # fmt: skip
+    demo, url = serve(model, tmp / "data", cfg)
     yield Loop(demo, url, tmp)
     demo.close()
 
@@ -163,14 +170,7 @@ class TestLoop:
 
     def test_4_reload_and_reopen(self, loop, browser):
         page = page_of(loop, browser, "ana")
-        page.reload()
-        page.wait_for_selector("#llamo-chat", timeout=60_000)
-        page.locator("#llamo-mine-box").get_by_text("My conversations").click()
-        page.locator("#llamo-mine input").click()
-        page.get_by_role("option").first.click()
-        page.locator("#llamo-mine-open").click()
-        wait_text(page, "#llamo-status", "Reopened your conversation", 120)
-        wait_text(page, "#llamo-chat", FIX, 30)
+        reload_and_reopen(page, FIX)
         wait_text(page, "#llamo-seg-table", "rep 1: knee valgus", 30)
         shot(page, 4, "reloaded-and-reopened", full=False)
 

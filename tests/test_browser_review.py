@@ -6,33 +6,26 @@ Admin tab shows the agreement figures. Screenshots: artifacts/browser/review-*.p
 """
 
 import os
-from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import pytest  # noqa: E402
-from test_browser_app import ARGS, ART, CHROMIUM, sign_in, wait_text  # noqa: E402
+from test_browser_app import ARGS, ART, CHROMIUM, NEEDS_CHROMIUM, serve, sign_in, wait_text  # noqa: E402
 
 GUIDE = "# Counting squats\nA repetition ends **standing**."
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.incremental,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed"),
-]
+pytestmark = [pytest.mark.slow, pytest.mark.incremental, NEEDS_CHROMIUM]
 
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    from annotations.store import Store
-    from app import AppConfig, create_app
+    from app import AppConfig
     from app.identity import Identity
     from app.session import Session, Settings
-    from app.ui import launch_kwargs
     from llamo.testing import random_motion, tiny_model
 
     tmp = tmp_path_factory.mktemp("review")
     cfg = AppConfig(users={"ana": "1", "bea": "2", "ada": "3"}, admins=frozenset({"ada"}), max_new_tokens=8)
-    demo = create_app(tiny_model(), Store.open(tmp / "data", announce=False), cfg)
+    demo, url = serve(tiny_model(), tmp / "data", cfg)
     core = demo.llamo_core
     clip = random_motion(80, seed=4).save(tmp / "squats.npz")
     for name, fix, rating in (("ana", "Four squats.", 2), ("bea", "Five squats.", 3)):
@@ -42,8 +35,6 @@ def app(tmp_path_factory):
         core.correct(s, 0, fix, who, rating=rating, tags=["wrong count"])
         s.close()
     core.set_team_settings(Identity("ada", "admin", "password"), guidelines=GUIDE, overlap=2)
-    _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", ssr_mode=False, quiet=True,
-                            **launch_kwargs(core))  # fmt: skip
     yield demo, url
     demo.close()
 

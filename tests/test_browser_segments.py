@@ -4,30 +4,22 @@ table lists it, the kinematics shades it, and the store holds it snapped to fram
 Screenshots: artifacts/browser/segments-1-added.png (the band) and segments-2-form.png (look at them)."""
 
 import os
-from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import pytest  # noqa: E402
-from test_browser_app import ARGS, ART, CHROMIUM, sign_in, wait_text  # noqa: E402
+from test_browser_app import ARGS, ART, CHROMIUM, NEEDS_CHROMIUM, serve, sign_in, wait_text  # noqa: E402
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed"),
-]
+pytestmark = [pytest.mark.slow, NEEDS_CHROMIUM]
 
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    from annotations.store import Store
-    from app import AppConfig, create_app
-    from app.ui import launch_kwargs
+    from app import AppConfig
     from llamo.testing import tiny_model
 
     cfg = AppConfig(users={"ana": "a-pw"}, max_new_tokens=8)
-    demo = create_app(tiny_model(), Store.open(tmp_path_factory.mktemp("data"), announce=False), cfg)
-    _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", ssr_mode=False, quiet=True,
-                            **launch_kwargs(demo.llamo_core))  # fmt: skip
+    demo, url = serve(tiny_model(), tmp_path_factory.mktemp("data"), cfg)
     yield demo, url
     demo.close()
 
