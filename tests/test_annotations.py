@@ -291,6 +291,7 @@ def test_bad_exports_fail_clearly_and_write_nothing(store, tmp_path, monkeypatch
     assert sorted(p.name for p in tmp_path.iterdir()) == ["afile", "data", "empty", "full"]  # no partial dirs
 
 
+@pytest.mark.slow  # over 5 s (real app round trips)
 def test_cli_errors_are_one_sentence(tmp_path):
     env = {**os.environ, "LLAMO_DATA_DIR": str(tmp_path / "data")}
     for args, needle in [

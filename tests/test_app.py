@@ -147,6 +147,7 @@ def test_uploads_are_refused_before_heavy_work(tiny, tmp_path):
 # ---- through the API -----------------------------------------------------------------------
 
 
+@pytest.mark.slow  # over 5 s (real app round trips)
 def test_api_flow_clip_chat_regenerate_correct_export(app_url, tmp_path):
     demo, url = app_url
     client = Client(url, verbose=False, httpx_kwargs=SLOW_MACHINE)
@@ -222,6 +223,7 @@ def test_api_bad_input_and_hostile_text(app_url, tmp_path):
     assert len(chat) == 4
 
 
+@pytest.mark.slow  # over 5 s (real app round trips)
 def test_reviewer_accepts_and_roles_come_from_auth(tiny, tmp_path):
     cfg = AppConfig(users={"ana": "a-pw", "rui": "r-pw"}, reviewers=frozenset({"rui"}))
     demo, url = serve(tiny, tmp_path / "data", cfg)
@@ -254,6 +256,7 @@ def test_reviewer_accepts_and_roles_come_from_auth(tiny, tmp_path):
         demo.close()
 
 
+@pytest.mark.slow  # over 5 s (real app round trips)
 def test_range_selector_asks_about_a_part(app_url, tmp_path):
     demo, url = app_url
     client = Client(url, verbose=False, httpx_kwargs=SLOW_MACHINE)
@@ -277,6 +280,7 @@ def test_range_selector_asks_about_a_part(app_url, tmp_path):
     assert len({r.conversation_id for r in rows if r.question in ("What happens here?", "Again?")}) == 2
 
 
+@pytest.mark.slow  # over 5 s (real app round trips)
 def test_long_video_refused_before_the_queue(tiny, tmp_path, shared_data):
     demo, url = serve(tiny, tmp_path / "data", AppConfig(max_duration_s=5.0))
     try:
@@ -307,6 +311,7 @@ def write_blank_video(path: Path, frames: int = 20) -> Path:
     return path
 
 
+@pytest.mark.slow  # over 5 s (real app round trips)
 def test_video_without_a_person_and_examples(app_url, tmp_path):
     demo, url = app_url
     client = Client(url, verbose=False, httpx_kwargs=SLOW_MACHINE)
@@ -404,6 +409,7 @@ def test_markdown_text_is_inert():
     assert esc_md("a_b*c") == r"a\_b\*c"
 
 
+@pytest.mark.slow  # over 5 s (real app round trips)
 def test_on_a_space_with_sign_in(tiny, tmp_path, monkeypatch):
     """As Hugging Face runs it (SYSTEM=spaces, SPACE_ID, hf_oauth): a sign-in button, no typed
     names, a banner without /data, corrections refused until signed in, export hidden."""

@@ -111,6 +111,7 @@ def login(url: str, user: str, password: str) -> httpx.Client:
     return http
 
 
+@pytest.mark.slow  # over 5 s (real app round trips)
 def test_every_endpoint_by_fn_index_as_an_annotator(tiny, tmp_path):
     cfg = AppConfig(users={"ana": "a-pw", "rui": "r-pw"}, reviewers=frozenset({"rui"}))
     demo, url, data = serve(tiny, tmp_path, cfg)
@@ -133,6 +134,7 @@ def test_every_endpoint_by_fn_index_as_an_annotator(tiny, tmp_path):
         demo.close()
 
 
+@pytest.mark.slow  # over 5 s (real app round trips)
 def test_every_endpoint_by_fn_index_anonymous_on_a_space(tiny, tmp_path):
     demo, url, data = serve(tiny, tmp_path, AppConfig(on_spaces=True))
     try:
@@ -142,6 +144,7 @@ def test_every_endpoint_by_fn_index_anonymous_on_a_space(tiny, tmp_path):
         demo.close()
 
 
+@pytest.mark.slow  # over 5 s (real app round trips)
 def test_no_server_path_in_rows_exports_or_the_model_card(tiny, tmp_path):
     """model_id in the conversation rows, the export counts and the JSONL meta; the model card;
     the stats: the checkpoint's name, never the server's folders."""

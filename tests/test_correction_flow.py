@@ -144,6 +144,7 @@ def test_reviewer_edit_keeps_the_annotators_rating_and_tags(core, tmp_path):
     s.close()
 
 
+@pytest.mark.slow  # over 5 s (real app round trips)
 def test_a_new_clip_empties_the_correction_form(core, ui):
     from app.ui import handlers as h
 
