@@ -15,7 +15,7 @@ import gradio as gr
 
 from app.annotating import QUEUE_COLUMNS, REVIEW_COLUMNS
 from app.identity import Identity, need_reviewer, who_line
-from app.render import answer_notes, chat_messages, clock, esc_md, summary_markdown
+from app.render import answer_notes, chat_messages, clock, esc_md, facts_markdown, summary_markdown
 from app.session import Session, Settings
 from app.ui import updates
 from app.ui.context import Ui
@@ -292,16 +292,20 @@ def export(ui: Ui, fmt, status, annotator, name, request: gr.Request, profile: g
     ident = ui.ident(request, profile, name)
     done = ui.core.export(ident, fmt, status=status or "", annotator=annotator or "")
     x = ui.page.export
-    return {x.file: str(done.archive), x.counts: done.counts, x.stats: ui.core.stats(ident)}
+    return {
+        x.file: str(done.archive),
+        x.counts: facts_markdown(done.counts, "This export"),
+        x.stats: facts_markdown(ui.core.stats(ident), "The store"),
+    }
 
 
 def stats(ui: Ui, name, request: gr.Request, profile: gr.OAuthProfile | None = None):
     """The statistics name annotators: on a shared deployment only reviewers see them (an
     empty table for the others, on page load, without an error)."""
     try:
-        return ui.core.stats(ui.ident(request, profile, name))
+        return facts_markdown(ui.core.stats(ui.ident(request, profile, name)), "The store")
     except LlamoError:
-        return {}
+        return ""
 
 
 def who(ui: Ui, name, request: gr.Request, profile: gr.OAuthProfile | None = None):

@@ -86,8 +86,8 @@ class ExportTab:
     annotator: gr.Textbox
     button: gr.Button
     file: gr.File
-    counts: gr.JSON
-    stats: gr.JSON
+    counts: gr.Markdown
+    stats: gr.Markdown
 
 
 @dataclass
@@ -282,8 +282,8 @@ def build_export_tab(shared: bool) -> ExportTab:
             annotator = gr.Textbox(label="Annotator", max_lines=1)
         button = gr.Button("Export", variant="primary", elem_id="llamo-export")
         file = gr.File(label="Export (zip)", interactive=False, elem_id="llamo-export-file")
-        counts = gr.JSON(label="Counts")
-        stats = gr.JSON(label="Store statistics")
+        counts = gr.Markdown("", elem_id="llamo-export-counts")
+        stats = gr.Markdown("", elem_id="llamo-store-stats")
     return ExportTab(tab, fmt, status, annotator, button, file, counts, stats)
 
 
