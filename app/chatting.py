@@ -4,6 +4,7 @@ saving each answer as a store candidate. A part of `LlamoApp` (see app/core.py).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from app.gpu import gpu
 from app.identity import Identity
@@ -11,6 +12,16 @@ from app.session import ChatTurn, ClipState, Session, Settings, need_clip
 from llamo.errors import LlamoError
 
 MAX_QUESTION = 2000  # characters; longer questions are refused with a message
+
+
+@dataclass
+class _TurnContext:
+    """The conversation an answer belongs to, fixed when the answer starts."""
+
+    chat: object  # llamo.chat.ChatSession
+    fps: float
+    offset: float  # seconds: where the asked span starts in the clip
+    conversation_id: int | None
 
 
 class ChatMixin:
@@ -84,6 +95,10 @@ class ChatMixin:
     def _generate(self, session: Session, turn: ChatTurn, *, regenerate: bool, settings: Settings):
         session.stop.clear()
         kwargs = {**settings.kwargs(), "stop": session.stop}
+        # What the save needs, taken now: a tab closed mid-answer frees its session (registry.free)
+        # before this generator's `finally` stores the partial answer.
+        ctx = _TurnContext(session.chat, session.clip.motion.fps, (session.chat_span or (0.0, 0.0))[0],
+                           session.conversation_id)  # fmt: skip
         from llamo.serving.snapshot import Answered  # torch: only once a question is asked
 
         if self.scheduler is not None:  # batched with the other tabs' answers (AppConfig.batched)
@@ -94,26 +109,30 @@ class ChatMixin:
         try:
             for item in stream:
                 if isinstance(item, Answered):  # the GPU call's result: the conversation after the turn
-                    session.chat, finished = item.chat, True
+                    session.chat = ctx.chat = item.chat
+                    finished = True
                     continue
                 turn.answer += item
                 yield turn
         finally:  # also when the tab closes mid-answer (Gradio drops this generator): keep what was said
             if not finished:  # stop the answer and take the conversation it ends with
                 session.stop.set()
-                session.chat = next((i.chat for i in stream if isinstance(i, Answered)), session.chat)
+                ctx.chat = next((i.chat for i in stream if isinstance(i, Answered)), ctx.chat)
+                if session.chat is not None:  # still open (a closed tab's session was freed)
+                    session.chat = ctx.chat
             stream.close()
-            self._save_candidate(session, turn, regenerate, settings)
+            self._save_candidate(session, ctx, turn, regenerate, settings)
         yield turn
 
-    def _save_candidate(self, session: Session, turn: ChatTurn, regenerate: bool, settings: Settings) -> None:
-        result = session.chat.last_turn if session.chat is not None else None
+    def _save_candidate(
+        self, session: Session, ctx, turn: ChatTurn, regenerate: bool, settings: Settings
+    ) -> None:
+        result = ctx.chat.last_turn if ctx.chat is not None else None
         if result is None or result.question != turn.question or not result.timings:
             if turn.turn_id is None and turn in session.turns:  # nothing was generated: no ghost turn
                 session.turns.remove(turn)
             return
-        offset = (session.chat_span or (0.0, 0.0))[0]
-        fps = session.clip.motion.fps
+        offset, fps = ctx.offset, ctx.fps
         turn.answer, turn.partial, turn.timings = result.answer, result.partial, dict(result.timings)
         turn.stopped = result.partial and session.stop.is_set()
         scores = result.frame_scores or [1.0] * len(result.selected_frames)
@@ -127,7 +146,7 @@ class ChatMixin:
             "frame_scores": [round(float(sc), 4) for sc in result.frame_scores],
         }
         if turn.turn_id is None:
-            turn.turn_id = self.store.add_turn(session.conversation_id, turn.question, timings=timings).id
+            turn.turn_id = self.store.add_turn(ctx.conversation_id, turn.question, timings=timings).id
         cand = self.store.add_candidate(turn.turn_id, turn.answer, partial=turn.partial, regenerated=regenerate,
                                         timings=timings, settings=settings.kwargs())  # fmt: skip
         turn.candidate_ids.append(cand.id)
