@@ -57,3 +57,15 @@ def served(tmp_path_factory):
     )
     yield demo, url
     demo.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Debian chromium for the browser tests (their flags: test_browser_app.ARGS)."""
+    from playwright.sync_api import sync_playwright
+    from test_browser_app import ARGS, CHROMIUM
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()

@@ -13,7 +13,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from tests.test_browser_app import ARGS, ART, CHROMIUM, NEEDS_CHROMIUM, VIEWPORT, serve, wait_text  # noqa: E402
+from tests.test_browser_app import ART, NEEDS_CHROMIUM, VIEWPORT, serve, wait_text  # noqa: E402
 
 pytestmark = [pytest.mark.slow, NEEDS_CHROMIUM]
 
@@ -26,16 +26,6 @@ def app(tmp_path_factory):
     demo, url = serve(tiny_model(), tmp_path_factory.mktemp("data"), AppConfig())
     yield demo, url
     demo.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 def million_fps_npz(path: Path) -> Path:

@@ -21,9 +21,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import pytest  # noqa: E402
 from test_browser_app import (  # noqa: E402
-    ARGS,
     ART,
-    CHROMIUM,
     NEEDS_CHROMIUM,
     ROOT,
     SQUATS,
@@ -72,16 +70,6 @@ def loop(tmp_path_factory):
     demo, url = serve(model, tmp / "data", cfg)
     yield Loop(demo, url, tmp)
     demo.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 def page_of(loop: Loop, browser, user: str):
