@@ -4,7 +4,8 @@ scheduler (`AppConfig(batched=True)`: one `llamo.serving.Scheduler` for every ta
 
 Both apps are launched in this process on the same model (default, or --tiny). Every client has
 its own tab with the clip opened; at 1, 4 and 10 clients (--clients) each tab's conversation is
-cleared and all clients ask each of --turns questions at the same moment (a barrier). Measured
+cleared and every client asks --turns questions, all at the same moment (`barrier`) or each at
+its own pace with seeded random pauses (`staggered`; see bench.serving, --arrivals). Measured
 on the client side: time to first token (submit to the first streamed text) and turn time;
 aggregate tokens/s from the server's own token counts over the run's wall time. The table, the
 ratios and the issue-19 targets are `bench.serving.report`'s. Answers are forced to --tokens
@@ -23,7 +24,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from bench._util import add_out_argument, machine_line, main_for, pin_threads
-from bench.serving import Run, all_at_once, report
+from bench.serving import Run, add_arrival_arguments, arrivals, drive, report
 
 WAYS = (("one-by-one", False), ("batched", True))  # bench.serving.report's labels
 
@@ -38,6 +39,7 @@ def add_arguments(parser) -> None:
     parser.add_argument(
         "--page-loads", type=int, default=5, help="page loads in Chromium per variant (0: skip)"
     )
+    add_arrival_arguments(parser)
     add_out_argument(parser)
 
 
@@ -132,8 +134,8 @@ def _server_tokens(served: Served) -> int:
     return sum(int(t.timings.get("new_tokens", 0)) for t in turns if t is not None)
 
 
-def run_clients(served: Served, n: int, args, turns: int | None = None) -> Run:
-    """n tabs, conversations cleared, ask each question at the same moment; client-side seconds."""
+def run_clients(served: Served, n: int, args, turns: int | None = None, arrival: str = "barrier") -> Run:
+    """n tabs, conversations cleared, each asks the questions (in the arrival pattern); client-side seconds."""
     result, lock = Run(served.way, n), threading.Lock()
     for client in served.clients[:n]:
         client.predict(api_name="/clear")
@@ -150,7 +152,7 @@ def run_clients(served: Served, n: int, args, turns: int | None = None) -> Run:
             result.ttft.append(ttft)
             result.turn.append(total)
 
-    result.wall_s = all_at_once(n, turns or args.turns, client)
+    result.wall_s = drive(n, turns or args.turns, client, arrival, args.think_s)
     result.tokens = _server_tokens(served) - before
     return result
 
@@ -170,14 +172,15 @@ def measure(args, model) -> dict:
         for served in ways:
             _open_tabs(served, max(counts), clip)
             run_clients(served, min(2, max(counts)), args, turns=1)  # warm-up, untimed
-        runs: dict[int, dict[str, Run]] = {n: {} for n in counts}
-        for n in counts:
-            for served in ways:
-                runs[n][served.way] = run_clients(served, n, args)
+        runs: dict[str, dict[int, dict[str, Run]]] = {a: {n: {} for n in counts} for a in arrivals(args)}
+        for arrival, by_n in runs.items():
+            for n in counts:
+                for served in ways:
+                    by_n[n][served.way] = run_clients(served, n, args, arrival=arrival)
     finally:
         for served in ways:
             served.demo.close()
-    figures = report(runs, counts, args.turns, args.tokens)
+    figures = report(runs, counts, args)
     failures = [f"{s.way}, {f}" for s in ways for f in s.failures]
     print(f"failures: {len(failures)}")
     for f in failures:

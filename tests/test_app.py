@@ -473,3 +473,16 @@ def test_summary_counts_read_as_whole_repetitions():
     assert (
         esc_md("squat ×3 (0:00.6–0:12.7) · bend forward ×1 (0:03.6–0:10.1) · arm raise (0:00.2–0:09.9)") in md
     )
+
+
+def test_streaming_updates_are_throttled_but_the_first_text_is_not():
+    """A page update per token cost more than the decoding with ten tabs; the first text still
+    goes out at once (time to first token), then at most one update per interval."""
+    from types import SimpleNamespace
+
+    from app.ui.handlers import throttled
+
+    clock = iter([0.0, 0.01, 0.02, 0.03, 0.05, 0.16, 0.2, 0.33]).__next__
+    answers = ["", "A", "An", "Ans", "Answ", "Answe", "Answer", "Answer."]
+    shown = [t.answer for t in throttled((SimpleNamespace(answer=a) for a in answers), 0.15, clock)]
+    assert shown == ["", "A", "Answe", "Answer."]

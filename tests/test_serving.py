@@ -159,8 +159,33 @@ def test_bench_serving_prints_both_ways(tmp_path, capsys):
     from bench.serving import main
 
     out = tmp_path / "serving.json"
-    assert main(["--tiny", "--clients", "1,2", "--turns", "1", "--tokens", "3", "-o", str(out)]) == 0
+    argv = ["--tiny", "--clients", "1,2", "--turns", "2", "--tokens", "3", "--think-s", "0.05", "-o", str(out)]
+    assert main(argv) == 0
     text = capsys.readouterr().out
     assert "one-by-one" in text and "batched" in text and "ratio" in text and "threads pinned" in text
-    runs = json.loads(out.read_text())["runs"]
-    assert runs["2"]["batched"]["tokens"] == runs["2"]["one-by-one"]["tokens"] == 2 * 3
+    assert "barrier: 2 questions" in text and "staggered: 2 questions" in text
+    figures = json.loads(out.read_text())
+    for arrival in ("barrier", "staggered"):
+        runs = figures["runs"][arrival]["2"]
+        assert runs["batched"]["tokens"] == runs["one-by-one"]["tokens"] == 2 * 2 * 3
+        assert len(runs["batched"]["ttft"]) == 4
+    assert any("tokens/s at 2 clients" in line for line in text.splitlines())
+
+
+def test_staggered_clients_pause_and_ask_in_order():
+    """Each staggered client asks its questions in order, after a pause, at its own pace."""
+    import threading
+
+    from bench.serving import QUESTIONS, staggered
+
+    asked, lock = [], threading.Lock()
+
+    def client(i, question):
+        with lock:
+            asked.append((i, question))
+
+    wall = staggered(3, 2, client, think_s=0.05, seed=1)
+    assert sorted(asked) == sorted((i, q) for i in range(3) for q in QUESTIONS[:2])
+    for i in range(3):
+        assert [q for j, q in asked if j == i] == list(QUESTIONS[:2])
+    assert 0.0 < wall < 5.0

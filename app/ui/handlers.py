@@ -162,11 +162,24 @@ def answer_update(ui: Ui, s: Session, status: str) -> dict:
     }
 
 
+def throttled(turns, interval_s: float, clock=time.monotonic):
+    """The growing turn at most once per `interval_s`, but its first text at once (time to first
+    token). Each page update costs the server a diff, a JSON message and the GIL; sent for every
+    token of ten tabs they cost more than the decoding. The caller sends the final state itself."""
+    shown, had_text = None, False
+    for turn in turns:
+        now = clock()
+        first_text = bool(turn.answer) and not had_text
+        if shown is None or first_text or now - shown >= interval_s:
+            shown, had_text = now, had_text or bool(turn.answer)
+            yield turn
+
+
 def _streamed(ui: Ui, s: Session, turns, done: str, extra: dict):
     """Ask and regenerate alike: the growing answer while it streams, then the whole chat. An
     answer past the job time limit is stopped (its partial text kept), as Stop would."""
     deadline = time.monotonic() + ui.core.config.job_time_limit_s
-    for _turn in turns:
+    for _turn in throttled(turns, ui.core.config.stream_interval_s):
         if time.monotonic() > deadline:
             s.stop.set()
         yield {ui.page.head.state: s, ui.page.chat.chatbot: chat_messages(s.turns, streaming=True), **extra}
