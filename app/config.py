@@ -29,7 +29,7 @@ class AppConfig:
     batched: bool = True  # one llamo.serving.Scheduler decodes all tabs' answers together (never on ZeroGPU)
     max_new_tokens: int = 160  # default answer length; the accordion allows up to 512
     min_new_tokens: int = 0  # >0: answers run to this many tokens (capped by max): tests, benchmarks
-    stream_interval_s: float = 0.15  # a streaming answer reaches the page at most this often (first text at once)
+    stream_interval_s: float = 0.15  # streamed answers reach the page this often at most (first text at once)
     delete_cache: tuple[int, int] = (1800, 3600)  # every 30 min, delete temp files older than 1 h
     session_ttl_s: int = 3 * 3600  # a session's state (and its temp folder) dies after this
     max_sessions: int = 100  # tabs holding a clip; beyond it the oldest idle one is freed

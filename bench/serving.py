@@ -108,7 +108,9 @@ def arrivals(args) -> list[str]:
     return chosen
 
 
-def drive(clients: int, turns: int, client, arrival: str = "barrier", think_s: float = 2.0, seed: int = 0) -> float:
+def drive(
+    clients: int, turns: int, client, arrival: str = "barrier", think_s: float = 2.0, seed: int = 0
+) -> float:
     """Run every client's questions in the chosen arrival pattern; the wall seconds of all of it."""
     if arrival == "staggered":
         return staggered(clients, turns, client, think_s, seed)
@@ -194,8 +196,10 @@ def report(runs: dict[str, dict[int, dict[str, Run]]], counts: list[int], args) 
     """One table per arrival pattern (both ways at each client count, their ratios), then the
     targets (also `python -m bench.app`, the same comparison through the web app)."""
     for arrival, by_n in runs.items():
-        how = "all at the same moment" if arrival == "barrier" else f"own pace, pause 0-{2 * args.think_s:g} s"
-        print(f"\n{arrival}: {args.turns} questions per client ({how}), {args.tokens} tokens per answer (client side, s)")
+        how = "all at once" if arrival == "barrier" else f"own pace, pause 0-{2 * args.think_s:g} s"
+        print(
+            f"\n{arrival}: {args.turns} questions per client ({how}), {args.tokens} tokens each (client side, s)"
+        )
         print(f"{'clients':>7}  {'way':<10} {'TTFT p50':>8} {'TTFT p95':>8} {'turn p50':>8} {'turn p95':>8} "
               f"{'tokens/s':>9} {'n':>4}")  # fmt: skip
         for n in counts:
@@ -217,7 +221,8 @@ def _checks(runs: dict, counts: list[int]) -> list[str]:
     lo, hi = min(counts), max(counts)
     checks = []
     for arrival, by_n in runs.items():
-        b_lo, b_hi, u_hi, u_lo = by_n[lo]["batched"], by_n[hi]["batched"], by_n[hi]["one-by-one"], by_n[lo]["one-by-one"]
+        b_lo, b_hi = by_n[lo]["batched"], by_n[hi]["batched"]
+        u_lo, u_hi = by_n[lo]["one-by-one"], by_n[hi]["one-by-one"]
         if arrival == "barrier":
             checks.append((f"{arrival}: tokens/s at {hi} clients, batched / one-by-one >= 3",
                            b_hi.tokens_per_s / u_hi.tokens_per_s, 3.0, ">="))  # fmt: skip

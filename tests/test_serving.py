@@ -159,7 +159,7 @@ def test_bench_serving_prints_both_ways(tmp_path, capsys):
     from bench.serving import main
 
     out = tmp_path / "serving.json"
-    argv = ["--tiny", "--clients", "1,2", "--turns", "2", "--tokens", "3", "--think-s", "0.05", "-o", str(out)]
+    argv = ["--tiny", "--clients", "1,2", "--turns", "2", "--tokens", "3", "--think-s", "0.05", "-o", str(out)]  # fmt: skip
     assert main(argv) == 0
     text = capsys.readouterr().out
     assert "one-by-one" in text and "batched" in text and "ratio" in text and "threads pinned" in text
