@@ -57,6 +57,7 @@ class ChatSession:
         self._first_kept = 0  # records before this index were trimmed from the prompt
         self._cache = None
         self._fed: list[int] = []  # ids whose keys/values are in the cache
+        self.pending: tuple[list[int], list[torch.Tensor]] | None = None  # a deferred prefill
         self.stop_ids = self._stop_ids()
         self.max_positions = int(getattr(model.llm.config, "max_position_embeddings", 0) or 1 << 30)
         self._measured: Evidence | None = None
@@ -158,27 +159,38 @@ class ChatSession:
         ids, _ = m.prompts.build(turns, counts, add_generation_prompt=True)
         return ids, embeds
 
-    def _prefill(self, ids: list[int], embeds: list[torch.Tensor]):
-        """Run the new part of `ids` through the LLM, reusing the cache for the common prefix."""
+    def new_embeds(self, ids: list[int], embeds: list[torch.Tensor]) -> torch.Tensor:
+        """(1, n_new, d): the input embeddings of the part of `ids` past the cached prefix (the
+        cache is dropped when `ids` do not extend it). The batched scheduler stacks these."""
         m = self.model
         n_cached = len(self._fed)
         if self._cache is None or ids[:n_cached] != self._fed or n_cached >= len(ids):
             self._cache, self._fed, n_cached = None, [], 0
-        new = ids[n_cached:]
         ph_before = sum(1 for i in self._fed if i == m.placeholder_id)
-        dev = m.llm_device
-        input_ids = torch.tensor([new], device=dev)
+        input_ids = torch.tensor([ids[n_cached:]], device=m.llm_device)
         tok_embeds = m.llm.get_input_embeddings()(input_ids)
         n_ph = int((input_ids == m.placeholder_id).sum())
         if n_ph:
             flat = torch.cat(embeds, 0)[ph_before : ph_before + n_ph]
             tok_embeds = m.splice(input_ids, tok_embeds, flat)
-        out = m.llm(inputs_embeds=tok_embeds, cache=self._cache, use_cache=True)  # transformers 5: `cache`
+        return tok_embeds
+
+    def _prefill(self, ids: list[int], embeds: list[torch.Tensor]):
+        """Run the new part of `ids` through the LLM, reusing the cache for the common prefix."""
+        tok_embeds = self.new_embeds(ids, embeds)
+        out = self.model.llm(inputs_embeds=tok_embeds, cache=self._cache, use_cache=True, logits_to_keep=1)
         self._cache = out.cache
         self._fed = list(ids)
-        return out.logits[0, -1], len(new)
+        return out.logits[0, -1], tok_embeds.shape[1]
 
-    def _start_turn(self, question: str, result: TurnResult, t_start: float, max_new_tokens: int):
+    def _start_turn(
+        self,
+        question: str,
+        result: TurnResult,
+        t_start: float,
+        max_new_tokens: int,
+        defer_prefill: bool = False,
+    ):
         """Motion tokens for the question, prompt (trimmed to the context), prefill."""
         m = self.model
         motion_s = 0.0
@@ -209,18 +221,29 @@ class ChatSession:
             record.cache_before = len(self._fed) if ids[: len(self._fed)] == self._fed else 0
             self._records.append(record)
             self.turns.append(result)
+            if defer_prefill:  # the scheduler prefills this with the other turns that arrived
+                self.pending = (ids, embeds)
+                return 0.0, 0, None, record
             t_prefill = time.perf_counter()
             logits, n_new = self._prefill(ids, embeds)
             prefill_s = time.perf_counter() - t_prefill
         return prefill_s, n_new, logits, record
 
     def begin(
-        self, question: str, regenerate: bool, sampling: Sampling, stop=None, t_start=None
+        self,
+        question: str,
+        regenerate: bool,
+        sampling: Sampling,
+        stop=None,
+        t_start=None,
+        defer_prefill=False,
     ) -> TurnDecoder:
         """Start a turn: the prompt and its prefill; returns the decoder holding the first
         logits. The caller then steps it and feeds its tokens (`_answer` here, one at a time;
         `llamo.serving.Scheduler`, batched with other sessions), and calls `end` once.
-        `t_start` (perf_counter) is when the question was asked, for TTFT; default now."""
+        `t_start` (perf_counter) is when the question was asked, for TTFT; default now.
+        `defer_prefill`: the prompt is left in `pending` and the decoder has no logits yet (the
+        scheduler prefills several sessions' new turns in one forward, `llamo.serving.prefill`)."""
         m = self.model
         t_start = time.perf_counter() if t_start is None else t_start
         if regenerate:
@@ -238,7 +261,7 @@ class ChatSession:
         m.eval()  # no dropout / Gumbel noise while answering; the mode is restored by end()
         try:
             prefill_s, n_new, logits, record = self._start_turn(
-                question, result, t_start, sampling.max_new_tokens
+                question, result, t_start, sampling.max_new_tokens, defer_prefill
             )
         except BaseException:
             m.train(was_training)

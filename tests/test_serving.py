@@ -58,6 +58,8 @@ def test_batched_greedy_equals_one_by_one(mode):
         assert g._fed == r._fed
         assert d == [t.answer for t in g.turns]
         assert [t.timings["new_tokens"] for t in g.turns] == [t.timings["new_tokens"] for t in r.turns]
+        assert [t.timings["input_tokens"] for t in g.turns] == [t.timings["input_tokens"] for t in r.turns]
+    assert sched.prefilled_together > 0  # some turns that arrived together shared one prefill
     assert sched.rows_stepped > sched.steps  # rows did share forwards
 
 
@@ -151,6 +153,7 @@ def test_default_backbone_batched_greedy_is_token_identical():
         assert [rec.answer_ids for rec in g._records] == [rec.answer_ids for rec in r._records]
         assert g._fed == r._fed
     assert sched.rows_stepped > sched.steps
+    assert sched.prefilled_together > 0  # prefills shared a forward, and the answers stayed the same
 
 
 def test_bench_serving_prints_both_ways(tmp_path, capsys):

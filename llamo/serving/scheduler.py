@@ -5,12 +5,12 @@ Why our own and not transformers' `ContinuousBatchingManager` / `generate_batch`
 take prompts as `input_ids` only and keep requests in their own paged cache for one generation.
 LLaMo's prompts carry motion embeddings spliced into `inputs_embeds` (LLaVA-style
 masked_scatter), and each chat keeps its KV cache across turns so a follow-up question prefills
-only its new tokens. So the prefill stays `ChatSession.begin` (unbatched: the same numbers as the
-one-by-one path), and only the decode steps are batched, over the sessions' own `DynamicCache`s
-(`llamo.serving.batch_cache`).
+only its new tokens. So the prompts are built by `ChatSession.begin`, and the prefill and decode
+steps are batched here, over the sessions' own `DynamicCache`s (`llamo.serving.batch_cache`).
 
-The loop: take new turns (their prefill runs and their first token is sampled at once, so time
-to first token is one prefill, not a wait for the batch), rebuild the batch if its rows changed,
+The loop: take new turns (the turns that arrived together are prefilled in one forward,
+`llamo.serving.prefill`, and their first tokens sampled at once, so time to first token is one
+prefill, not a wait for the batch), rebuild the batch if its rows changed,
 run one forward for all rows, let each row's `TurnDecoder` sample with its own settings and
 generator, push the deltas to each caller's queue, and hand finished rows their caches back.
 Callers read their answer as an iterator, as from `ChatSession.ask`.
@@ -29,6 +29,7 @@ import torch
 
 from llamo.errors import LlamoError
 from llamo.serving.batch_cache import BatchCache
+from llamo.serving.prefill import prefill_one, prefill_together
 from llamo.serving.turn import Sampling, TurnDecoder
 
 if TYPE_CHECKING:
@@ -67,6 +68,7 @@ class Scheduler:
         self._closed = False
         self.steps = 0  # batched forwards run (for benchmarks and tests)
         self.rows_stepped = 0  # rows summed over those forwards
+        self.prefilled_together = 0  # turns whose prefill shared a forward with another's
 
     # ---- callers ---------------------------------------------------------------------------
 
@@ -155,36 +157,68 @@ class Scheduler:
         return active, batch
 
     def _admit(self, block: bool, room: int) -> list[_Job] | None:
-        """New turns from the inbox (waiting for one when idle), prefilled, first token sampled;
-        those that already ended are closed here. None: the scheduler is closing."""
-        joined: list[_Job] = []
-        while len(joined) < room:
+        """New turns from the inbox (waiting for one when idle), prefilled together, first token
+        sampled; those that already ended are closed here. None: the scheduler is closing."""
+        taken: list[_Job] = []
+        while len(taken) < room:
             try:
-                job = self._inbox.get(block=block and not joined)
+                job = self._inbox.get(block=block and not taken)
             except queue.Empty:
                 break
             if job is None:  # close(): stop waiting once the answers in progress are done
-                if block and not joined:
+                if block and not taken:
                     return None
                 continue
-            if self._start(job):
-                joined.append(job)
+            taken.append(job)
+        joined: list[_Job] = []
+        while taken:  # a session asked twice in one admission is prefilled in the next round
+            group, taken = _distinct_sessions(taken)
+            joined += self._start(group)
         return joined
 
-    def _start(self, job: _Job) -> bool:
-        """Prefill and first token; True when the answer goes on (it joins the batch)."""
+    def _start(self, jobs: list[_Job]) -> list[_Job]:
+        """Prompts, one prefill forward for all, first tokens; the jobs whose answers go on."""
+        begun = []
+        for job in jobs:
+            try:
+                job.decoder = job.session.begin(
+                    job.question, job.regenerate, job.sampling, job.stop, t_start=job.t_submit, defer_prefill=True
+                )  # fmt: skip
+                begun.append(job)
+            except BaseException as exc:  # noqa: BLE001 - the caller raises it
+                job.out.put(exc)
+                job.done.set()
+        if not begun:
+            return []
         try:
-            job.decoder = job.session.begin(
-                job.question, job.regenerate, job.sampling, job.stop, t_start=job.t_submit
-            )
+            t0 = time.perf_counter()
+            with torch.inference_mode():
+                if len(begun) == 1:  # alone: exactly the unbatched path
+                    done = [prefill_one(begun[0].session)]
+                else:
+                    done = prefill_together(self.model, [job.session for job in begun])
+                    self.prefilled_together += len(begun)
+            elapsed = time.perf_counter() - t0
+        except BaseException as exc:  # noqa: BLE001 - every caller in the group gets it
+            for job in begun:
+                job.session.pending, job.session._cache, job.session._fed = None, None, []
+                self._end(job, exc)
+            return []
+        going = []
+        for job, p in zip(begun, done, strict=True):
+            d = job.decoder
+            d.logits, d.prefill_s, d.input_tokens = p.logits, elapsed, p.new_tokens
+            if self._first_token(job):
+                going.append(job)
+        return going
+
+    def _first_token(self, job: _Job) -> bool:
+        """Sample the first token; True when the answer goes on (it joins the batch)."""
+        try:
             with torch.inference_mode():
                 delta = job.decoder.step(job.decoder.logits)
         except BaseException as exc:  # noqa: BLE001 - the caller raises it
-            if job.decoder is None:
-                job.out.put(exc)
-                job.done.set()
-            else:
-                self._end(job, exc)
+            self._end(job, exc)
             return False
         if delta:
             job.out.put(delta)
@@ -224,3 +258,12 @@ class Scheduler:
         finally:
             job.out.put(error if error is not None else _END)
             job.done.set()
+
+
+def _distinct_sessions(jobs: list[_Job]) -> tuple[list[_Job], list[_Job]]:
+    """(the first job of each session, the rest), in arrival order."""
+    group, rest, seen = [], [], set()
+    for job in jobs:
+        (rest if id(job.session) in seen else group).append(job)
+        seen.add(id(job.session))
+    return group, rest
