@@ -230,7 +230,8 @@ def run(args) -> dict:
     if "batching" not in skip:
         from bench.serving import argparse_like, compare
 
-        report["batching"] = compare(model, argparse_like(args, tokens=args.answer_tokens))
+        burst = argparse_like(args, tokens=args.answer_tokens, arrivals="barrier", think_s=0.0)
+        report["batching"] = compare(model, burst)
     return report
 
 

@@ -56,7 +56,9 @@ def serve(model, data_dir: Path, config: AppConfig | None = None):
 
 @pytest.fixture(scope="module")
 def app_url(tiny, tmp_path_factory):
-    demo, url = serve(tiny, tmp_path_factory.mktemp("data"))
+    # every delta sent, so the tiny model's quick answers still arrive in pieces (the 0.15 s
+    # throttle of real use is tested on its own: test_streaming_updates_are_throttled...)
+    demo, url = serve(tiny, tmp_path_factory.mktemp("data"), AppConfig(stream_interval_s=0.0))
     yield demo, url
     demo.close()
 
