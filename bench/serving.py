@@ -6,8 +6,8 @@ For 1, 4 and 10 clients (--clients): every client has its own clip (encoded befo
 app does when a clip is opened) and asks --turns questions, in two arrival patterns (--arrivals):
 `barrier`, all clients start each question at the same moment (the worst burst: throughput is
 judged here), and `staggered`, each client runs its own conversation with a seeded random pause
-before each question (people reading and typing; the same pauses for both ways). Prints p50/p95 time to first token, p50/p95 turn time and aggregate tokens/s for both
-ways, and their ratios. Answers are forced to --tokens tokens (min_new_tokens) so both ways do
+before each question (people reading and typing; the same pauses for both ways). Prints p50/p95
+time to first token, p50/p95 turn time and aggregate tokens/s for both ways, and their ratios. Answers are forced to --tokens tokens (min_new_tokens) so both ways do
 the same work. Hygiene (bench/_util.py): threads pinned and printed, an untimed warm-up of each
 way, both ways timed in the same process, alternating per client count.
 """

@@ -192,3 +192,30 @@ def test_staggered_clients_pause_and_ask_in_order():
     for i in range(3):
         assert [q for j, q in asked if j == i] == list(QUESTIONS[:2])
     assert 0.0 < wall < 5.0
+
+
+def test_a_prefill_shared_by_a_new_and_a_continuing_conversation():
+    """One session with a cached turn and one with none, prefilled in one forward (the new one
+    is all padding in the cache part): the same tokens as each decoded on its own."""
+    from llamo.serving.prefill import prefill_together
+    from llamo.serving.turn import Sampling
+
+    model = tiny_model("cross_talker", k=4, seed=3)
+    clips = [random_walk(50, seed=7), random_walk(70, seed=8)]
+    ref = _one_by_one(model, clips, [["Hi?", "Why?"]], max_new_tokens=6)
+    list(ref[0].ask("And then?", max_new_tokens=6))  # session 0 goes on; session 1 starts anew
+    fresh = ChatSession(model, clips[1])
+    got = [ChatSession(model, clips[0]), fresh]
+    list(got[0].ask("Hi?", max_new_tokens=6))
+    dec = [got[0].begin("And then?", False, Sampling(max_new_tokens=6), defer_prefill=True),
+           fresh.begin("Why?", False, Sampling(max_new_tokens=6), defer_prefill=True)]  # fmt: skip
+    out = prefill_together(model, got)
+    for session, d, p, want in zip(got, dec, out, [ref[0], ref[1]], strict=True):
+        d.logits = p.logits
+        while not d.done:
+            d.step(d.logits)
+            if not d.done:
+                d.logits = session._forward_one(d.token)
+        session.end(d)
+        assert session._records[-1].answer_ids == want._records[-1].answer_ids
+        assert session._fed == want._fed

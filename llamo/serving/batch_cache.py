@@ -49,17 +49,20 @@ class BatchCache:
     """A left-padded batch of per-session caches, with the attention mask and per-row lengths."""
 
     def __init__(self, caches: list, room: int = 64) -> None:
-        per_row = [_layers(c) for c in caches]
-        self.lengths = [rows[0].get_seq_length() for rows in per_row]
+        """`caches`: one per row; None for a row with nothing cached yet (all padding; at least
+        one row must have a cache, for the layers' shapes)."""
+        per_row = [None if c is None else _layers(c) for c in caches]
+        template = next(r for r in per_row if r is not None)
+        self.lengths = [0 if r is None else r[0].get_seq_length() for r in per_row]
         width = max(self.lengths)
+
+        def stacked(li: int, part: str) -> torch.Tensor:
+            empty = getattr(template[li], part)[:1, :, :0]
+            return _stacked([empty if r is None else getattr(r[li], part) for r in per_row], width, room)
+
         self.cache = DynamicCache()
         self.cache.layers = [
-            _InPlaceLayer(
-                _stacked([r[li].keys for r in per_row], width, room),
-                _stacked([r[li].values for r in per_row], width, room),
-                width,
-            )  # fmt: skip
-            for li in range(len(per_row[0]))
+            _InPlaceLayer(stacked(li, "keys"), stacked(li, "values"), width) for li in range(len(template))
         ]
         dev = self.cache.layers[0].keys.device
         self.mask = torch.ones((len(caches), width), dtype=torch.long, device=dev)
@@ -86,14 +89,19 @@ class BatchCache:
         self.mask = inputs["attention_mask"]
         self.lengths = [n + 1 for n in self.lengths]
 
-    def row(self, i: int) -> DynamicCache:
-        """Row i's cache on its own, without padding (a copy: the batch may go on)."""
-        pad = int(self.mask.shape[1] - self.lengths[i])
-        data = [
-            (layer.keys[i : i + 1, :, pad:].clone(), layer.values[i : i + 1, :, pad:].clone())
-            for layer in self.cache.layers
-        ]
-        return DynamicCache(ddp_cache_data=data)
+    def row(self, i: int, stop: int | None = None) -> DynamicCache:
+        """Row i's cache on its own, without the left padding (a copy: the batch may go on);
+        `stop` cuts columns off the right too (a batched prefill's right padding)."""
+        return row_of(self.cache, i, int(self.mask.shape[1] - self.lengths[i]), stop)
+
+
+def row_of(cache, i: int, start: int, stop: int | None = None) -> DynamicCache:
+    """Columns start:stop of row i of a batched cache, as a cache of its own (copied)."""
+    data = [
+        (layer.keys[i : i + 1, :, start:stop].clone(), layer.values[i : i + 1, :, start:stop].clone())
+        for layer in cache.layers
+    ]
+    return DynamicCache(ddp_cache_data=data)
 
 
 def _stacked(rows: list[torch.Tensor], width: int, room: int) -> torch.Tensor:
