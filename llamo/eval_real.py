@@ -21,7 +21,7 @@ import numpy as np
 from llamo import eval_phrasings as P
 from llamo.chat import ChatSession
 from llamo.data.templates import normalise
-from llamo.evidence import measure
+from llamo.evidence import limb_side, measure
 from llamo.importers import load_motion
 from llamo.motion import Motion
 from llamo.skeleton import JOINT_INDEX as J
@@ -63,19 +63,11 @@ def _ask(model, motion: Motion | None, questions: list[str], max_new_tokens: int
 
 def arm_side_truth(motion: Motion) -> str:
     """The arm whose wrist travels most relative to the pelvis (left / right / both)."""
-    return _side_of(motion, J["left_wrist"], J["right_wrist"])
+    return limb_side(motion.joints, J["left_wrist"], J["right_wrist"])
 
 
 def leg_side_truth(motion: Motion) -> str:
-    return _side_of(motion, J["left_ankle"], J["right_ankle"])
-
-
-def _side_of(motion: Motion, left: int, right: int) -> str:
-    rel = motion.joints[:, [left, right]] - motion.joints[:, [J["pelvis"]]]
-    path = np.linalg.norm(np.diff(rel, axis=0), axis=-1).sum(axis=0)
-    if min(path) > 0.75 * max(path):
-        return "both"
-    return "left" if path[0] > path[1] else "right"
+    return limb_side(motion.joints, J["left_ankle"], J["right_ankle"])
 
 
 def bandai_content(name: str) -> str | None:

@@ -34,6 +34,7 @@ MOVING_SPEED = 0.25  # m/s of the fastest limb end (relative to the pelvis) that
 MIN_SEGMENT_S = 0.4  # still/moving spans shorter than this merge into their neighbours
 AIRBORNE_M = 0.06  # both feet this far above the local ground is flight
 STAY_M = 0.3  # less horizontal travel than this is "stays in place"
+BOTH_SIDES = 0.75  # the less travelled limb end within this share of the other: "both"
 EVIDENCE_PREFIX = "Measured:"
 
 
@@ -60,6 +61,8 @@ class Evidence:
     speed_mps: float  # mean horizontal pelvis speed while moving
     angle_max: dict[str, float] = field(default_factory=dict)
     airborne_times: list[float] = field(default_factory=list)
+    arm_side: str = "both"  # left | right | both: the wrist that travels most (`limb_side`)
+    leg_side: str = "both"
 
     @property
     def text(self) -> str:
@@ -105,6 +108,16 @@ def _limb_speeds(joints: np.ndarray, fps: float) -> tuple[dict[str, float], np.n
     speed = np.linalg.norm(np.gradient(rel, axis=0), axis=-1) * fps  # (T, 4)
     mean = {name: float(speed[:, i].mean()) for i, name in enumerate(LIMBS)}
     return mean, speed.max(axis=1)
+
+
+def limb_side(joints: np.ndarray, left: int, right: int) -> str:
+    """left / right / both: whose limb end travels further relative to the pelvis. Answers about
+    "which arm" or "which leg" rest on this; the real-motion evaluation takes it as its truth."""
+    rel = joints[:, [left, right]] - joints[:, [J["pelvis"]]]
+    path = np.linalg.norm(np.diff(rel, axis=0), axis=-1).sum(axis=0)
+    if min(path) > BOTH_SIDES * max(path):
+        return "both"
+    return "left" if path[0] > path[1] else "right"
 
 
 def _most_moving(activity: dict[str, float]) -> str:
@@ -189,6 +202,8 @@ def measure(motion: Motion) -> Evidence:
         speed_mps=round(float(hspeed[moving].mean()) if moving.any() else 0.0, 1),
         angle_max={k: round(v) for k, v in angle_max.items()},
         airborne_times=_airborne_times(motion),
+        arm_side=limb_side(joints, J["left_wrist"], J["right_wrist"]),
+        leg_side=limb_side(joints, J["left_ankle"], J["right_ankle"]),
     )
 
 
@@ -249,6 +264,7 @@ def describe(ev: Evidence, full: bool = False) -> str:
         _reps_clause(ev),
         _spans_clause(ev) if full else "",
         f"most movement: {_most_moving(ev.limb_activity)}",
+        f"arm used: {ev.arm_side}, leg used: {ev.leg_side}",
         _travel_clause(ev),
         f"airborne at {_times(ev.airborne_times)} s" if ev.airborne_times else "",
         f"peak angles {angles} deg",

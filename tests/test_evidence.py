@@ -37,6 +37,9 @@ def test_travel_direction_in_the_body_frame(direction):
 def test_side_of_the_moving_limb():
     assert "left arm" in measure(synthesize("wave", reps=4, side="left", noise=False, seed=3)).text
     assert "right leg" in measure(synthesize("kick", reps=3, side="right", noise=False, seed=3)).text
+    punch = measure(synthesize("punch", reps=4, side="left", noise=False, seed=3))
+    assert punch.arm_side == "left" and f"arm used: left, leg used: {punch.leg_side}" in punch.text
+    assert measure(synthesize("kick", reps=3, side="left", noise=False, seed=3)).leg_side == "left"
 
 
 def test_flight_is_found_and_a_still_person_has_none():
@@ -78,3 +81,22 @@ def test_measure_handles_a_one_frame_clip():
     motion = synthesize("idle", noise=False, seed=8).slice(0, 1)
     ev = measure(motion)
     assert ev.rep_count == 0 and ev.travel_direction == "none" and ev.text.startswith(EVIDENCE_PREFIX)
+
+
+def test_answers_the_measurement_contradicts_leave_the_loss():
+    """A clip of two actions has one count in its evidence: a per-action count that differs
+    from it is kept as context but not trained on; agreeing answers and other kinds still are."""
+    ev = measure(synthesize("punch", reps=4, side="left", noise=False, seed=3))
+    qa = [("Which arm?", "The left arm.", "side", "left"),
+          ("How many punches?", f"{ev.rep_count} punches.", "count", ev.rep_count),
+          ("How many squats?", "9 squats.", "count", 9),
+          ("Which arm punches?", "The right arm.", "side", "right"),
+          ("Which arm punches?", "The left arm.", "side", "left"),
+          ("What is the person doing?", "Punching.", "action", "punch")]  # fmt: skip
+    turns, meta = [], []
+    for q, a, kind, label in qa:  # the first question is asked with the evidence (no leg words)
+        turns += [Turn("user", q), Turn("assistant", a)]
+        meta.append({"turn": len(turns) - 1, "kind": kind, "label": label})
+    out = add_evidence(Conversation("c", turns, "x.npz", meta={"qa": meta}), ev)
+    assert [t.train for t in out.turns if t.role == "assistant"] == [True, True, False, False, True, True]
+    assert out.meta["masked_by_evidence"] == 2

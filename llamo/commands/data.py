@@ -138,7 +138,11 @@ def _real(args) -> int:
 def _evidence(args) -> int:
     from llamo.data.evidence_data import write_with_evidence
 
-    print(f"wrote {write_with_evidence(args.data, args.out)} conversations with measured facts to {args.out}")
+    written = write_with_evidence(args.data, args.out)
+    print(
+        f"wrote {written.conversations} conversations with measured facts to {args.out}; "
+        f"{written.masked} answers the measurement contradicts kept out of the loss"
+    )
     return 0
 
 

@@ -3,11 +3,17 @@
 Models trained with `evidence: true` in their config read the same text at inference, built by
 the same `llamo.evidence.with_evidence`. Answers that said "I can't tell" about an unfamiliar
 movement are rewritten to describe what the body measurably does instead (open-world honesty).
+
+An answer about a count, a side or a direction that the measurement contradicts (a clip of
+squats then jumps has one count in its evidence, two in its labels) stays in the context but
+out of the loss: the model should learn to read these facts from the evidence, and one answer in
+ten that disagrees with it teaches it not to.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from llamo.conversation import MOTION_MARKER, Conversation, Turn, read_jsonl, write_jsonl
@@ -32,6 +38,27 @@ def describe_unknown(ev: Evidence) -> str:
     )
 
 
+LEG_WORDS = re.compile(r"\b(legs?|foot|feet|kicks?|kicking)\b", re.I)
+
+
+def supported(kind: str, label, question: str, ev: Evidence) -> bool:
+    """Whether a labelled answer agrees with what was measured (kinds the evidence does not
+    cover always agree)."""
+    if kind == "count":
+        return str(label) == str(ev.rep_count)
+    if kind == "side":
+        return label == (ev.leg_side if LEG_WORDS.search(question) else ev.arm_side)
+    if kind == "direction" and label not in ("turn_left", "turn_right"):
+        return label == ev.travel_direction
+    return True
+
+
+@dataclass(frozen=True)
+class Written:
+    conversations: int
+    masked: int  # answers kept out of the loss because the evidence contradicts them
+
+
 def add_evidence(conv: Conversation, ev: Evidence) -> Conversation:
     turns = list(conv.turns)
     first = next((i for i, t in enumerate(turns) if t.role == "user"), None)
@@ -39,18 +66,22 @@ def add_evidence(conv: Conversation, ev: Evidence) -> Conversation:
         return conv
     text = re.sub(r"^\s*" + re.escape(MOTION_MARKER) + r"\s*", "", turns[first].text)
     turns[first] = Turn("user", MOTION_MARKER + "\n" + with_evidence(text, ev.text), turns[first].train)
-    kinds = {q["turn"]: q["kind"] for q in conv.meta.get("qa", [])}
+    qa = {q["turn"]: q for q in conv.meta.get("qa", [])}
+    masked = 0
     for i, t in enumerate(turns):
-        if (
-            t.role == "assistant"
-            and t.text.startswith("I can't tell: the movement")
-            and kinds.get(i) in ("action", "caption")
-        ):
+        kind = qa.get(i, {}).get("kind")
+        if t.role != "assistant" or kind is None:
+            continue
+        if t.text.startswith("I can't tell: the movement") and kind in ("action", "caption"):
             turns[i] = Turn("assistant", describe_unknown(ev), t.train)
-    return Conversation(conv.id, turns, conv.motion, conv.video, {**conv.meta, "evidence": ev.text})
+        elif t.train and not supported(kind, qa[i].get("label"), conv.turns[i - 1].text, ev):
+            turns[i] = Turn("assistant", t.text, False)
+            masked += 1
+    meta = {**conv.meta, "evidence": ev.text, "masked_by_evidence": masked}
+    return Conversation(conv.id, turns, conv.motion, conv.video, meta)
 
 
-def write_with_evidence(src: str | Path, out: str | Path) -> int:
+def write_with_evidence(src: str | Path, out: str | Path) -> Written:
     """Copy `src` to `out`, adding evidence to every conversation that has a motion."""
     convs = []
     cache: dict[str, Evidence] = {}
@@ -60,4 +91,5 @@ def write_with_evidence(src: str | Path, out: str | Path) -> int:
                 cache[conv.motion] = measure(load_motion(conv.motion))
             conv = add_evidence(conv, cache[conv.motion])
         convs.append(conv)
-    return write_jsonl(out, convs)
+    masked = sum(c.meta.get("masked_by_evidence", 0) for c in convs)
+    return Written(write_jsonl(out, convs), masked)
