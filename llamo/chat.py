@@ -45,6 +45,26 @@ class _Record:
     cache_before: int = 0  # tokens in the cache before this exchange's prefill
 
 
+@dataclass
+class KVMemory:
+    """The backbone's keys and values for the tokens fed so far. The serving scheduler stacks
+    several sessions' memories into one batch and hands each its row back."""
+
+    cache: object | None = None
+    fed: list[int] = field(default_factory=list)  # ids whose keys/values are in the cache
+
+    def forget(self) -> None:
+        self.cache, self.fed = None, []
+
+
+@dataclass
+class _Started:
+    prefill_s: float
+    n_new: int  # tokens prefilled (0 when deferred)
+    logits: torch.Tensor | None  # (V,) next-token logits; None when the prefill is deferred
+    record: _Record
+
+
 class ChatSession:
     def __init__(self, model, motion: Motion | None, video_pixels: torch.Tensor | None = None):
         self.model = model
@@ -55,8 +75,7 @@ class ChatSession:
         self.turns: list[TurnResult] = []
         self._records: list[_Record] = []
         self._first_kept = 0  # records before this index were trimmed from the prompt
-        self._cache = None
-        self._fed: list[int] = []  # ids whose keys/values are in the cache
+        self.kv = KVMemory()
         self.pending: tuple[list[int], list[torch.Tensor]] | None = None  # a deferred prefill
         self.stop_ids = self._stop_ids()
         self.max_positions = int(getattr(model.llm.config, "max_position_embeddings", 0) or 1 << 30)
@@ -94,7 +113,7 @@ class ChatSession:
     def reset(self) -> None:
         """Forget the conversation (the encoded clip is kept)."""
         self.turns, self._records, self._first_kept = [], [], 0
-        self._cache, self._fed = None, []
+        self.kv.forget()
 
     def ask(
         self,
@@ -163,10 +182,11 @@ class ChatSession:
         """(1, n_new, d): the input embeddings of the part of `ids` past the cached prefix (the
         cache is dropped when `ids` do not extend it). The batched scheduler stacks these."""
         m = self.model
-        n_cached = len(self._fed)
-        if self._cache is None or ids[:n_cached] != self._fed or n_cached >= len(ids):
-            self._cache, self._fed, n_cached = None, [], 0
-        ph_before = sum(1 for i in self._fed if i == m.placeholder_id)
+        n_cached = len(self.kv.fed)
+        if self.kv.cache is None or ids[:n_cached] != self.kv.fed or n_cached >= len(ids):
+            self.kv.forget()
+            n_cached = 0
+        ph_before = sum(1 for i in self.kv.fed if i == m.placeholder_id)
         input_ids = torch.tensor([ids[n_cached:]], device=m.llm_device)
         tok_embeds = m.llm.get_input_embeddings()(input_ids)
         n_ph = int((input_ids == m.placeholder_id).sum())
@@ -175,12 +195,12 @@ class ChatSession:
             tok_embeds = m.splice(input_ids, tok_embeds, flat)
         return tok_embeds
 
-    def _prefill(self, ids: list[int], embeds: list[torch.Tensor]):
+    def prefill(self, ids: list[int], embeds: list[torch.Tensor]):
         """Run the new part of `ids` through the LLM, reusing the cache for the common prefix."""
         tok_embeds = self.new_embeds(ids, embeds)
-        out = self.model.llm(inputs_embeds=tok_embeds, cache=self._cache, use_cache=True, logits_to_keep=1)
-        self._cache = out.cache
-        self._fed = list(ids)
+        out = self.model.llm(inputs_embeds=tok_embeds, cache=self.kv.cache, use_cache=True, logits_to_keep=1)
+        self.kv.cache = out.cache
+        self.kv.fed = list(ids)
         return out.logits[0, -1], tok_embeds.shape[1]
 
     def _start_turn(
@@ -206,7 +226,7 @@ class ChatSession:
                 result.timings["motion_encode_s"] = motion_s
             else:
                 emb = None
-            record = _Record(question, emb if m.mode.per_question else None, cache_before=len(self._fed))
+            record = _Record(question, emb if m.mode.per_question else None, cache_before=len(self.kv.fed))
             records = self._records[self._first_kept :] + [record]
             ids, embeds = self._sequence(records)
             while len(ids) + max_new_tokens > self.max_positions and len(records) > 1:
@@ -218,16 +238,16 @@ class ChatSession:
                     f"this question with its motion needs {len(ids)} + {max_new_tokens} tokens, past the "
                     f"backbone's context of {self.max_positions}; use motion_tokens=cross_talker or a shorter clip."
                 )
-            record.cache_before = len(self._fed) if ids[: len(self._fed)] == self._fed else 0
+            record.cache_before = len(self.kv.fed) if ids[: len(self.kv.fed)] == self.kv.fed else 0
             self._records.append(record)
             self.turns.append(result)
             if defer_prefill:  # the scheduler prefills this with the other turns that arrived
                 self.pending = (ids, embeds)
-                return 0.0, 0, None, record
+                return _Started(0.0, 0, None, record)
             t_prefill = time.perf_counter()
-            logits, n_new = self._prefill(ids, embeds)
+            logits, n_new = self.prefill(ids, embeds)
             prefill_s = time.perf_counter() - t_prefill
-        return prefill_s, n_new, logits, record
+        return _Started(prefill_s, n_new, logits, record)
 
     def begin(
         self,
@@ -249,41 +269,40 @@ class ChatSession:
         if regenerate:
             rec = self._records.pop()
             self.turns.pop()
-            if self._cache is not None and len(self._fed) >= rec.cache_before:
-                cut = len(self._fed) - rec.cache_before
-                if cut and getattr(self._cache, "is_croppable", True):
-                    self._cache.crop(-cut)  # transformers 5: negative = remove that many
-                    self._fed = self._fed[: rec.cache_before]
+            if self.kv.cache is not None and len(self.kv.fed) >= rec.cache_before:
+                cut = len(self.kv.fed) - rec.cache_before
+                if cut and getattr(self.kv.cache, "is_croppable", True):
+                    self.kv.cache.crop(-cut)  # transformers 5: negative = remove that many
+                    self.kv.fed = self.kv.fed[: rec.cache_before]
                 elif cut:
-                    self._cache, self._fed = None, []
+                    self.kv.forget()
         result = TurnResult(question=question)
         was_training = m.training
         m.eval()  # no dropout / Gumbel noise while answering; the mode is restored by end()
         try:
-            prefill_s, n_new, logits, record = self._start_turn(
-                question, result, t_start, sampling.max_new_tokens, defer_prefill
-            )
+            started = self._start_turn(question, result, t_start, sampling.max_new_tokens, defer_prefill)
         except BaseException:
             m.train(was_training)
             raise
-        return TurnDecoder(self.tok, self.stop_ids, sampling, result, record.answer_ids, logits, t_start,
-                           prefill_s, n_new, stop, was_training)  # fmt: skip
+        return TurnDecoder(self.tok, self.stop_ids, sampling, result, started.record.answer_ids,
+                           started.logits, t_start, started.prefill_s, started.n_new, stop,
+                           was_training)  # fmt: skip
 
     def end(self, decoder: TurnDecoder) -> None:
         """Close the turn: restore the model's mode, write the answer and timings."""
         self.model.train(decoder.was_training)
-        decoder.finish(len(self._fed))
+        decoder.finish(len(self.kv.fed))
 
     def _forward_one(self, token: int) -> torch.Tensor:
         """Feed one generated token through this session's cache; the next-token logits."""
         with torch.inference_mode():
             out = self.model.llm(
                 input_ids=torch.tensor([[token]], device=self.model.llm_device),
-                cache=self._cache,
+                cache=self.kv.cache,
                 use_cache=True,
             )
-        self._cache = out.cache
-        self._fed.append(token)
+        self.kv.cache = out.cache
+        self.kv.fed.append(token)
         return out.logits[0, -1]
 
     def _answer(self, question, regenerate, temperature, top_p, max_new_tokens, stop, seed, min_new_tokens=0):

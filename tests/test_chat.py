@@ -59,16 +59,16 @@ def test_later_turn_sees_earlier_ones():
     a = ChatSession(model, random_walk(40))
     list(a.ask("first question", max_new_tokens=5))
     list(a.ask("second", max_new_tokens=5))
-    prompt = tok.decode(a._fed)
+    prompt = tok.decode(a.kv.fed)
     assert prompt.index("first question") < prompt.index("second")
     ans = a._records[0].answer_ids
-    starts = [i for i in range(len(a._fed)) if a._fed[i : i + len(ans)] == ans]
-    assert ans and starts and prompt.index("second") > len(tok.decode(a._fed[: starts[0]]))
+    starts = [i for i in range(len(a.kv.fed)) if a.kv.fed[i : i + len(ans)] == ans]
+    assert ans and starts and prompt.index("second") > len(tok.decode(a.kv.fed[: starts[0]]))
     # each user turn carries its own K motion tokens, placed after its question
-    assert tok.decode(a._fed).count("second\n" + "<repo_name>" * 4 + "<|im_end|>") == 1
-    assert sum(1 for i in a._fed if i == model.placeholder_id) == 8
+    assert tok.decode(a.kv.fed).count("second\n" + "<repo_name>" * 4 + "<|im_end|>") == 1
+    assert sum(1 for i in a.kv.fed if i == model.placeholder_id) == 8
     # the second turn's prefill only covered the new tokens (cache carried)
-    assert a.turns[1].timings["input_tokens"] < len(a._fed) - a.turns[1].timings["new_tokens"] - 10
+    assert a.turns[1].timings["input_tokens"] < len(a.kv.fed) - a.turns[1].timings["new_tokens"] - 10
     # a different earlier turn changes what the model computes for the same later question
     b = ChatSession(model, random_walk(40))
     list(b.ask("something else entirely", max_new_tokens=5))
@@ -83,9 +83,9 @@ def test_regenerate_restores_cache_and_repeats_greedy():
     s = ChatSession(model, random_walk(40))
     list(s.ask("one", max_new_tokens=6))
     first = "".join(s.ask("two", max_new_tokens=6))
-    fed = list(s._fed)
+    fed = list(s.kv.fed)
     again = "".join(s.regenerate(max_new_tokens=6))
-    assert again == first and s._fed == fed and len(s.turns) == 2
+    assert again == first and s.kv.fed == fed and len(s.turns) == 2
     sampled = "".join(s.regenerate(max_new_tokens=6, temperature=1.5, top_p=0.9, seed=3))
     assert isinstance(sampled, str) and len(s.turns) == 2
 
@@ -110,12 +110,12 @@ def test_oldest_turns_trimmed_past_context(mode):
     s = ChatSession(model, random_walk(40))
     for i in range(8):
         list(s.ask(f"question number {i} about the clip", max_new_tokens=10))
-        assert len(s._fed) + 1 <= 200
+        assert len(s.kv.fed) + 1 <= 200
     assert s._first_kept > 0 and len(s.turns) == 8
-    assert "question number 7" in model.tokenizer.decode(s._fed)
-    assert "question number 0" not in model.tokenizer.decode(s._fed)
+    assert "question number 7" in model.tokenizer.decode(s.kv.fed)
+    assert "question number 0" not in model.tokenizer.decode(s.kv.fed)
     # the clip's tokens are still in the prompt (static modes move them to the first kept turn)
-    assert sum(1 for i in s._fed if i == model.placeholder_id) >= 4
+    assert sum(1 for i in s.kv.fed if i == model.placeholder_id) >= 4
 
 
 def test_question_too_long_for_context_is_refused():

@@ -16,12 +16,12 @@ GREEDY = {"temperature": 0.0, "max_new_tokens": 12, "min_new_tokens": 12}
 def _fingerprint(chat: ChatSession) -> tuple:
     """Everything a turn changes: turns, prompt records, fed ids, the KV cache's tensors."""
     layers = []
-    if chat._cache is not None:
-        for layer in chat._cache.layers:
+    if chat.kv.cache is not None:
+        for layer in chat.kv.cache.layers:
             layers.append((layer.keys.clone(), layer.values.clone()))
     turns = [(t.question, t.answer, t.partial, list(t.selected_frames)) for t in chat.turns]
     records = [(r.question, list(r.answer_ids), r.cache_before) for r in chat._records]
-    return turns, records, list(chat._fed), layers, chat._first_kept
+    return turns, records, list(chat.kv.fed), layers, chat._first_kept
 
 
 def _same(a: tuple, b: tuple) -> bool:
@@ -69,7 +69,7 @@ def test_state_survives_between_calls_as_in_place():
         got.append(text)
     assert got == expected
     assert [t.answer for t in chat.turns] == expected
-    assert chat._fed == in_place._fed
+    assert chat.kv.fed == in_place.kv.fed
 
 
 def test_bench_chat_on_cuda_refuses_in_one_sentence_without_a_gpu(capsys):

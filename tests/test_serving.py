@@ -55,7 +55,7 @@ def test_batched_greedy_equals_one_by_one(mode):
     got, deltas, sched = _batched(model, clips, questions, **lengths)
     for r, g, d in zip(ref, got, deltas, strict=True):
         assert [rec.answer_ids for rec in g._records] == [rec.answer_ids for rec in r._records]
-        assert g._fed == r._fed
+        assert g.kv.fed == r.kv.fed
         assert d == [t.answer for t in g.turns]
         assert [t.timings["new_tokens"] for t in g.turns] == [t.timings["new_tokens"] for t in r.turns]
         assert [t.timings["input_tokens"] for t in g.turns] == [t.timings["input_tokens"] for t in r.turns]
@@ -151,7 +151,7 @@ def test_default_backbone_batched_greedy_is_token_identical():
     got, _, sched = _batched(model, clips, questions, max_new_tokens=40)
     for r, g in zip(ref, got, strict=True):
         assert [rec.answer_ids for rec in g._records] == [rec.answer_ids for rec in r._records]
-        assert g._fed == r._fed
+        assert g.kv.fed == r.kv.fed
     assert sched.rows_stepped > sched.steps
     assert sched.prefilled_together > 0  # prefills shared a forward, and the answers stayed the same
 
@@ -218,4 +218,4 @@ def test_a_prefill_shared_by_a_new_and_a_continuing_conversation():
                 d.logits = session._forward_one(d.token)
         session.end(d)
         assert session._records[-1].answer_ids == want._records[-1].answer_ids
-        assert session._fed == want._fed
+        assert session.kv.fed == want.kv.fed

@@ -26,8 +26,8 @@ class Prefilled:
 
 
 def prefill_one(session) -> Prefilled:
-    """A session's `pending` prompt alone: exactly the unbatched path (`ChatSession._prefill`)."""
-    logits, n_new = session._prefill(*session.pending)
+    """A session's `pending` prompt alone: exactly the unbatched path (`ChatSession.prefill`)."""
+    logits, n_new = session.prefill(*session.pending)
     session.pending = None
     return Prefilled(logits, n_new)
 
@@ -39,8 +39,8 @@ def prefill_together(model, sessions: list) -> list[Prefilled]:
     widths = [e.shape[1] for e in news]
     n, first = max(widths), news[0]
     dev = first.device
-    cached = any(s._cache is not None and s._fed for s in sessions)
-    batch = BatchCache([s._cache if s._fed else None for s in sessions], room=n) if cached else None
+    cached = any(s.kv.cache is not None and s.kv.fed for s in sessions)
+    batch = BatchCache([s.kv.cache if s.kv.fed else None for s in sessions], room=n) if cached else None
     past = batch.mask if batch else torch.zeros((len(sessions), 0), dtype=torch.long, device=dev)
     width = past.shape[1]
     embeds = first.new_zeros((len(sessions), n, first.shape[-1]))
@@ -48,7 +48,9 @@ def prefill_together(model, sessions: list) -> list[Prefilled]:
     positions = torch.zeros((len(sessions), n), dtype=torch.long, device=dev)
     for i, (e, s, w) in enumerate(zip(news, sessions, widths, strict=True)):
         embeds[i, :w], new_mask[i, :w] = e[0], 1
-        positions[i] = len(s._fed) + torch.arange(n, device=dev).clamp(max=w - 1)  # padding repeats the last
+        positions[i] = len(s.kv.fed) + torch.arange(n, device=dev).clamp(
+            max=w - 1
+        )  # padding repeats the last
     last = torch.tensor(widths, device=dev) - 1
     keep = torch.unique(last)  # the positions whose logits are wanted, once each
     out = model.llm(
@@ -57,8 +59,8 @@ def prefill_together(model, sessions: list) -> list[Prefilled]:
     )  # fmt: skip
     done = []
     for i, s in enumerate(sessions):
-        start = width - len(s._fed)
-        s._cache = row_of(out.cache, i, start, width + widths[i])
-        s._fed, s.pending = list(s.pending[0]), None
+        start = width - len(s.kv.fed)
+        s.kv.cache = row_of(out.cache, i, start, width + widths[i])
+        s.kv.fed, s.pending = list(s.pending[0]), None
         done.append(Prefilled(out.logits[i, int((keep == last[i]).nonzero())], widths[i]))
     return done

@@ -52,7 +52,7 @@ class _Job:
     cancel: threading.Event = field(default_factory=threading.Event)  # the caller went away
     done: threading.Event = field(default_factory=threading.Event)
     decoder: TurnDecoder | None = None
-    fed: list[int] = field(default_factory=list)  # fed in batched steps, not yet in session._fed
+    fed: list[int] = field(default_factory=list)  # fed in batched steps, not yet in session.kv.fed
 
 
 class Scheduler:
@@ -135,7 +135,7 @@ class Scheduler:
             except BaseException as exc:  # noqa: BLE001 - every waiting caller gets the error
                 for job in active + joined:
                     if not job.done.is_set():
-                        job.session._cache, job.session._fed = None, []  # re-prefilled next turn
+                        job.session.kv.forget()  # re-prefilled next turn
                         self._end(job, exc)
                 active, batch = [], None
 
@@ -201,7 +201,8 @@ class Scheduler:
             elapsed = time.perf_counter() - t0
         except BaseException as exc:  # noqa: BLE001 - every caller in the group gets it
             for job in begun:
-                job.session.pending, job.session._cache, job.session._fed = None, None, []
+                job.session.pending = None
+                job.session.kv.forget()
                 self._end(job, exc)
             return []
         going = []
@@ -247,10 +248,10 @@ class Scheduler:
         if batch is not None:
             for i, job in enumerate(old):
                 session = job.session
-                session._cache = batch.row(i)
-                session._fed.extend(job.fed)
+                session.kv.cache = batch.row(i)
+                session.kv.fed.extend(job.fed)
                 job.fed = []
-        return BatchCache([job.session._cache for job in rows]) if rows else None
+        return BatchCache([job.session.kv.cache for job in rows]) if rows else None
 
     def _end(self, job: _Job, error: BaseException | None = None) -> None:
         try:
