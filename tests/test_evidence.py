@@ -99,4 +99,3 @@ def test_answers_the_measurement_contradicts_leave_the_loss():
         meta.append({"turn": len(turns) - 1, "kind": kind, "label": label})
     out = add_evidence(Conversation("c", turns, "x.npz", meta={"qa": meta}), ev)
     assert [t.train for t in out.turns if t.role == "assistant"] == [True, True, False, False, True, True]
-    assert out.meta["masked_by_evidence"] == 2

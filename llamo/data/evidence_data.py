@@ -67,7 +67,6 @@ def add_evidence(conv: Conversation, ev: Evidence) -> Conversation:
     text = re.sub(r"^\s*" + re.escape(MOTION_MARKER) + r"\s*", "", turns[first].text)
     turns[first] = Turn("user", MOTION_MARKER + "\n" + with_evidence(text, ev.text), turns[first].train)
     qa = {q["turn"]: q for q in conv.meta.get("qa", [])}
-    masked = 0
     for i, t in enumerate(turns):
         kind = qa.get(i, {}).get("kind")
         if t.role != "assistant" or kind is None:
@@ -76,20 +75,24 @@ def add_evidence(conv: Conversation, ev: Evidence) -> Conversation:
             turns[i] = Turn("assistant", describe_unknown(ev), t.train)
         elif t.train and not supported(kind, qa[i].get("label"), conv.turns[i - 1].text, ev):
             turns[i] = Turn("assistant", t.text, False)
-            masked += 1
-    meta = {**conv.meta, "evidence": ev.text, "masked_by_evidence": masked}
-    return Conversation(conv.id, turns, conv.motion, conv.video, meta)
+    return Conversation(conv.id, turns, conv.motion, conv.video, {**conv.meta, "evidence": ev.text})
+
+
+def _trained(conv: Conversation) -> int:
+    return sum(t.role == "assistant" and t.train for t in conv.turns)
 
 
 def write_with_evidence(src: str | Path, out: str | Path) -> Written:
     """Copy `src` to `out`, adding evidence to every conversation that has a motion."""
     convs = []
+    masked = 0
     cache: dict[str, Evidence] = {}
     for conv in read_jsonl(src):
         if conv.motion:
             if conv.motion not in cache:
                 cache[conv.motion] = measure(load_motion(conv.motion))
+            before = _trained(conv)
             conv = add_evidence(conv, cache[conv.motion])
+            masked += before - _trained(conv)
         convs.append(conv)
-    masked = sum(c.meta.get("masked_by_evidence", 0) for c in convs)
     return Written(write_jsonl(out, convs), masked)

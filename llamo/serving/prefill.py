@@ -48,9 +48,8 @@ def prefill_together(model, sessions: list) -> list[Prefilled]:
     positions = torch.zeros((len(sessions), n), dtype=torch.long, device=dev)
     for i, (e, s, w) in enumerate(zip(news, sessions, widths, strict=True)):
         embeds[i, :w], new_mask[i, :w] = e[0], 1
-        positions[i] = len(s.kv.fed) + torch.arange(n, device=dev).clamp(
-            max=w - 1
-        )  # padding repeats the last
+        # the padding positions repeat the last real one
+        positions[i] = len(s.kv.fed) + torch.arange(n, device=dev).clamp(max=w - 1)
     last = torch.tensor(widths, device=dev) - 1
     keep = torch.unique(last)  # the positions whose logits are wanted, once each
     out = model.llm(
