@@ -7,6 +7,10 @@
                              phrasings (llamo.eval_real): naming, honesty, side, direction, counts
                              as a first and a later turn, plain chat with a clip attached
 
+Side by side (the held-out real-motion figures of several reports in one table):
+
+    python -m llamo eval --compare native=a.json evidence=b.json both=c.json -o variants.md
+
 Ablations (train every variant on the same data, backbone and step budget, then evaluate):
 
     python -m llamo eval --ablations cross_talker,mean_pool,all_frames,vq_tokens,none \\
@@ -36,6 +40,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("--max-new-tokens", type=int, default=48)
     parser.add_argument("--device")
     parser.add_argument("-o", "--out", required=True, help="report .json (a .md is written beside it)")
+    parser.add_argument(
+        "--compare", nargs="+", metavar="NAME=REPORT",
+        help="tabulate the held-out real-motion figures of these reports side by side (-o: the .md table)",
+    )  # fmt: skip
     ab = parser.add_argument_group("ablations")
     ab.add_argument("--ablations", help="comma-separated motion-token modes to train and compare")
     ab.add_argument("--train-data", help="training JSONL for the ablation runs")
@@ -65,6 +73,13 @@ def run(args) -> int:
 
     if args.ablations:
         return _ablations(args)
+    if args.compare:
+        from llamo.eval_compare import compare_markdown, load_reports
+
+        table = compare_markdown(load_reports(args.compare))
+        Path(args.out).write_text(table)
+        print(table + f"wrote {args.out}")
+        return 0
     from llamo.model import Llamo, load_default
 
     model = Llamo.from_pretrained(args.model, device=args.device) if args.model else load_default(args.device)

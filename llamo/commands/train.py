@@ -21,6 +21,7 @@ def add_arguments(parser) -> None:
         "--motion-tokens",
         default="cross_talker",
         choices=("cross_talker", "mean_pool", "all_frames", "vq_tokens", "none"),
+        help="fresh models only; with --init, 'none' drops the checkpoint's motion tokens (evidence only)",
     )
     parser.add_argument("--init", help="continue from this checkpoint (skips encoder pretraining)")
     parser.add_argument(

@@ -148,6 +148,16 @@ class Llamo(nn.Module):
         )  # fmt: skip
         return {n: getattr(self, n) for n in names if getattr(self, n) is not None}
 
+    def drop_motion_tokens(self) -> Llamo:
+        """The same model with no motion in its prompt (motion_tokens='none'): the evidence-only
+        variant of an ablation starts from a trained checkpoint this way."""
+        for name in self.motion_modules():
+            setattr(self, name, None)
+        self.vq = None
+        self.config.motion_tokens = "none"
+        self.mode = token_mode("none")
+        return self
+
     def set_feature_stats(self, mean, std) -> None:
         """Store feature normalisation (from `llamo.features.feature_stats`) in model and config."""
         self.config.feature_mean, self.config.feature_std = [float(x) for x in mean], [float(x) for x in std]

@@ -105,6 +105,8 @@ def build_model(cfg: TrainConfig, train_data, device=None, backbone=None):
         model = Llamo.from_pretrained(cfg.init, device=device, backbone=backbone)
         if cfg.evidence is not None:
             model.config.evidence = cfg.evidence
+        if cfg.motion_tokens == "none":  # the one mode change --init takes: drop the motion tokens
+            model.drop_motion_tokens()
         return model
     config = LlamoConfig(
         evidence=bool(cfg.evidence),
