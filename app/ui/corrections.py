@@ -36,9 +36,12 @@ def save_fix(ui: Ui, index, text, rating, tags, state, name, request: gr.Request
     idx = int(index) if index is not None else len(state.turns) - 1
     ident = ui.ident(request, profile, name)
     turn = ui.core.correct(state, idx, text, ident, rating=_rating(rating), tags=tags or [])
+    state.selected = idx
     c = ui.page.chat
     saved = f"✅ Saved correction #{turn.correction_id} of answer {idx + 1}."
-    return {c.chatbot: chat_messages(state.turns), c.save_status: saved, c.stats: answer_notes(state.turns)}
+    # the jump buttons follow the saved text: times an expert writes in become buttons too
+    return {c.chatbot: chat_messages(state.turns), c.save_status: saved, c.stats: answer_notes(state.turns),
+            c.jump: updates.jump_choices(state)}  # fmt: skip
 
 
 def _message_index(data) -> int:
@@ -94,6 +97,7 @@ def on_edit(ui: Ui, state, name, rating, tags, data: gr.EditData, request: gr.Re
         c.chatbot: chat_messages(state.turns),
         c.save_status: msg,
         c.stats: answer_notes(state.turns),
+        c.jump: updates.jump_choices(state),
     }  # always redraw: the stored truth, escaped
 
 

@@ -131,7 +131,7 @@ def _correction_events(ui: Ui) -> None:
     c.save_btn.click(
         bind(fix.save_fix, ui),
         [c.answer_pick, c.fix_box, c.rating, c.tags, state, name],
-        [c.chatbot, c.stats, c.save_status],
+        [c.chatbot, c.stats, c.save_status, c.jump],
         api_name="correct",
     )
     c.chatbot.like(
@@ -143,7 +143,7 @@ def _correction_events(ui: Ui) -> None:
     c.chatbot.edit(
         bind(fix.on_edit, ui),
         [state, name, c.rating, c.tags],
-        [c.chatbot, c.save_status, c.stats],
+        [c.chatbot, c.save_status, c.stats, c.jump],
         api_visibility="private",
     )
     mine = bind(fix.my_conversations, ui)

@@ -237,9 +237,12 @@ def build_chat_column(cfg: AppConfig) -> ChatColumn:
             0, 1.5, value=0.0, step=0.05, label="Temperature (0 = greedy; Regenerate then samples at 0.7)"
         )
         top_p = gr.Slider(0.1, 1.0, value=1.0, step=0.05, label="Top-p")
+        # the configured limit is always inside the slider: a value past its ends fails every question
+        lo, hi = min(16, cfg.max_new_tokens), max(512, cfg.max_new_tokens)
         max_new = gr.Slider(
-            16, 512, value=cfg.max_new_tokens, step=16, label="Max new tokens", elem_id="llamo-max-new"
-        )
+            lo, hi, value=cfg.max_new_tokens, step=16 if lo == 16 else 1, label="Max new tokens",
+            elem_id="llamo-max-new",
+        )  # fmt: skip
         seed = gr.Number(value=-1, precision=0, label="Seed (-1 = random)")
     timeline = gr.Plot(label="Timeline: repetitions and where the model looked", elem_id="llamo-timeline")
     jump = gr.Radio(choices=[], label="Where the model looked (click to jump)", elem_id="llamo-jump")
