@@ -56,33 +56,41 @@ def _size(request) -> int:
         return 0
 
 
-def measure_page(browser, url: str, label: str, loads: int) -> PageFigures:
-    """`loads` cold loads (fresh context each) and a warm reload after each; one untimed warm-up."""
-    figures = PageFigures(label)
-    for i in range(loads + 1):
-        ctx = browser.new_context()
+def _cold_and_warm(browser, url: str) -> tuple[float, int, float, int]:
+    """One cold load in a fresh context, then a warm reload in it."""
+    ctx = browser.new_context()
+    try:
         page = ctx.new_page()
         cold, cold_bytes = _load(page, url, reload=False)
         warm, warm_bytes = _load(page, url, reload=True)
+    finally:
         ctx.close()
-        if i == 0:
-            continue  # warm-up: the server's first page build and the browser's first start
-        figures.cold.append(cold)
-        figures.warm.append(warm)
-        figures.cold_bytes, figures.warm_bytes = cold_bytes, warm_bytes
-    return figures
+    return cold, cold_bytes, warm, warm_bytes
 
 
 def page_load_figures(urls: dict[str, str], loads: int) -> list[PageFigures]:
-    """One PageFigures per (label -> url), measured alternately in one browser."""
+    """One PageFigures per (label -> url) in one browser, the variants interleaved load by load
+    (in turn first and last: the machine's drift falls on all of them alike); one untimed
+    warm-up round (the server's first page build and the browser's first start)."""
     from playwright.sync_api import sync_playwright
 
+    figures = {label: PageFigures(label) for label in urls}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            return [measure_page(browser, url, label, loads) for label, url in urls.items()]
+            for i in range(loads + 1):
+                labels = list(urls) if i % 2 else list(urls)[::-1]
+                for label in labels:
+                    cold, cold_bytes, warm, warm_bytes = _cold_and_warm(browser, urls[label])
+                    if i == 0:
+                        continue
+                    f = figures[label]
+                    f.cold.append(cold)
+                    f.warm.append(warm)
+                    f.cold_bytes, f.warm_bytes = cold_bytes, warm_bytes
         finally:
             browser.close()
+    return list(figures.values())
 
 
 def print_page_figures(results: list[PageFigures], target_s: float = 1.5) -> None:

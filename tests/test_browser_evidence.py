@@ -50,6 +50,12 @@ class TestEvidenceAndCitedTimes:
         page.locator("#llamo-question textarea").fill("When does the second repetition happen?")
         page.locator("#llamo-ask").click()
         wait_text(page, "#llamo-answer-stats", "first token", 120)
+        # the answer's last update (the correction form, filled for this answer) lands after
+        # its small print: type only once the form offers the answer, or that update wipes it
+        page.wait_for_function(
+            "() => (document.querySelector('#llamo-answer-pick input') || {}).value?.startsWith('1:')",
+            timeout=60_000,
+        )
         page.locator("#llamo-fix textarea").fill(SAID)
         page.locator("#llamo-save").click()
         wait_text(page, "#llamo-save-status", "of answer 1", 60)

@@ -43,6 +43,11 @@ def test_text_metrics():
         ("count", "7 squats.", 7),
         ("count", "Twelve times.", 12),
         ("count", "no idea", None),
+        # a time or a fraction answers "when", not "how many"
+        ("count", "3.1 s.", None),
+        ("count", "3.33.", None),
+        ("count", "At 6 s the last squat ends: 3 squats in all.", 3),
+        ("count", "3 sets of 10.", 3),
         ("tempo", "At a moderate pace.", "moderate"),
         ("order", "No, walking comes first.", "no"),
         ("unknown", "I can't tell from the motion.", "cant_tell"),

@@ -54,6 +54,8 @@ def clip_update(ui: Ui, s: Session, status: str) -> dict:
         p.chat.example_qs: gr.Dataset(samples=[[q] for q in ui.core.example_questions(s)]),
         p.chat.jump: updates.jump_choices(s),
         p.chat.answer_pick: updates.answer_choices(s),
+        p.clip.views: gr.Column(visible=True),
+        p.chat.tools: gr.Column(visible=True),
         p.head.status: status,
         # a new clip: an empty correction form (a reopened conversation: its small print)
         **dict(zip(p.fresh_correction(), ("", None, [], "", answer_notes(s.turns)), strict=True)),

@@ -46,6 +46,7 @@ class ClipColumn:
     glb_file: gr.File
     segments: SegmentBox  # time segments marked on the kinematics timeline
     picker: PeoplePicker  # who a video with several people follows (app/ui/picker.py)
+    views: gr.Column  # skeleton to segments: hidden until a clip opens
 
 
 @dataclass
@@ -76,6 +77,7 @@ class ChatColumn:
     mine_refresh: gr.Button
     mine_open: gr.Button
     guidelines: gr.Markdown | None = None  # the team's guidelines beside the form
+    tools: gr.Column | None = None  # timeline, jumps and the correction form: hidden until a clip opens
 
 
 @dataclass
@@ -108,7 +110,8 @@ class Layout:
         c = self.clip
         return [self.head.state, c.summary, c.overlay, c.skeleton, c.glb, c.glb_file, c.kinematics, c.cursor,
                 c.span_from, c.span_to, self.chat.timeline, self.chat.chatbot, self.chat.example_qs,
-                self.chat.jump, self.chat.answer_pick, self.head.status, *self.fresh_correction(), c.segments.table]  # fmt: skip
+                self.chat.jump, self.chat.answer_pick, self.head.status, *self.fresh_correction(), c.segments.table,
+                c.views, self.chat.tools]  # fmt: skip
 
     def fresh_correction(self) -> list:
         """A new clip empties the correction form and the small print."""
@@ -183,18 +186,23 @@ def build_clip_column(core: LlamoApp) -> ClipColumn:
         autoplay=False,
         height=480,
     )
-    skeleton = gr.Plot(label="3D skeleton", elem_id="llamo-skeleton")
-    cursor = _time_slider("Time cursor (s)", 0, "llamo-cursor")
-    with gr.Row():
-        span_from = _time_slider("Ask about: from (s)", 0, "llamo-span-from")
-        span_to = _time_slider("to (s)", 1, "llamo-span-to")
-    kinematics = gr.Plot(label="Kinematics", elem_id="llamo-kinematics")
-    segments = build_segment_box()
+    # The views mean nothing before a clip: not drawn on page load (a quarter of its script
+    # time), shown by the first clip (handlers.clip_update).
+    with gr.Column(visible=False, elem_id="llamo-views") as views:
+        skeleton = gr.Plot(label="3D skeleton", elem_id="llamo-skeleton")
+        cursor = _time_slider("Time cursor (s)", 0, "llamo-cursor")
+        with gr.Row():
+            span_from = _time_slider("Ask about: from (s)", 0, "llamo-span-from")
+            span_to = _time_slider("to (s)", 1, "llamo-span-to")
+        kinematics = gr.Plot(label="Kinematics", elem_id="llamo-kinematics")
+        segments = build_segment_box()
+    # outside the hidden column: a Model3D first drawn by the update that sets its value shows
+    # no canvas (Gradio 6.31, seen in tests/test_browser_app.py)
     with gr.Row():
         glb = gr.Model3D(label="Animated skeleton (GLB)", height=300, elem_id="llamo-glb")
         glb_file = gr.File(label="Download GLB", interactive=False, elem_id="llamo-glb-file")
     return ClipColumn(video, motion_file, example, example_btn, summary, overlay, skeleton, cursor, span_from,
-                      span_to, kinematics, glb, glb_file, segments, picker)  # fmt: skip
+                      span_to, kinematics, glb, glb_file, segments, picker, views)  # fmt: skip
 
 
 def _time_slider(label: str, value: float, elem_id: str) -> gr.Slider:
@@ -244,22 +252,24 @@ def build_chat_column(cfg: AppConfig) -> ChatColumn:
             elem_id="llamo-max-new",
         )  # fmt: skip
         seed = gr.Number(value=-1, precision=0, label="Seed (-1 = random)")
-    timeline = gr.Plot(label="Timeline: repetitions and where the model looked", elem_id="llamo-timeline")
-    jump = gr.Radio(choices=[], label="Where the model looked (click to jump)", elem_id="llamo-jump")
-    with gr.Group():
-        gr.Markdown("**Correct an answer** (or edit it in place in the chat)")
-        answer_pick = gr.Dropdown(choices=[], label="Answer", elem_id="llamo-answer-pick")
-        fix_box = gr.Textbox(label="Right answer", lines=3, elem_id="llamo-fix")
-        with gr.Row():
-            rating = gr.Radio(
-                [1, 2, 3, 4, 5],
-                value=None,
-                label="Rating of the model's answer (optional)",
-                elem_id="llamo-rating",
-            )
-            tags = gr.CheckboxGroup(list(TAGS), label="Tags")
-        save_btn = gr.Button("Save correction", variant="primary", elem_id="llamo-save")
-        save_status = gr.Markdown("", elem_id="llamo-save-status")
+    # like the clip's views: nothing to show or correct before a clip (shown by clip_update)
+    with gr.Column(visible=False, elem_id="llamo-answer-tools") as tools:
+        timeline = gr.Plot(label="Timeline: repetitions and where the model looked", elem_id="llamo-timeline")
+        jump = gr.Radio(choices=[], label="Where the model looked (click to jump)", elem_id="llamo-jump")
+        with gr.Group():
+            gr.Markdown("**Correct an answer** (or edit it in place in the chat)")
+            answer_pick = gr.Dropdown(choices=[], label="Answer", elem_id="llamo-answer-pick")
+            fix_box = gr.Textbox(label="Right answer", lines=3, elem_id="llamo-fix")
+            with gr.Row():
+                rating = gr.Radio(
+                    [1, 2, 3, 4, 5],
+                    value=None,
+                    label="Rating of the model's answer (optional)",
+                    elem_id="llamo-rating",
+                )
+                tags = gr.CheckboxGroup(list(TAGS), label="Tags")
+            save_btn = gr.Button("Save correction", variant="primary", elem_id="llamo-save")
+            save_status = gr.Markdown("", elem_id="llamo-save-status")
     guidelines = guidelines_box("llamo-guidelines")
     with gr.Accordion("My conversations", open=False, elem_id="llamo-mine-box"):
         mine = gr.Dropdown(choices=[], label="Your stored conversations", elem_id="llamo-mine")
@@ -268,7 +278,7 @@ def build_chat_column(cfg: AppConfig) -> ChatColumn:
             mine_open = gr.Button("Reopen", size="sm", elem_id="llamo-mine-open")
     return ChatColumn(chatbot, stats, question, ask_btn, stop_btn, regen_btn, clear_btn, example_qs, temperature,
                       top_p, max_new, seed, timeline, jump, answer_pick, fix_box, rating, tags, save_btn,
-                      save_status, mine, mine_refresh, mine_open, guidelines)  # fmt: skip
+                      save_status, mine, mine_refresh, mine_open, guidelines, tools)  # fmt: skip
 
 
 def build_export_tab(shared: bool) -> ExportTab:

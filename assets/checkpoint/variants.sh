@@ -17,9 +17,12 @@ common=(--init "$INIT" --stage instruct --text-data "$D/chat_train.jsonl" --text
 python -m llamo train "${common[@]}" --data "$D/train_mix_native.jsonl" --evidence off -o "$W/native"
 python -m llamo train "${common[@]}" --data "$D/train_mix.jsonl" --evidence on --motion-tokens none -o "$W/evidence"
 python -m llamo train "${common[@]}" --data "$D/train_mix.jsonl" --evidence on -o "$W/both"
+# the starting checkpoint too, as the table's first row
+python -m llamo eval --model "$INIT" --mocap ../shared/data/mocap/bandai_ds1 \
+  --squat-video ../shared/data/videos/pose_squats.mp4 --held-out -o "$W/start/eval/real.json"
 for v in native evidence both; do
   python -m llamo eval --model "$W/$v" --mocap ../shared/data/mocap/bandai_ds1 \
     --squat-video ../shared/data/videos/pose_squats.mp4 --held-out -o "$W/$v/eval/real.json"
 done
-python -m llamo eval --compare native="$W/native/eval/real.json" evidence="$W/evidence/eval/real.json" \
-  both="$W/both/eval/real.json" -o "$W/variants.md"
+python -m llamo eval --compare start="$W/start/eval/real.json" native="$W/native/eval/real.json" \
+  evidence="$W/evidence/eval/real.json" both="$W/both/eval/real.json" -o "$W/variants.md"

@@ -96,9 +96,18 @@ def normalise_direction(text: str) -> str | None:
     return None
 
 
+# A number with a fraction, a clock colon or a time unit is a time or a measure, not a count:
+# "3.1 s." answers "when", and must not score as 3 repetitions.
+_NUMBER = re.compile(r"\d+(?:[.:]\d+)?(?:\s*(?:s|secs?|seconds?|m|metres?|meters?|%|°)(?![a-z]))?")
+
+
+def _first_integer(t: str) -> re.Match | None:
+    return next((m for m in _NUMBER.finditer(t) if m.group().isdigit()), None)
+
+
 def normalise_count(text: str) -> int | None:
     t = text.lower()
-    m = re.search(r"\d+", t)
+    m = _first_integer(t)
     words = re.findall(r"[a-z]+", t)
     first_word = next(((i, NUMBER_WORDS.index(w)) for i, w in enumerate(words) if w in NUMBER_WORDS), None)
     if m and (first_word is None or t.find(m.group()) <= t.find(words[first_word[0]])):
