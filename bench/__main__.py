@@ -11,6 +11,7 @@ TARGETS = {
     "train": "seconds per training step, against the full-vocabulary loss",
     "serving": "many sessions at once: one by one against the batched scheduler",
     "app": "time to first token as web users see it, one client vs many",
+    "page_ab": "page load of two checkouts side by side (a change to the page)",
     "store": "add-correction latency at scale, and export speed",
 }
 
