@@ -186,7 +186,7 @@ def build_clip_column(core: LlamoApp) -> ClipColumn:
         autoplay=False,
         height=480,
     )
-    # The views mean nothing before a clip: not drawn on page load (a quarter of its script
+    # The views mean nothing before a clip: not drawn on page load (a fifth of its script
     # time), shown by the first clip (handlers.clip_update).
     with gr.Column(visible=False, elem_id="llamo-views") as views:
         skeleton = gr.Plot(label="3D skeleton", elem_id="llamo-skeleton")
