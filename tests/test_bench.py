@@ -9,6 +9,7 @@ import contextlib
 import io
 import json
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -123,3 +124,17 @@ def test_bench_extract_real_clip(shared_data, tmp_path):
     assert r.returncode == 0, r.stderr
     assert "naive loop" in r.stdout and "speed-up" in r.stdout
     assert json.loads(out.read_text())["accuracy"]["median_joint_mm"] < 50
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="Debian chromium is not installed")
+def test_bench_page_ab_serves_two_checkouts_and_prints_the_ratio(tmp_path):
+    """This checkout against itself: both apps start in their own processes and load in Chromium."""
+    from bench.page_ab import HERE, main
+
+    out = tmp_path / "ab.json"
+    r = _run(main, "--before", str(HERE), "--loads", "1", "--port", "7881", "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    assert "after / before, median: cold" in r.stdout
+    figures = json.loads(out.read_text())
+    assert [len(p["cold"]) for p in figures["pages"]] == [1, 1] and figures["ratio"]["cold"] > 0
