@@ -56,8 +56,8 @@ def _size(request) -> int:
         return 0
 
 
-def _cold_and_warm(browser, url: str) -> tuple[float, int, float, int]:
-    """One cold load in a fresh context, then a warm reload in it."""
+def _cold_and_warm(browser, url: str, into: PageFigures | None) -> None:
+    """One cold load in a fresh context, then a warm reload in it, added to `into` (None: a warm-up)."""
     ctx = browser.new_context()
     try:
         page = ctx.new_page()
@@ -65,7 +65,10 @@ def _cold_and_warm(browser, url: str) -> tuple[float, int, float, int]:
         warm, warm_bytes = _load(page, url, reload=True)
     finally:
         ctx.close()
-    return cold, cold_bytes, warm, warm_bytes
+    if into is not None:
+        into.cold.append(cold)
+        into.warm.append(warm)
+        into.cold_bytes, into.warm_bytes = cold_bytes, warm_bytes
 
 
 def page_load_figures(urls: dict[str, str], loads: int) -> list[PageFigures]:
@@ -79,15 +82,8 @@ def page_load_figures(urls: dict[str, str], loads: int) -> list[PageFigures]:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             for i in range(loads + 1):
-                labels = list(urls) if i % 2 else list(urls)[::-1]
-                for label in labels:
-                    cold, cold_bytes, warm, warm_bytes = _cold_and_warm(browser, urls[label])
-                    if i == 0:
-                        continue
-                    f = figures[label]
-                    f.cold.append(cold)
-                    f.warm.append(warm)
-                    f.cold_bytes, f.warm_bytes = cold_bytes, warm_bytes
+                for label in list(urls) if i % 2 else list(urls)[::-1]:
+                    _cold_and_warm(browser, urls[label], figures[label] if i else None)
         finally:
             browser.close()
     return list(figures.values())

@@ -48,6 +48,8 @@ def test_text_metrics():
         ("count", "3.33.", None),
         ("count", "At 6 s the last squat ends: 3 squats in all.", 3),
         ("count", "3 sets of 10.", 3),
+        ("count", "At 3.1 s, two squats; 3 more later.", 2),  # the first count, not the time's digit
+        ("count", "Someone does 4 squats and one lunge.", 4),  # "one" inside "someone" is no number
         ("tempo", "At a moderate pace.", "moderate"),
         ("order", "No, walking comes first.", "no"),
         ("unknown", "I can't tell from the motion.", "cant_tell"),

@@ -101,19 +101,18 @@ def normalise_direction(text: str) -> str | None:
 _NUMBER = re.compile(r"\d+(?:[.:]\d+)?(?:\s*(?:s|secs?|seconds?|m|metres?|meters?|%|°)(?![a-z]))?")
 
 
-def _first_integer(t: str) -> re.Match | None:
-    return next((m for m in _NUMBER.finditer(t) if m.group().isdigit()), None)
+_NUMBER_WORD = re.compile(r"\b(" + "|".join(NUMBER_WORDS) + r")\b")
 
 
 def normalise_count(text: str) -> int | None:
+    """The first count in the answer, in digits or in words, whichever comes first."""
     t = text.lower()
-    m = _first_integer(t)
-    words = re.findall(r"[a-z]+", t)
-    first_word = next(((i, NUMBER_WORDS.index(w)) for i, w in enumerate(words) if w in NUMBER_WORDS), None)
-    if m and (first_word is None or t.find(m.group()) <= t.find(words[first_word[0]])):
-        return int(m.group())
-    if first_word is not None:
-        return first_word[1]
+    digits = next((m for m in _NUMBER.finditer(t) if m.group().isdigit()), None)
+    word = _NUMBER_WORD.search(t)
+    if digits and (word is None or digits.start() <= word.start()):
+        return int(digits.group())
+    if word:
+        return NUMBER_WORDS.index(word.group())
     if re.search(r"\bonce\b", t):
         return 1
     if re.search(r"\btwice\b", t):
