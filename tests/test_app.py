@@ -177,9 +177,10 @@ def test_api_flow_clip_chat_regenerate_correct_export(app_url, tmp_path):
     chat = texts(job.result()[0])
     assert "regenerated ×1" in job.result()[-2] and chat[3] != before
 
-    chat, _, status = client.predict(
+    chat, _, status, jump = client.predict(
         1, "They squat three times.", 2, ["wrong count"], "ana", api_name="/correct"
     )
+    assert "choices" in jump  # the saved answer's times become jump buttons
     assert status.startswith("✅ Saved correction #")
     assert texts(chat)[3].startswith("They squat three times.")
 
@@ -268,7 +269,8 @@ def test_range_selector_asks_about_a_part(app_url, tmp_path):
     _, note = client.predict(2.0, 4.0, api_name="/set_span")
     assert "0:02.0–0:04.0" in note
     client.predict("What happens here?", *SAMPLING, "ana", api_name="/ask")
-    *_, status = client.predict(0, "Going down.", 3, [], "ana", api_name="/correct")
+    _, _, status, _ = client.predict(0, "Going down.", 3, [], "ana", api_name="/correct")
+    assert "Saved correction" in status
     store = demo.llamo_core.store
     turn = store.get_turn(store.list_turns(annotator="ana", limit=1)[0].turn_id)
     frames = turn.timings["selected_frames"]

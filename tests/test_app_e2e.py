@@ -68,7 +68,7 @@ def test_squat_video_chat_correct_export(served, shared_data):
 
     job = client.submit(0.8, 1.0, 24, 3, "ana", api_name="/regenerate")
     assert "regenerated ×1" in job.result()[-2].split("**3.**")[-1]
-    chat, _, status = client.predict(2, "She describes squats: down and up, three times.", 2, ["other"], "ana",
+    chat, _, status, _ = client.predict(2, "She describes squats: down and up, three times.", 2, ["other"], "ana",
                                   api_name="/correct")  # fmt: skip
     assert "Saved correction" in status
 
@@ -102,7 +102,7 @@ def test_ten_clients_at_once(served, tmp_path):
                 "What is the person doing?", 0.0, 1.0, 16, -1, f"user{i}", api_name="/ask"
             )
             chat = [*texts(out[0]), out[-2]]  # the answers, then their small print
-            *_, status = clients[i].predict(
+            _, _, status, _ = clients[i].predict(
                 0, f"Squats, says user {i}.", 3, [], f"user{i}", api_name="/correct"
             )
             results[i] = (chat, status)
