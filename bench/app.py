@@ -3,7 +3,8 @@ with each tab's answer decoded on its own (`AppConfig(batched=False)`) against t
 scheduler (`AppConfig(batched=True)`: one `llamo.serving.Scheduler` for every tab).
 
 Both apps are launched in this process on the same model (default, or --tiny). Every client has
-its own tab with the clip opened; at 1, 4 and 10 clients (--clients) each tab's conversation is
+its own tab with the clip opened, played by a gradio_client in a child process (bench/tabs.py:
+browsers are not in the server's process; --in-process-clients for the old way); at 1, 4 and 10 clients (--clients) each tab's conversation is
 cleared and every client asks --turns questions, all at the same moment (`barrier`) or each at
 its own pace with seeded random pauses (`staggered`; see bench.serving, --arrivals). Measured
 on the client side: time to first token (submit to the first streamed text) and turn time;
@@ -18,13 +19,12 @@ from __future__ import annotations
 
 import os
 import tempfile
-import threading
-import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from bench._util import add_out_argument, machine_line, main_for, pin_threads
-from bench.serving import Run, add_arrival_arguments, arrivals, drive, report
+from bench.serving import Run, add_arrival_arguments, arrivals, report
+from bench.tabs import Tabs
 
 WAYS = (("one-by-one", False), ("batched", True))  # bench.serving.report's labels
 
@@ -39,48 +39,23 @@ def add_arguments(parser) -> None:
     parser.add_argument(
         "--page-loads", type=int, default=5, help="page loads in Chromium per variant (0: skip)"
     )
+    parser.add_argument(
+        "--in-process-clients", action="store_true",
+        help="run the clients in the server's process (before 2026-12-03; they share its interpreter lock)",
+    )  # fmt: skip
     add_arrival_arguments(parser)
     add_out_argument(parser)
 
 
 @dataclass
 class Served:
-    """One way's app, launched, with one gradio_client per tab (each has the clip open)."""
+    """One way's app, launched, with its tabs (`bench.tabs.Tabs`, each with the clip open)."""
 
     way: str
     demo: object
     url: str
-    clients: list = field(default_factory=list)
+    tabs: object = None
     failures: list[str] = field(default_factory=list)
-
-
-def _texts(chat) -> list[str]:
-    out = []
-    for m in chat or []:
-        c = m["content"]
-        out.append("".join(b.get("text", "") for b in c) if isinstance(c, list) else str(c))
-    return out
-
-
-def one_question(client, question: str, tokens: int, name: str) -> tuple[float, float, list[str]]:
-    """(client TTFT s, total s, final chat texts) for one streamed answer."""
-    start = time.perf_counter()
-    job = client.submit(question, 0.0, 1.0, tokens, -1, name, api_name="/ask")
-    first = None
-    seen = 0
-    while not job.done():
-        outs = job.outputs()
-        if first is None and len(outs) > seen:
-            for out in outs[seen:]:
-                texts = _texts(out[0])
-                if texts and texts[-1].strip():
-                    first = time.perf_counter() - start
-                    break
-            seen = len(outs)
-        time.sleep(0.005)
-    final = job.result()
-    total = time.perf_counter() - start
-    return (first if first is not None else total), total, _texts(final[0])
 
 
 def _model(tiny: bool):
@@ -118,15 +93,6 @@ def _launch(model, data: Path, way: str, batched: bool, args) -> Served:
     return Served(way, demo, url)
 
 
-def _open_tabs(served: Served, n: int, clip: Path) -> None:
-    from gradio_client import Client, handle_file
-
-    while len(served.clients) < n:
-        client = Client(served.url, verbose=False)
-        client.predict(handle_file(str(clip)), api_name="/open_motion")
-        served.clients.append(client)
-
-
 def _server_tokens(served: Served) -> int:
     """New tokens of every answer the server has stored (its own count, not the client's)."""
     store = served.demo.llamo_core.store
@@ -136,25 +102,11 @@ def _server_tokens(served: Served) -> int:
 
 def run_clients(served: Served, n: int, args, turns: int | None = None, arrival: str = "barrier") -> Run:
     """n tabs, conversations cleared, each asks the questions (in the arrival pattern); client-side seconds."""
-    result, lock = Run(served.way, n), threading.Lock()
-    for client in served.clients[:n]:
-        client.predict(api_name="/clear")
     before = _server_tokens(served)
-
-    def client(i: int, question: str) -> None:
-        try:
-            ttft, total, _ = one_question(served.clients[i], question, args.tokens, f"bench{i}")
-        except Exception as exc:  # noqa: BLE001 - counted and printed
-            with lock:
-                served.failures.append(f"{n} clients: {exc!r}")
-            return
-        with lock:
-            result.ttft.append(ttft)
-            result.turn.append(total)
-
-    result.wall_s = drive(n, turns or args.turns, client, arrival, args.think_s)
-    result.tokens = _server_tokens(served) - before
-    return result
+    out = served.tabs.run(n, turns or args.turns, arrival, args.think_s, args.tokens)
+    served.failures.extend(out["failures"])
+    return Run(served.way, n, ttft=out["ttft"], turn=out["turn"], tokens=_server_tokens(served) - before,
+               wall_s=out["wall_s"])  # fmt: skip
 
 
 def _counts(args) -> list[int]:
@@ -170,7 +122,8 @@ def measure(args, model) -> dict:
     ways = [_launch(model, data, way, batched, args) for way, batched in WAYS]
     try:
         for served in ways:
-            _open_tabs(served, max(counts), clip)
+            served.tabs = Tabs(served.url, str(clip), in_process=args.in_process_clients)
+            served.tabs.open(max(counts))
             run_clients(served, min(2, max(counts)), args, turns=1)  # warm-up, untimed
         runs: dict[str, dict[int, dict[str, Run]]] = {a: {n: {} for n in counts} for a in arrivals(args)}
         for arrival, by_n in runs.items():
@@ -179,6 +132,8 @@ def measure(args, model) -> dict:
                     by_n[n][served.way] = run_clients(served, n, args, arrival=arrival)
     finally:
         for served in ways:
+            if served.tabs is not None:
+                served.tabs.close()
             served.demo.close()
     figures = report(runs, counts, args)
     failures = [f"{s.way}, {f}" for s in ways for f in s.failures]
