@@ -219,3 +219,33 @@ def test_a_prefill_shared_by_a_new_and_a_continuing_conversation():
         session.end(d)
         assert session._records[-1].answer_ids == want._records[-1].answer_ids
         assert session.kv.fed == want.kv.fed
+
+
+def test_batch_cache_rows_survive_joins_leaves_and_steps():
+    """Rows read back after `extended`, `keep` (the longest row leaving trims the padding) and
+    appended steps are the session caches they came from, plus what each step wrote."""
+    import torch
+    from transformers import DynamicCache
+
+    from llamo.serving.batch_cache import BatchCache
+
+    gen = torch.Generator().manual_seed(0)
+
+    def cache(n):
+        return DynamicCache(ddp_cache_data=[(torch.randn(1, 2, n, 4, generator=gen),) * 2 for _ in range(3)])
+
+    caches = [cache(n) for n in (5, 9, 3)]
+    batch = BatchCache(caches[:2], room=2).extended([caches[2]], room=2)
+    step = [torch.randn(3, 2, 1, 4, generator=gen) for _ in range(3)]
+    for li, layer in enumerate(batch.cache.layers):  # one decode step's keys and values, as a forward does
+        layer.update(step[li], step[li])
+    batch.advance({"attention_mask": torch.cat([batch.mask, torch.ones(3, 1, dtype=torch.long)], 1)})
+    batch.keep([0, 2])  # the longest row (9) leaves: its padding columns go
+    assert batch.mask.shape == (2, 6) and batch.lengths == [6, 4]
+    assert batch.mask.tolist() == [[1] * 6, [0, 0, 1, 1, 1, 1]]
+    for row, (src, i) in enumerate(((caches[0], 0), (caches[2], 2))):
+        got = batch.row(row)
+        for li, layer in enumerate(src.layers):
+            want = torch.cat([layer.keys, step[li][i : i + 1]], -2)
+            assert torch.equal(got.layers[li].keys, want) and torch.equal(got.layers[li].values, want)
+    assert torch.equal(batch.cache.layers[0].keys[1, :, :2], torch.zeros(2, 2, 4))  # padding is zeros

@@ -3,8 +3,8 @@
 Each session keeps its own `DynamicCache` between turns (prefix reuse). While several answer at
 once, their caches are stacked here: row i is left-padded to the longest, the attention mask
 hides the padding, and each row's position id is its own real length (the cached keys carry
-their rotary positions already, so padding shifts nothing). The batch is rebuilt when the set
-of rows changes and appended in place otherwise: its layers write each step's keys and values
+their rotary positions already, so padding shifts nothing). Sessions joining make a new
+batch (`extended`), sessions leaving are dropped in place (`keep`), and each step appends: its layers write each step's keys and values
 into a buffer with room to grow (`_InPlaceLayer`), where `DynamicLayer` would copy the whole
 cache (`torch.cat`) at every step. `row(i)` hands a session its cache back, without the padding.
 """
@@ -51,23 +51,60 @@ class BatchCache:
     def __init__(self, caches: list, room: int = 64) -> None:
         """`caches`: one per row; None for a row with nothing cached yet (all padding; at least
         one row must have a cache, for the layers' shapes)."""
-        per_row = [None if c is None else _layers(c) for c in caches]
+        per_row = [
+            None if c is None else [(layer.keys, layer.values) for layer in _layers(c)] for c in caches
+        ]
+        self._build(per_row, room)
+
+    def _build(self, per_row: list, room: int) -> None:
+        """per_row: for each row, None or one (keys, values) per layer, (1, heads, n, dim) each."""
         template = next(r for r in per_row if r is not None)
-        self.lengths = [0 if r is None else r[0].get_seq_length() for r in per_row]
+        self.lengths = [0 if r is None else r[0][0].shape[-2] for r in per_row]
         width = max(self.lengths)
 
-        def stacked(li: int, part: str) -> torch.Tensor:
-            empty = getattr(template[li], part)[:1, :, :0]
-            return _stacked([empty if r is None else getattr(r[li], part) for r in per_row], width, room)
+        def stacked(li: int, part: int) -> torch.Tensor:
+            empty = template[li][part][:1, :, :0]
+            return _stacked([empty if r is None else r[li][part] for r in per_row], width, room)
 
         self.cache = DynamicCache()
         self.cache.layers = [
-            _InPlaceLayer(stacked(li, "keys"), stacked(li, "values"), width) for li in range(len(template))
+            _InPlaceLayer(stacked(li, 0), stacked(li, 1), width) for li in range(len(template))
         ]
         dev = self.cache.layers[0].keys.device
-        self.mask = torch.ones((len(caches), width), dtype=torch.long, device=dev)
+        self.mask = torch.ones((len(per_row), width), dtype=torch.long, device=dev)
         for i, n in enumerate(self.lengths):
             self.mask[i, : width - n] = 0
+
+    def extended(self, caches: list, room: int = 64) -> BatchCache:
+        """This batch's rows, then one row per cache in `caches` (sessions joining). The rows
+        already here are read as views, so joining copies each cache once, not twice."""
+        width = self.mask.shape[1]
+        rows = [
+            [(layer.keys[i : i + 1, :, width - n :], layer.values[i : i + 1, :, width - n :]) for layer in self.cache.layers]
+            for i, n in enumerate(self.lengths)
+        ]  # fmt: skip
+        rows += [[(layer.keys, layer.values) for layer in _layers(c)] for c in caches]
+        joined = BatchCache.__new__(BatchCache)
+        joined._build(rows, room)
+        return joined
+
+    def keep(self, rows: list[int]) -> None:
+        """Keep only `rows` (ascending), in place: the staying rows move up within the buffers
+        (one row copied per gap), and the padding columns that no staying row needs go."""
+        rows = sorted(rows)
+        width = self.mask.shape[1]
+        lengths = [self.lengths[i] for i in rows]
+        pad = width - max(lengths)
+        for layer in self.cache.layers:
+            n = layer.keys.shape[-2]
+            for j, i in enumerate(rows):
+                if i != j:
+                    layer._k[j] = layer._k[i]
+                    layer._v[j] = layer._v[i]
+            layer._k, layer._v = layer._k[: len(rows), :, pad:], layer._v[: len(rows), :, pad:]
+            layer.keys, layer.values = layer._k[:, :, : n - pad], layer._v[:, :, : n - pad]
+        self.mask = self.mask[rows, pad:]
+        self.lengths = lengths
 
     def __len__(self) -> int:
         return len(self.lengths)
@@ -106,11 +143,15 @@ def row_of(cache, i: int, start: int, stop: int | None = None) -> DynamicCache:
 
 def _stacked(rows: list[torch.Tensor], width: int, room: int) -> torch.Tensor:
     """(1, heads, n_i, dim) each -> (rows, heads, width + room, dim): right-aligned at `width`,
-    zeros in front (masked out; zeros, not garbage, so a masked 0 * NaN cannot appear)."""
+    zeros in front (masked out; zeros, not garbage, so a masked 0 * NaN cannot appear). The room
+    after `width` is left unset: nothing reads it before a step writes it. Only the padding is
+    zeroed, not the whole buffer: zeroing it all cost more than the copies (fresh pages)."""
     first = rows[0]
-    buf = first.new_zeros((len(rows), first.shape[1], width + room, first.shape[-1]))
+    buf = first.new_empty((len(rows), first.shape[1], width + room, first.shape[-1]))
     for i, t in enumerate(rows):
-        buf[i, :, width - t.shape[-2] : width] = t[0]
+        n = t.shape[-2]
+        buf[i, :, : width - n] = 0
+        buf[i, :, width - n : width] = t[0]
     return buf
 
 

@@ -10,9 +10,9 @@ steps are batched here, over the sessions' own `DynamicCache`s (`llamo.serving.b
 
 The loop: take new turns (the turns that arrived together are prefilled in one forward,
 `llamo.serving.prefill`, and their first tokens sampled at once, so time to first token is one
-prefill, not a wait for the batch), rebuild the batch if its rows changed,
+prefill, not a wait for the batch), add the joining rows to the batch,
 run one forward for all rows, let each row's `TurnDecoder` sample with its own settings and
-generator, push the deltas to each caller's queue, and hand finished rows their caches back.
+generator, push the deltas to each caller's queue, and hand finished rows their caches back (the batch drops them in place).
 Callers read their answer as an iterator, as from `ChatSession.ask`.
 """
 
@@ -142,18 +142,21 @@ class Scheduler:
     def _advance(self, active: list[_Job], batch: BatchCache | None, joined: list[_Job]):
         """Let `joined` in, run one step, let the finished out: the new (active, batch)."""
         if joined:
-            batch = self._rebuild(active, batch, active + joined)
+            caches = [job.session.kv.cache for job in joined]
+            batch = batch.extended(caches) if batch is not None else BatchCache(caches)
             active = active + joined
         if not active:
             return active, batch
         self._step(active, batch)
-        leaving = [j for j in active if j.decoder.done or j.cancel.is_set()]
+        leaving = [i for i, j in enumerate(active) if j.decoder.done or j.cancel.is_set()]
         if leaving:
-            staying = [j for j in active if j not in leaving]
-            batch = self._rebuild(active, batch, staying)
-            for job in leaving:
-                self._end(job)
-            active = staying
+            for i in leaving:  # the leaving rows take their caches back; the rest stay batched
+                self._give_back(active[i], batch, i)
+                self._end(active[i])
+            staying = [i for i in range(len(active)) if i not in leaving]
+            if staying:
+                batch.keep(staying)
+            active, batch = [active[i] for i in staying], (batch if staying else None)
         return active, batch
 
     def _admit(self, block: bool, room: int) -> list[_Job] | None:
@@ -243,15 +246,12 @@ class Scheduler:
                 if delta:
                     job.out.put(delta)
 
-    def _rebuild(self, old: list[_Job], batch: BatchCache | None, rows: list[_Job]) -> BatchCache | None:
-        """Hand the old rows their caches back, then stack `rows` into a new batch."""
-        if batch is not None:
-            for i, job in enumerate(old):
-                session = job.session
-                session.kv.cache = batch.row(i)
-                session.kv.fed.extend(job.fed)
-                job.fed = []
-        return BatchCache([job.session.kv.cache for job in rows]) if rows else None
+    @staticmethod
+    def _give_back(job: _Job, batch: BatchCache, i: int) -> None:
+        """Row i's cache, without the padding, becomes its session's again."""
+        job.session.kv.cache = batch.row(i)
+        job.session.kv.fed.extend(job.fed)
+        job.fed = []
 
     def _end(self, job: _Job, error: BaseException | None = None) -> None:
         try:
