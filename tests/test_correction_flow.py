@@ -201,3 +201,26 @@ def test_annotators_list_and_reopen_their_own_conversations(core):
     core.reopen(Session(), sessions[2].conversation_id, RUI)  # reviewers reopen anyone's
     for s in [*sessions, reloaded]:
         s.close()
+
+
+def test_an_answer_ending_keeps_the_experts_pick_and_typing(core, ui):
+    """An expert who picks answer 1 to correct while answer 2 is written keeps the form: the
+    answer's last update neither moves the pick nor refills the box they type in (it did)."""
+    import gradio as gr
+
+    from app.ui import corrections as fix
+    from app.ui import handlers as h
+
+    c = ui.page.chat
+    s = Session()
+    core.open_file(s, clip())
+    asked(core, s)
+    stream = h._streamed(ui, s, core.ask(s, "How many times?", SHORT, ANA), "done", {})
+    next(stream)  # answer 2 has begun
+    fix.pick_answer(ui, 0, s)
+    *_, last = stream
+    assert last[c.fix_box] == gr.skip() and last[c.answer_pick].value == 0 and s.selected == 0
+    assert len(last[c.answer_pick].choices) == 2  # answer 2 is offered too
+    *_, last = h._streamed(ui, s, core.ask(s, "And then?", SHORT, ANA), "done", {})  # nobody picked
+    assert last[c.fix_box] == s.turns[2].answer and last[c.answer_pick].value == 2
+    s.close()

@@ -16,7 +16,8 @@ from llamo.errors import LlamoError
 def pick_answer(ui: Ui, index, state):
     if state is None or index is None:
         return gr.skip()
-    state.selected = int(index)
+    state.selected = state.picked = int(index)
+    state.picks += 1
     c = ui.page.chat
     return {
         c.fix_box: updates.fix_text(state),
