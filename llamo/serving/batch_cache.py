@@ -3,10 +3,11 @@
 Each session keeps its own `DynamicCache` between turns (prefix reuse). While several answer at
 once, their caches are stacked here: row i is left-padded to the longest, the attention mask
 hides the padding, and each row's position id is its own real length (the cached keys carry
-their rotary positions already, so padding shifts nothing). Sessions joining make a new
-batch (`extended`), sessions leaving are dropped in place (`keep`), and each step appends: its layers write each step's keys and values
-into a buffer with room to grow (`_InPlaceLayer`), where `DynamicLayer` would copy the whole
-cache (`torch.cat`) at every step. `row(i)` hands a session its cache back, without the padding.
+their rotary positions already, so padding shifts nothing). Sessions joining make a new batch
+(`extended`), sessions leaving are dropped in place (`keep`), and each step appends: the layers
+write each step's keys and values into a buffer with room to grow (`_InPlaceLayer`), where
+`DynamicLayer` would copy the whole cache (`torch.cat`) at every step. `row(i)` hands a session
+its cache back, without the padding.
 """
 
 from __future__ import annotations

@@ -10,9 +10,9 @@ steps are batched here, over the sessions' own `DynamicCache`s (`llamo.serving.b
 
 The loop: take new turns (the turns that arrived together are prefilled in one forward,
 `llamo.serving.prefill`, and their first tokens sampled at once, so time to first token is one
-prefill, not a wait for the batch), add the joining rows to the batch,
-run one forward for all rows, let each row's `TurnDecoder` sample with its own settings and
-generator, push the deltas to each caller's queue, and hand finished rows their caches back (the batch drops them in place).
+prefill, not a wait for the batch), add the joining rows to the batch, run one forward for all
+rows, let each row's `TurnDecoder` sample with its own settings and generator, push the deltas
+to each caller's queue, and hand finished rows their caches back (the batch drops them in place).
 Callers read their answer as an iterator, as from `ChatSession.ask`.
 """
 
