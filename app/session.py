@@ -84,7 +84,7 @@ class Session:
         self.busy = threading.Lock()  # one generation per tab at a time
         self.cursor = 0.0
         self.selected = -1  # which answer's "where the model looked" is shown
-        self.picks, self.picked = 0, -1  # how often, and which, the expert picked in the form
+        self.picked = -1  # the answer the expert picked in the form while one was being written
 
     def __deepcopy__(self, memo):  # gr.State deep-copies values; never copy a model session
         return self

@@ -4,9 +4,10 @@ scheduler (`AppConfig(batched=True)`: one `llamo.serving.Scheduler` for every ta
 
 Both apps are launched in this process on the same model (default, or --tiny). Every client has
 its own tab with the clip opened, played by a gradio_client in a child process (bench/tabs.py:
-browsers are not in the server's process; --in-process-clients for the old way); at 1, 4 and 10 clients (--clients) each tab's conversation is
-cleared and every client asks --turns questions, all at the same moment (`barrier`) or each at
-its own pace with seeded random pauses (`staggered`; see bench.serving, --arrivals). Measured
+browsers are not in the server's process; --in-process-clients for the old way). At 1, 4 and 10
+clients (--clients) each tab's conversation is cleared and every client asks --turns questions,
+all at the same moment (`barrier`) or each at its own pace with seeded random pauses
+(`staggered`; see bench.serving, --arrivals). Measured
 on the client side: time to first token (submit to the first streamed text) and turn time;
 aggregate tokens/s from the server's own token counts over the run's wall time. The table, the
 ratios and the issue-19 targets are `bench.serving.report`'s. Answers are forced to --tokens
@@ -54,7 +55,7 @@ class Served:
     way: str
     demo: object
     url: str
-    tabs: object = None
+    tabs: Tabs | None = None
     failures: list[str] = field(default_factory=list)
 
 

@@ -17,7 +17,6 @@ def pick_answer(ui: Ui, index, state):
     if state is None or index is None:
         return gr.skip()
     state.selected = state.picked = int(index)
-    state.picks += 1
     c = ui.page.chat
     return {
         c.fix_box: updates.fix_text(state),

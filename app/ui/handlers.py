@@ -181,26 +181,23 @@ def _streamed(ui: Ui, s: Session, turns, done: str, extra: dict):
     """Ask and regenerate alike: the growing answer while it streams, then the whole chat. An
     answer past the job time limit is stopped (its partial text kept), as Stop would."""
     deadline = time.monotonic() + ui.core.config.job_time_limit_s
-    picks = s.picks
+    s.picked = -1  # set by an expert picking an answer to correct while this one is written
     for _turn in throttled(turns, ui.core.config.stream_interval_s):
         if time.monotonic() > deadline:
             s.stop.set()
         yield {ui.page.head.state: s, ui.page.chat.chatbot: chat_messages(s.turns, streaming=True), **extra}
     if s.turns and s.turns[-1].stopped:
         done = "Stopped; the partial answer is saved as a candidate."
-    yield {ui.page.head.state: s, **_finished(ui, s, done, picks), **extra}
+    yield {ui.page.head.state: s, **_finished(ui, s, done), **extra}
 
 
-def _finished(ui: Ui, s: Session, done: str, picks: int) -> dict:
+def _finished(ui: Ui, s: Session, done: str) -> dict:
     """The answer's last update. An expert who picked an answer to correct while this one was
     written keeps their pick and the text they are typing (it is not saved yet)."""
-    if s.picks == picks or not 0 <= s.picked < len(s.turns):
+    if not 0 <= s.picked < len(s.turns):
         return answer_update(ui, s, done)
-    out = answer_update(ui, s, done)
     s.selected = s.picked
-    c = ui.page.chat
-    return {**out, c.answer_pick: updates.answer_choices(s), c.fix_box: gr.skip(),
-            c.timeline: updates.timeline(s), c.jump: updates.jump_choices(s)}  # fmt: skip
+    return {**answer_update(ui, s, done), ui.page.chat.fix_box: gr.skip()}
 
 
 def ask(ui: Ui, question, state, temperature, top_p, max_new_tokens, seed, name, request: gr.Request,
