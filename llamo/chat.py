@@ -215,12 +215,10 @@ class ChatSession:
         m = self.model
         motion_s = 0.0
         with torch.inference_mode():
-            first = not self._records
             if self.motion is not None and m.mode.uses_motion:
                 if self.state is None:
                     self.state = m.encode_motion(self.motion, self._video())
-                query = with_evidence(question, self.evidence) if first and self.evidence else question
-                emb, frames, scores = m.question_tokens(self.state, query)
+                emb, frames, scores = m.question_tokens(self.state, question)  # the bare question
                 result.selected_frames, result.frame_scores = frames, scores
                 motion_s = time.perf_counter() - t_start
                 result.timings["motion_encode_s"] = motion_s

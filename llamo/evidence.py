@@ -276,3 +276,12 @@ def with_evidence(question: str, evidence: str) -> str:
     """The first user turn as the model reads it when it takes evidence: the measured facts, then
     the question. Training data and the chat both go through here, so the two never drift."""
     return f"{evidence}\n{question}"
+
+
+def without_evidence(content: str) -> str:
+    """The question alone, as the Cross Talker reads it. The measured facts are about 50 tokens
+    against a question's 10: left in the query, they outweighed the question and moved the picked
+    frames (the same frames for "which arm?" as for "what is the person doing?")."""
+    if content.startswith(EVIDENCE_PREFIX) and "\n" in content:
+        return content.split("\n", 1)[1]
+    return content

@@ -99,3 +99,30 @@ def test_answers_the_measurement_contradicts_leave_the_loss():
         meta.append({"turn": len(turns) - 1, "kind": kind, "label": label})
     out = add_evidence(Conversation("c", turns, "x.npz", meta={"qa": meta}), ev)
     assert [t.train for t in out.turns if t.role == "assistant"] == [True, True, False, False, True, True]
+
+
+def test_the_cross_talker_reads_the_bare_question_in_training_and_chat():
+    """The evidence goes to the LLM only: in the Cross Talker's query it outweighed the question."""
+    import torch
+
+    from llamo.chat import ChatSession
+    from llamo.evidence import without_evidence
+    from llamo.model.processor import collate
+    from llamo.testing import tiny_model
+
+    model = tiny_model(evidence=True).eval()
+    motion = synthesize("wave", reps=3, side="left", seed=2)
+    question = "Which arm waves?"
+    conv = Conversation("c", [Turn("user", "<motion>\n" + question), Turn("assistant", "The left.")], "x.npz")
+    batch = collate(model, [conv], [motion])
+    assert batch["query_ids"][0][batch["query_mask"][0]].tolist() == model.prompts.text_ids(question)
+    assert without_evidence(with_evidence(question, measure(motion).text)) == question
+
+    session = ChatSession(model, motion)
+    for _ in session.ask(question, max_new_tokens=2):
+        pass
+    bare = model.question_tokens(model.encode_motion(motion), question)
+    assert session.last_turn.selected_frames == bare.frames
+    with torch.no_grad():
+        told = model.question_tokens(model.encode_motion(motion), with_evidence(question, measure(motion).text))
+    assert told.embeds.shape == bare.embeds.shape and not torch.allclose(told.embeds, bare.embeds)

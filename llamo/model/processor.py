@@ -22,7 +22,7 @@ import torch
 
 from llamo.conversation import MOTION_MARKER, Conversation
 from llamo.errors import LlamoError
-from llamo.evidence import EVIDENCE_PREFIX, measure, with_evidence
+from llamo.evidence import EVIDENCE_PREFIX, measure, with_evidence, without_evidence
 from llamo.features import motion_features
 from llamo.motion import Motion
 from llamo.motion_ops import resample
@@ -256,7 +256,9 @@ def collate(
             for i in motion_slots(model, turns):
                 counts[i] = n
                 if model.mode.per_question:
-                    queries.append(torch.tensor(model.prompts.text_ids(turns[i].content) or [eos]))
+                    queries.append(
+                        torch.tensor(model.prompts.text_ids(without_evidence(turns[i].content)) or [eos])
+                    )
                     query_motion.append(len(feats))
             feats.append(x)
         prompt = model.prompts.build(turns, counts, add_generation_prompt=generation)
