@@ -35,6 +35,12 @@ def test_text_metrics():
         ("action", "The person is standing up.", "stand_up"),
         ("action", "Standing still.", "idle"),
         ("action", "I can't tell: the movement does not look like an action I know.", "other"),
+        (
+            "action",
+            "I can't name this movement. Most of the movement is in the left arm, repeated 5 times.",
+            "other",
+        ),
+        ("action", "The person is waving; I can't name the second part.", "wave"),
         ("side", "The left arm.", "left"),
         ("side", "Both legs, alternating.", "both"),
         ("direction", "Forward, turning to their left.", "turn_left"),

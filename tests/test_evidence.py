@@ -124,5 +124,7 @@ def test_the_cross_talker_reads_the_bare_question_in_training_and_chat():
     bare = model.question_tokens(model.encode_motion(motion), question)
     assert session.last_turn.selected_frames == bare.frames
     with torch.no_grad():
-        told = model.question_tokens(model.encode_motion(motion), with_evidence(question, measure(motion).text))
+        told = model.question_tokens(
+            model.encode_motion(motion), with_evidence(question, measure(motion).text)
+        )
     assert told.embeds.shape == bare.embeds.shape and not torch.allclose(told.embeds, bare.embeds)

@@ -50,7 +50,8 @@ _ACTION_PATTERNS: list[tuple[str, str]] = [
     ("run", r"\brun(s|ning)?\b|jog|sprint|dash"),
     ("walk", r"\bwalk|stroll|step(s|ping)? (forward|back|sideways|to)"),
     ("jump", r"\bjump|\bhop"),
-    (OTHER, r"can'?t tell|cannot tell|not sure|unusual|don'?t know"),
+    # "can't name": the evidence-trained answer for unfamiliar movement (llamo.data.evidence_data)
+    (OTHER, r"can'?t tell|cannot tell|can'?t name|cannot name|not sure|unusual|don'?t know"),
 ]
 
 
