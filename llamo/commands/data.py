@@ -59,7 +59,7 @@ def add_arguments(parser) -> None:
     e.add_argument("data", help="input .jsonl")
     e.add_argument("-o", "--out", required=True, help="output .jsonl")
     m = sub.add_parser("mix", help="synthetic + real + plain chat with a clip attached, shuffled")
-    m.add_argument("--synth", required=True, help="synthetic .jsonl")
+    m.add_argument("--synth", required=True, nargs="+", help="synthetic .jsonl (one or more)")
     m.add_argument("--real", help="real-motion .jsonl (leave out for a permissively licensed mix)")
     m.add_argument("--chat", required=True, help="text-only chat .jsonl (data chat)")
     m.add_argument("--clips", help="folder of converted real clips for plain chat with a clip attached")
@@ -150,7 +150,7 @@ def _mix(args) -> int:
     from llamo.data.mix import mix
 
     counts = mix(
-        Path(args.synth),
+        [Path(p) for p in args.synth],
         Path(args.real) if args.real else None,
         Path(args.chat),
         Path(args.clips) if args.clips else None,

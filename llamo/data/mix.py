@@ -37,7 +37,7 @@ def plain_with_clip(
 
 
 def mix(
-    synth_jsonl: Path,
+    synth_jsonl: list[Path],
     real_jsonl: Path,
     chat_jsonl: Path,
     real_clips: Path,
@@ -49,7 +49,7 @@ def mix(
 ) -> dict:
     """Synthetic + real + plain-with-clip conversations, shuffled; returns the counts."""
     rng = np.random.default_rng(seed)
-    synth = list(read_jsonl(synth_jsonl))
+    synth = [c for path in synth_jsonl for c in read_jsonl(path)]
     real = list(read_jsonl(real_jsonl)) if real_jsonl else []
     chat = [c for c in read_jsonl(chat_jsonl) if len(c.turns) >= 2]
     clips = [str(c.path) for c in index_clips(real_clips) if c.split == "train"] if real_clips else []
