@@ -405,14 +405,18 @@ def test_windowed_block_takes_strided_input_with_nothing_to_pad():
 
 def test_head_vocabulary_comes_from_the_checkpoint(tmp_path):
     """The heads are sized by the config's vocabulary, which a checkpoint stores; a config saved
-    before it was stored (the shipped one) gets the vocabulary those checkpoints were trained with."""
+    before it was stored (the synthetic checkpoint's) gets the vocabulary those checkpoints were
+    trained with; the default checkpoint, packaged later, stores that same vocabulary."""
     import json
     from pathlib import Path
 
     from llamo.labels import LEGACY_VOCAB
 
-    shipped = json.loads((Path(__file__).parents[1] / "assets/checkpoint/llamo_config.json").read_text())
-    assert "label_actions" not in shipped and LlamoConfig.from_dict(shipped).vocab == LEGACY_VOCAB
+    assets = Path(__file__).parents[1] / "assets"
+    legacy = json.loads((assets / "checkpoint_synthetic/llamo_config.json").read_text())
+    assert "label_actions" not in legacy and LlamoConfig.from_dict(legacy).vocab == LEGACY_VOCAB
+    shipped = json.loads((assets / "checkpoint/llamo_config.json").read_text())
+    assert LlamoConfig.from_dict(shipped).vocab == LEGACY_VOCAB and "label_actions" in shipped
     assert len(LEGACY_VOCAB.actions) == 18 and LEGACY_VOCAB.actions[-2:] == ("other", "rest")
     actions = ["walk", "squat", "other", "rest"]
     model = tiny_model("mean_pool", k=4, summary_tokens=2, label_actions=actions)

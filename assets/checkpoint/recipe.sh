@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# The recipe of the default checkpoint (assets/checkpoint). CPU, 2 threads: data 1 min, training
-# 73 + 20 minutes (two passes), evaluation 7 + 7 minutes (two test splits).
-# Usage: bash assets/checkpoint/recipe.sh [WORK_DIR]
+# The recipe of the default checkpoint (assets/checkpoint). CPU, 2 threads: data 3 min, training
+# 73 + 20 minutes (two synthetic passes, = assets/checkpoint_synthetic) + 50 minutes (the third
+# pass: 1,200 steps with the measured evidence), evaluation 10 minutes.
+# The third pass trains on Bandai-Namco motion dataset 2 (CC BY-NC 4.0), so the default checkpoint
+# is non-commercial. REAL=0 leaves that data out: a checkpoint under the backbone's Apache-2.0
+# terms (docs/training.md, "The fifth pass", compares the two).
+# Usage: [REAL=0] [DS2=.../bvh.tar.xz] bash assets/checkpoint/recipe.sh [WORK_DIR]
 set -euo pipefail
 W=${1:-data/default}
 python -m llamo data synth --n 6000 --seed 0 --split train -o "$W/train"
 python -m llamo data synth --n 300 --seed 0 --split val -o "$W/val"
 python -m llamo data synth --n 600 --seed 0 --split test -o "$W/test"
-python -m llamo data synth --n 600 --seed 1 --split test -o "$W/test_seed1"    # a second test split
 python -m llamo data chat --n 80 --split train -o "$W/chat_train.jsonl"
 python -m llamo data chat --n 16 --split test -o "$W/chat_test.jsonl"
 python -m llamo train --data "$W/train/data.jsonl" --val "$W/val/data.jsonl" \
@@ -23,12 +26,35 @@ python -m llamo train --init "$W/model" --stage instruct --data "$W/train_extend
   --val "$W/val/data.jsonl" --text-data "$W/chat_train.jsonl" --text-ratio 0.25 -o "$W/model2" \
   --instruct-steps 450 --batch-size 12 --mixed-precision bf16 --seed 1 --val-every 150 --save-every 150 \
   --max-minutes instruct=20
-python -m llamo package "$W/model2" -o assets/checkpoint --command "bash assets/checkpoint/recipe.sh $W"
+python -m llamo package "$W/model2" -o "$W/synthetic_checkpoint" --command "bash assets/checkpoint/recipe.sh $W"
+# Third pass (issue 16): real motion capture and the measured evidence (llamo/evidence.py), from the
+# synthetic checkpoint. bandai_ds1 stays evaluation-only; nothing here reads it.
+REAL=${REAL:-1}
+DS2=${DS2:-../shared/data/mocap/bandai_ds2/bvh.tar.xz}
+python -m llamo data synth --n 2000 --seed 6 --split train -o "$W/synth_def"
+python -m llamo data chat --n 24 --split train -o "$W/chat24.jsonl"
+for d in train_extended synth_def; do
+  python -m llamo data evidence "$W/$d/data.jsonl" -o "$W/$d/data_ev.jsonl"
+done
+if [ "$REAL" = 1 ]; then
+  mkdir -p "$W/ds2" && tar xJf "$DS2" -C "$W/ds2"
+  python -m llamo extract "$W/ds2/dataset/Bandai-Namco-Research-Motiondataset-2/data" -o "$W/ds2_motions" --fps 20
+  python -m llamo data real --source "$W/ds2_motions" --split train --sequences 1500 -o "$W/real_train"
+  python -m llamo data evidence "$W/real_train/data.jsonl" -o "$W/real_train/data_ev.jsonl"
+  real=(--real "$W/real_train/data_ev.jsonl" --clips "$W/ds2_motions"); license=cc-by-nc-4.0; run=model3
+else
+  real=(); license=apache-2.0; run=model3_permissive
+fi
+python -m llamo data mix --synth "$W/train_extended/data_ev.jsonl" "$W/synth_def/data_ev.jsonl" "${real[@]}" \
+  --chat "$W/chat24.jsonl" -o "$W/mix_$run.jsonl"     # 9,242 rows (5,000 synthetic, 3,842 real, 400 plain + clip); REAL=0: 5,400
+python -m llamo train --init "$W/synthetic_checkpoint" --stage instruct --evidence on --data "$W/mix_$run.jsonl" \
+  --text-data "$W/chat24.jsonl" --text-ratio 0.15 -o "$W/$run" --instruct-steps 1200 --batch-size 8 \
+  --mixed-precision bf16 --seed 16 --save-every 100 --max-minutes instruct=82
+python -m llamo package "$W/$run" -o assets/checkpoint --license "$license" \
+  --command "bash assets/checkpoint/recipe.sh $W"
 cp "$W/model/training.json" assets/checkpoint/training.json
 cp "$W/model2/training.json" assets/checkpoint/training_second_pass.json
+cp "$W/$run/training.json" assets/checkpoint/training_third_pass.json
 python -m llamo eval --model assets/checkpoint --data "$W/test/data.jsonl" --limit 600 --max-new-tokens 40 \
-  --chat-data "$W/chat_test.jsonl" \
-  --mocap ../shared/data/mocap/bandai_ds1 --squat-video ../shared/data/videos/pose_squats.mp4 \
+  --chat-data "$W/chat_test.jsonl" --mocap ../shared/data/mocap/bandai_ds1 --squat-video ../shared/data/videos/pose_squats.mp4 --held-out \
   -o "$W/eval/eval.json"    # copied to assets/checkpoint/eval.{json,md}
-python -m llamo eval --model assets/checkpoint --data "$W/test_seed1/data.jsonl" --limit 600 --max-new-tokens 40 \
-  -o "$W/eval_test_seed1/eval.json"    # copied to assets/checkpoint/eval_test_seed1.{json,md}

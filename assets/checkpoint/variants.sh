@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The three-variant comparison of issue 16 (README table): native motion tokens only, measured
-# evidence only, and both. Each variant starts from the shipped synthetic checkpoint and trains the
+# evidence only, and both. Each variant starts from the synthetic checkpoint (assets/checkpoint_synthetic) and trains the
 # same instruct steps at the same batch on the same real + synthetic mix (with and without the
 # evidence written in), then takes the held-out real-motion evaluation. CPU, 2 threads: about
 # 6 minutes of training and 7 of evaluation per variant.
@@ -11,7 +11,7 @@ set -euo pipefail
 D=${1:?DATA_DIR}
 W=${2:-data/variants}
 STEPS=${STEPS:-90}
-INIT=${INIT:-assets/checkpoint}
+INIT=${INIT:-assets/checkpoint_synthetic}
 common=(--init "$INIT" --stage instruct --text-data "$D/chat_train.jsonl" --text-ratio 0.15
   --instruct-steps "$STEPS" --batch-size 8 --mixed-precision bf16 --seed 16 --save-every 100000)
 python -m llamo train "${common[@]}" --data "$D/train_mix_native.jsonl" --evidence off -o "$W/native"
