@@ -149,3 +149,25 @@ def test_frame_targets_follow_the_given_vocabulary():
     a, b = frame_targets(m)["action"], frame_targets(m, flipped)["action"]
     assert [default.actions[i] for i in a] == [flipped.actions[i] for i in b]
     assert (a != b).any() and b[0] == flipped.rest
+
+
+def test_mix_takes_several_synthetic_files(tmp_path):
+    """`data mix --synth A B`: every conversation of both files, plus the plain questions with a
+    clip (no real data: the permissive mix), each with the measured evidence in its first turn."""
+    from llamo.conversation import Conversation, Turn, read_jsonl, write_jsonl
+    from llamo.data.mix import mix
+    from llamo.data.synthetic import write_synthetic
+
+    for name, seed in (("a", 1), ("b", 2)):
+        write_synthetic(tmp_path / name, n=3, seed=seed)
+    chat = tmp_path / "chat.jsonl"
+    write_jsonl(chat, [Conversation("c0", [Turn("user", "Hello?"), Turn("assistant", "Hi.")])])
+    counts = mix([tmp_path / "a/data.jsonl", tmp_path / "b/data.jsonl"], None, chat, None,
+                 tmp_path / "mix.jsonl", plain_n=2)  # fmt: skip
+    assert counts == {"conversations": 8, "synthetic": 6, "real": 0, "plain_with_clip": 2}
+    rows = list(read_jsonl(tmp_path / "mix.jsonl"))
+    ids = {c.id for c in rows}
+    assert {c.id for c in read_jsonl(tmp_path / "a/data.jsonl")} <= ids
+    assert {c.id for c in read_jsonl(tmp_path / "b/data.jsonl")} <= ids
+    plain = [c for c in rows if c.id.startswith("plainclip-")]
+    assert all("Measured:" in c.turns[0].text and c.motion for c in plain)

@@ -57,4 +57,4 @@ cp "$W/model2/training.json" assets/checkpoint/training_second_pass.json
 cp "$W/$run/training.json" assets/checkpoint/training_third_pass.json
 python -m llamo eval --model assets/checkpoint --data "$W/test/data.jsonl" --limit 600 --max-new-tokens 40 \
   --chat-data "$W/chat_test.jsonl" --mocap ../shared/data/mocap/bandai_ds1 --squat-video ../shared/data/videos/pose_squats.mp4 --held-out \
-  -o "$W/eval/eval.json"    # copied to assets/checkpoint/eval.{json,md}
+  -o "$W/eval/eval.json"    # copied to assets/checkpoint/eval.{json,md}, eval.md with a licence line on top

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The three-variant comparison of issue 16 (README table): native motion tokens only, measured
-# evidence only, and both. Each variant starts from the synthetic checkpoint (assets/checkpoint_synthetic) and trains the
-# same instruct steps at the same batch on the same real + synthetic mix (with and without the
-# evidence written in), then takes the held-out real-motion evaluation. CPU, 2 threads: about
+# evidence only, and both. Each variant starts from the synthetic checkpoint
+# (assets/checkpoint_synthetic) and trains the same instruct steps at the same batch on the same
+# real + synthetic mix (with and without the evidence written in), then takes the held-out real-motion evaluation. CPU, 2 threads: about
 # 6 minutes of training and 7 of evaluation per variant.
 # Usage: bash assets/checkpoint/variants.sh DATA_DIR [WORK_DIR]
 #   DATA_DIR holds train_mix.jsonl (with evidence), train_mix_native.jsonl and chat_train.jsonl, as
