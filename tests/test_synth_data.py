@@ -171,3 +171,35 @@ def test_mix_takes_several_synthetic_files(tmp_path):
     assert {c.id for c in read_jsonl(tmp_path / "b/data.jsonl")} <= ids
     plain = [c for c in rows if c.id.startswith("plainclip-")]
     assert all("Measured:" in c.turns[0].text and c.motion for c in plain)
+
+
+def test_broad_questions_add_the_paraphrase_bank_but_never_a_held_out_phrasing(tmp_path):
+    from llamo.data.templates.paraphrases import PARAPHRASES
+
+    held = {p for k in Q for p in Q[k][-HELD_OUT[k] :]}
+    for kind in Q:
+        broad = phrasings(kind, "train", "broad")
+        assert set(phrasings(kind, "train", "extended")) <= set(broad)
+        assert set(PARAPHRASES[kind]) <= set(broad) and not (held & set(broad))
+        assert phrasings(kind, "test", "broad") == phrasings(kind, "test")  # the test split is unchanged
+    main(["data", "synth", "--n", "40", "--seed", "2", "--questions", "broad", "-o", str(tmp_path / "b")])
+    bank = {p.split("{")[0] for k in PARAPHRASES for p in PARAPHRASES[k] if p.split("{")[0]}
+    asked = list(_questions(tmp_path / "b" / "data.jsonl"))
+    assert any(q.startswith(b) for q in asked for b in bank)
+
+
+def test_a_sequence_names_the_action_its_side_or_direction_question_is_about():
+    """Broad phrasings such as "Which arm is working?" are kept for single clips: in a sequence of a
+    left kick and a right wave the question must say which movement it means."""
+    import numpy as np
+
+    segs = [
+        {"action": "kick", "start": 0, "end": 60, "reps": 3, "side": "left", "direction": "none", "tempo": 1.0},
+        {"action": "walk", "start": 60, "end": 120, "reps": 6, "side": "both", "direction": "forward", "tempo": 1.0},
+    ]  # fmt: skip
+    for seed in range(40):
+        for qa in candidate_questions(segs, np.random.default_rng(seed), "train", "broad"):
+            if qa.kind == "side":
+                assert "kicks" in qa.question
+            if qa.kind == "direction":
+                assert "walking" in qa.question

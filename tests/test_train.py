@@ -179,3 +179,36 @@ def test_evaluate_scores_the_summary_tokens_against_the_labels(tiny_data):
     assert into["sequence"] == [True, False]
     assert into["count_exact"] == [True, False, False, True]
     assert into["count_obo"] == [True, True, False, True]  # 5 for 6 is within one
+
+
+def _module_state(model, name: str) -> dict:
+    return {k: v.clone() for k, v in getattr(model, name).state_dict().items()}
+
+
+def _same(a: dict, b: dict) -> bool:
+    return all(torch.equal(a[k], b[k]) for k in a)
+
+
+@pytest.mark.parametrize("train_encoder", [False, True])
+def test_heads_stage_retrains_the_heads_of_a_trained_model(tiny_data, tmp_path, train_encoder):
+    from llamo.model import Llamo
+    from llamo.testing import tiny_checkpoint
+
+    init = tiny_checkpoint(tmp_path / "init") / "ckpt"
+    before = Llamo.from_pretrained(init)
+    out = tmp_path / "heads"
+    cfg = _cfg(tiny_data, out, stage="heads", init=str(init), pretrain_steps=3, train_encoder=train_encoder)
+    summary = train(cfg)
+    assert summary["stages"] == [] and summary["history"]["heads"]["steps"] == 3
+    after = Llamo.from_pretrained(out)
+    assert not _same(_module_state(before, "motion_heads"), _module_state(after, "motion_heads"))
+    # The Cross Talker's input stays as it was unless the encoder is asked to train too.
+    assert _same(_module_state(before, "motion_encoder"), _module_state(after, "motion_encoder")) != train_encoder
+    assert _same(_module_state(before, "cross_talker"), _module_state(after, "cross_talker"))
+
+
+def test_heads_stage_needs_a_trained_model(tiny_data, tmp_path):
+    from llamo.errors import LlamoError
+
+    with pytest.raises(LlamoError, match="--init"):
+        train(_cfg(tiny_data, tmp_path / "x", stage="heads"), backbone=tiny_backbone())

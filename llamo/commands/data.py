@@ -21,6 +21,7 @@ from pathlib import Path
 from llamo.errors import LlamoError
 
 SPLITS = ("train", "val", "test")
+QUESTION_SETS = ("standard", "extended", "broad")  # llamo.data.templates.QUESTION_SETS, kept import-light
 
 
 def add_arguments(parser) -> None:
@@ -34,9 +35,10 @@ def add_arguments(parser) -> None:
     s.add_argument("--other", type=float, default=0.05, help="share of unfamiliar ('can't tell') clips")
     s.add_argument(
         "--questions",
-        choices=("standard", "extended"),
+        choices=QUESTION_SETS,
         default="standard",
-        help="extended: more tempo and off-topic phrasings, asked more often (held-out phrasings unchanged)",
+        help="extended: more tempo and off-topic phrasings, asked more often; broad: extended plus the "
+        "paraphrase bank (held-out phrasings unchanged)",
     )
     s.add_argument("-o", "--out", required=True, help="output directory")
     c = sub.add_parser("chat", help="text-only chat rows: the backbone's own answers to general prompts")
@@ -54,6 +56,8 @@ def add_arguments(parser) -> None:
     r.add_argument("--split", choices=SPLITS, default="train")
     r.add_argument("--seed", type=int, default=0)
     r.add_argument("--sequences", type=int, default=1000, help="composed sequences of 2-3 real clips")
+    r.add_argument("--questions", choices=("standard", "broad"), default="standard",
+                   help="broad: the paraphrase bank's wordings too (held-out phrasings unchanged)")  # fmt: skip
     r.add_argument("-o", "--out", required=True, help="output directory")
     e = sub.add_parser("evidence", help="open each conversation with its clip's measured facts")
     e.add_argument("data", help="input .jsonl")
@@ -126,7 +130,9 @@ def _chat(args) -> int:
 def _real(args) -> int:
     from llamo.data.real_writer import RealDataConfig, write_real
 
-    cfg = RealDataConfig(split=args.split, seed=args.seed, sequences=args.sequences, chat_share=0.0)
+    cfg = RealDataConfig(
+        split=args.split, seed=args.seed, sequences=args.sequences, chat_share=0.0, questions=args.questions
+    )
     summary = write_real(args.source, Path(args.out), cfg)
     print(
         f"wrote {summary['conversations']} conversations about {summary['clips']} real clips to {summary['jsonl']}"

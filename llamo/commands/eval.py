@@ -6,6 +6,8 @@
     --held-out               with --mocap/--squat-video: the real-motion evaluation with held-out
                              phrasings (llamo.eval_real): naming, honesty, side, direction, counts
                              as a first and a later turn, plain chat with a clip attached
+    --dev-clips DIR          the development set (llamo.eval_dev): converted ds2 clips' validation
+                             takes with the development phrasings, to choose checkpoints by
 
 Side by side (the held-out real-motion figures of several reports in one table):
 
@@ -35,6 +37,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--squat-video", help="a real squat video to count")
     parser.add_argument(
         "--held-out", action="store_true", help="real motion with held-out phrasings (llamo.eval_real)"
+    )
+    parser.add_argument(
+        "--dev-clips", help="converted Bandai-Namco ds2 clips: the development set (validation takes)"
     )
     parser.add_argument("--limit", type=int, help="evaluate only the first N conversations")
     parser.add_argument("--max-new-tokens", type=int, default=48)
@@ -107,8 +112,14 @@ def run(args) -> int:
         report["real"] = evaluate_real(
             model, args.mocap, args.squat_video, cache_dir=Path(args.out).parent / "cache"
         )
+    if args.dev_clips:
+        from llamo.eval_dev import evaluate_dev
+
+        report["dev"] = evaluate_dev(model, args.dev_clips)
     if len(report) <= 3:
-        raise LlamoError("nothing to evaluate: give --data, --chat-data, --mocap or --squat-video.")
+        raise LlamoError(
+            "nothing to evaluate: give --data, --chat-data, --mocap, --squat-video or --dev-clips."
+        )
     if args.held_out:
         report["real_held_out"] = _held_out(model, args)
     js, md = write_report(report, args.out)
@@ -116,6 +127,10 @@ def run(args) -> int:
         from llamo.eval_real import markdown_real
 
         md.write_text(md.read_text() + "\n" + markdown_real(report["real_held_out"]))
+    if args.dev_clips:
+        from llamo.eval_dev import markdown_dev
+
+        md.write_text(md.read_text() + "\n" + markdown_dev(report["dev"]))
     print(md.read_text())
     print(f"wrote {js} and {md}")
     return 0

@@ -13,7 +13,11 @@ def add_arguments(parser) -> None:
     parser.add_argument("--data", required=True, help="training JSONL (LLaVA or messages form)")
     parser.add_argument("--val", help="validation JSONL (loss every --val-every steps)")
     parser.add_argument("-o", "--out", required=True, help="output checkpoint directory")
-    parser.add_argument("--stage", default="both", choices=("align", "instruct", "both"))
+    parser.add_argument(
+        "--stage", default="both", choices=("align", "instruct", "both", "heads"),
+        help="heads: with --init, retrain the motion heads (summary tokens; with --train-encoder the "
+        "encoder too) on the labelled clips of --data for --pretrain-steps",
+    )  # fmt: skip
     parser.add_argument(
         "--backbone", default="default", help="HF id or path (default: SmolLM2-135M-Instruct)"
     )
@@ -50,10 +54,13 @@ def add_arguments(parser) -> None:
     )  # fmt: skip
     parser.add_argument("--d-model", type=int, default=192)
     parser.add_argument("--encoder-layers", type=int, default=3)
+    parser.add_argument("--lr-pretrain", type=float, default=2e-3, help="encoder pretraining / --stage heads")
     parser.add_argument("--lr-align", type=float, default=1e-3)
     parser.add_argument("--lr-instruct", type=float, default=3e-4)
     parser.add_argument(
-        "--train-encoder", action="store_true", help="keep training the encoder in LLM stages"
+        "--train-encoder",
+        action="store_true",
+        help="keep training the encoder in LLM stages (and in --stage heads)",
     )
     parser.add_argument("--mixed-precision", default="no", choices=("no", "bf16", "fp16"))
     parser.add_argument("--device", help="cpu, cuda, ... (default: accelerate's choice)")
@@ -102,6 +109,7 @@ def run(args) -> int:
         steps=args.steps,
         max_minutes=budgets,
         batch_size=args.batch_size,
+        lr_pretrain=args.lr_pretrain,
         lr_align=args.lr_align,
         lr_instruct=args.lr_instruct,
         train_encoder=args.train_encoder,

@@ -11,6 +11,7 @@ import numpy as np
 
 from llamo.data.templates import ACTION_WORDS, SIDED, action_answer, candidate_questions, count_answer
 from llamo.data.templates import KIND_WEIGHT as SYNTH_WEIGHT
+from llamo.data.templates.paraphrases import PARAPHRASES
 
 ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth")
 
@@ -43,19 +44,26 @@ PREMISE_Q = [
 ]
 
 
-def _when_rep(seg: dict, fps: float, rng, k: int | None = None) -> tuple | None:
+def own_or_broad(kind: str, own: list[str], split: str, questions: str) -> list[str]:
+    """This module's phrasings of a kind, plus the paraphrase bank's for the broad set (not test)."""
+    return own + (PARAPHRASES[kind] if questions == "broad" and split != "test" else [])
+
+
+def _when_rep(
+    seg: dict, fps: float, rng, k: int | None = None, phrasings: list[str] = WHEN_REP_Q
+) -> tuple | None:
     words = ACTION_WORDS[seg["action"]][2]
     peaks = seg.get("rep_peaks") or []
     if words is None or len(peaks) < 2:
         return None
     k = int(rng.integers(min(len(peaks), len(ORDINALS)))) if k is None else k
-    q = str(rng.choice(WHEN_REP_Q)).format(ordinal=ORDINALS[k], noun=words[1])
+    q = str(rng.choice(phrasings)).format(ordinal=ORDINALS[k], noun=words[1])
     return ("when", q, f"At {peaks[k] / fps:.1f} s.", round(peaks[k] / fps, 1))
 
 
-def _when_segment(seg: dict, fps: float, rng) -> tuple:
+def _when_segment(seg: dict, fps: float, rng, phrasings: list[str]) -> tuple:
     gerund = ACTION_WORDS[seg["action"]][0].replace("their", "the")
-    q = str(rng.choice(WHEN_SEG_Q)).format(gerund=gerund)
+    q = str(rng.choice(phrasings)).format(gerund=gerund)
     return ("when", q, f"At {seg['start'] / fps:.1f} s.", round(seg["start"] / fps, 1))
 
 
@@ -68,26 +76,30 @@ def premise_answer(seg: dict, asked: str) -> str:
     return f"I see no {asked}; the person is {shown}{times}."
 
 
-def _premise(seg: dict, rng) -> tuple:
+def _premise(seg: dict, rng, phrasings: list[str]) -> tuple:
     others = [
         a for a, w in ACTION_WORDS.items() if w[2] is not None and a not in (seg["action"], "walk", "run")
     ]
     wrong = str(rng.choice(others))
     noun = ACTION_WORDS[wrong][2][0]
-    q = str(rng.choice(PREMISE_Q)).format(noun=noun)
+    q = str(rng.choice(phrasings)).format(noun=noun)
     return ("premise", q, premise_answer(seg, noun), "no_" + wrong)
 
 
-def real_questions(segments: list[dict], rng: np.random.Generator, split: str, fps: float) -> list[tuple]:
+def real_questions(
+    segments: list[dict], rng: np.random.Generator, split: str, fps: float, questions: str = "standard"
+) -> list[tuple]:
     """(kind, question, answer, label) candidates for a real clip or a sequence of real clips."""
-    out = [c for c in candidate_questions(segments, rng, split) if c[0] != "tempo"]
+    out = [c for c in candidate_questions(segments, rng, split, questions) if c[0] != "tempo"]
     seg = segments[int(rng.integers(len(segments)))]
+    qs = {k: own_or_broad(k, own, split, questions) for k, own in
+          (("style", STYLE_Q), ("premise", PREMISE_Q), ("when_seg", WHEN_SEG_Q), ("when_rep", WHEN_REP_Q))}  # fmt: skip
     if len(segments) == 1:
-        out.append(("style", str(rng.choice(STYLE_Q)), STYLE_A[seg["energy"]], seg["energy"]))
-        out.append(_premise(seg, rng))
+        out.append(("style", str(rng.choice(qs["style"])), STYLE_A[seg["energy"]], seg["energy"]))
+        out.append(_premise(seg, rng, qs["premise"]))
     else:
-        out.append(_when_segment(segments[int(rng.integers(1, len(segments)))], fps, rng))
-    when = _when_rep(seg, fps, rng)
+        out.append(_when_segment(segments[int(rng.integers(1, len(segments)))], fps, rng, qs["when_seg"]))
+    when = _when_rep(seg, fps, rng, phrasings=qs["when_rep"])
     if when is not None:
         out.append(when)
     if seg["action"] in SIDED and seg["side"] != "both" and seg.get("reps"):

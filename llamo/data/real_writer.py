@@ -32,6 +32,7 @@ class RealDataConfig:
     chat_share: float = 0.1  # extra conversations: a plain chat question with a clip attached
     max_turns: int = 3
     fps: float = 20.0
+    questions: str = "standard"  # or "broad": the paraphrase bank too (llamo.data.templates.phrasings)
 
 
 def _labelled(clips: list[RealClip]) -> tuple[list[tuple[RealClip, Motion, dict]], int]:
@@ -59,7 +60,8 @@ def _distinct_actions(labelled: list, n: int, rng) -> list:
 
 
 def _conversation(cid: str, motion_path: str, segments: list[dict], rng, cfg: RealDataConfig) -> Conversation:
-    qas = choose_by_kind(real_questions(segments, rng, cfg.split, cfg.fps), KIND_WEIGHT, rng, cfg.max_turns)
+    cands = real_questions(segments, rng, cfg.split, cfg.fps, cfg.questions)
+    qas = choose_by_kind(cands, KIND_WEIGHT, rng, cfg.max_turns)
     segs = [{k: v for k, v in s.items() if k != "rep_peaks"} for s in segments]
     return qa_conversation(cid, qas, {"split": cfg.split, "segments": segs, "real": True}, motion_path)
 

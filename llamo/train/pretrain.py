@@ -115,9 +115,13 @@ def pretrain_encoder(
     log: Callable[[str], None] = print,
     crop: int = 200,
     bf16: bool = False,
+    train_encoder: bool = True,
 ) -> dict:
     """Train model.motion_encoder with MotionHeads on the labelled motions of `data`: the model's
-    own heads when it has summary tokens (they read the heads later), else throw-away ones."""
+    own heads when it has summary tokens (they read the heads later), else throw-away ones.
+
+    train_encoder=False trains the heads alone on the frozen encoder: a trained model's Cross
+    Talker and LLM see the same features, and only its summary tokens learn the new labels."""
     idx = [i for i in data.motion_indices() if frame_targets(data.motion(i), model.config.vocab) is not None]
     if not idx:
         log("pretrain: no labelled (synthetic) motions; skipping encoder pretraining")
@@ -130,19 +134,22 @@ def pretrain_encoder(
     )
     heads = heads.to(model.device)
     heads.requires_grad_(True)
-    params = list(enc.parameters()) + list(heads.parameters())
-    enc.requires_grad_(True)
+    params = (list(enc.parameters()) if train_encoder else []) + list(heads.parameters())
+    enc.requires_grad_(train_encoder)
     opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=max(steps, 1), pct_start=0.1)
     rng = np.random.default_rng(seed)
-    enc.train()
+    enc.train(train_encoder)
     start = time.perf_counter()
     ema, metrics, step = None, {}, 0
     for step in range(1, steps + 1):
         pick = rng.choice(idx, size=min(batch_size, len(idx)), replace=len(idx) < batch_size)
         batch = make_aux_batch(model, [data.motion(int(i)) for i in pick], max_frames=crop, rng=rng)
         batch = {k: v.to(model.device) for k, v in batch.items()}
-        with torch.autocast(model.device.type, dtype=torch.bfloat16, enabled=bf16):
+        with (
+            torch.autocast(model.device.type, dtype=torch.bfloat16, enabled=bf16),
+            torch.set_grad_enabled(train_encoder),
+        ):
             h = enc(batch["features"], batch["mask"])
         m = enc.downsample_mask(batch["mask"])
         loss, metrics = aux_loss(heads, h.float(), m, batch)
@@ -156,7 +163,7 @@ def pretrain_encoder(
         if step % 25 == 0 or step == steps:
             eta = elapsed / step * (steps - step)
             log(
-                f"pretrain {step}/{steps}  loss {ema['loss']:.3f}  frame-acc {ema['frame_acc']:.2f}  "
+                f"{'pretrain' if train_encoder else 'heads'} {step}/{steps}  loss {ema['loss']:.3f}  frame-acc {ema['frame_acc']:.2f}  "
                 f"count-exact {ema['count_exact']:.2f}  {elapsed / step:.2f}s/step  ETA {eta / 60:.1f} min"
             )
         if max_minutes is not None and elapsed > max_minutes * 60:

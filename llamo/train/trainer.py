@@ -305,8 +305,10 @@ def train(cfg: TrainConfig, backbone=None) -> dict:
     from llamo.model import Llamo
     from llamo.train.pretrain import pretrain_encoder
 
-    if cfg.stage not in ("align", "instruct", "both"):
-        raise LlamoError(f"--stage must be align, instruct or both, not {cfg.stage!r}.")
+    if cfg.stage not in ("align", "instruct", "both", "heads"):
+        raise LlamoError(f"--stage must be align, instruct, both or heads, not {cfg.stage!r}.")
+    if cfg.stage == "heads" and not cfg.init:
+        raise LlamoError("--stage heads retrains a trained model's motion heads: give it --init CHECKPOINT.")
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     _seed_everything(cfg.seed)
@@ -324,7 +326,9 @@ def train(cfg: TrainConfig, backbone=None) -> dict:
         + (f", {len(text)} text-only" if text else "")
     )
 
-    stages = {"align": ["align"], "instruct": ["instruct"], "both": ["align", "instruct"]}[cfg.stage]
+    stages = {"align": ["align"], "instruct": ["instruct"], "both": ["align", "instruct"], "heads": []}[
+        cfg.stage
+    ]
     history: dict = {}
     done_stages: list[str] = []
     resume_from = None
@@ -337,24 +341,26 @@ def train(cfg: TrainConfig, backbone=None) -> dict:
         model = Llamo.from_pretrained(state_dir / "model", device=accelerator.device, backbone=backbone)
     else:
         model = build_model(cfg, data, device=accelerator.device, backbone=backbone)
-        if not cfg.init:
-            if model.motion_encoder is not None and cfg.pretrain_steps > 0:
-                history["pretrain"] = pretrain_encoder(
-                    model, data, steps=cfg.pretrain_steps, batch_size=cfg.pretrain_batch_size,
-                    lr=cfg.lr_pretrain, seed=cfg.seed, max_minutes=cfg.max_minutes.get("pretrain"), log=_log,
-                    bf16=cfg.mixed_precision == "bf16",
-                )  # fmt: skip
-            if model.vq is not None and cfg.vq_steps > 0:
-                idx = data.motion_indices()[:2000]
-                _log(f"vq: training the VQ-VAE for {cfg.vq_steps} steps on {len(idx)} motions")
-                tv = time.perf_counter()
-                metrics = model.train_vqvae([data.motion(i) for i in idx], steps=cfg.vq_steps, seed=cfg.seed)
-                history["vq"] = {
-                    "steps": cfg.vq_steps,
-                    "seconds": round(time.perf_counter() - tv, 1),
-                    **{k: round(float(v), 4) for k, v in metrics.items() if isinstance(v, (int, float))},
-                }
-                model.vq.requires_grad_(False)
+        heads_only = cfg.stage == "heads"  # a trained model's heads (and encoder) learn new labels
+        if heads_only and model.motion_heads is None:
+            raise LlamoError("this checkpoint has no motion heads (summary_tokens = 0): nothing to retrain.")
+        if (heads_only or not cfg.init) and model.motion_encoder is not None and cfg.pretrain_steps > 0:
+            history["heads" if heads_only else "pretrain"] = pretrain_encoder(
+                model, data, steps=cfg.pretrain_steps, batch_size=cfg.pretrain_batch_size,
+                lr=cfg.lr_pretrain, seed=cfg.seed, max_minutes=cfg.max_minutes.get("pretrain"), log=_log,
+                bf16=cfg.mixed_precision == "bf16", train_encoder=not heads_only or cfg.train_encoder,
+            )  # fmt: skip
+        if not cfg.init and model.vq is not None and cfg.vq_steps > 0:
+            idx = data.motion_indices()[:2000]
+            _log(f"vq: training the VQ-VAE for {cfg.vq_steps} steps on {len(idx)} motions")
+            tv = time.perf_counter()
+            metrics = model.train_vqvae([data.motion(i) for i in idx], steps=cfg.vq_steps, seed=cfg.seed)
+            history["vq"] = {
+                "steps": cfg.vq_steps,
+                "seconds": round(time.perf_counter() - tv, 1),
+                **{k: round(float(v), 4) for k, v in metrics.items() if isinstance(v, (int, float))},
+            }
+            model.vq.requires_grad_(False)
     for stage in stages:
         start_step, optim_state = 0, None
         if resume_from is not None:

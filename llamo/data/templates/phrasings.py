@@ -8,6 +8,8 @@ phrasings only, never a held-out one.
 
 from __future__ import annotations
 
+from llamo.data.templates.paraphrases import PARAPHRASES
+
 KINDS = ("action", "side", "direction", "before", "after", "order", "count", "tempo", "caption", "unknown")
 
 Q: dict[str, list[str]] = {
@@ -184,7 +186,9 @@ Q_EXTENDED: dict[str, list[str]] = {
         "What is written on the wall?",
     ],
 }
-QUESTION_SETS = ("standard", "extended")
+# "broad" adds the paraphrase bank (templates/paraphrases.py): hundreds of training wordings in
+# many registers, because real users' wordings, not the motion, were what the model missed.
+QUESTION_SETS = ("standard", "extended", "broad")
 
 
 def phrasings(kind: str, split: str, questions: str = "standard") -> list[str]:
@@ -193,4 +197,5 @@ def phrasings(kind: str, split: str, questions: str = "standard") -> list[str]:
     n = HELD_OUT[kind]
     if split == "test":
         return items[-n:]
-    return items[:-n] + (Q_EXTENDED.get(kind, []) if questions == "extended" else [])
+    extra = Q_EXTENDED.get(kind, []) if questions in ("extended", "broad") else []
+    return items[:-n] + extra + (PARAPHRASES.get(kind, []) if questions == "broad" else [])

@@ -42,7 +42,8 @@ class QA(NamedTuple):
     label: object  # an action, side, direction, count, yes/no, tempo, caption or "cant_tell"
 
 
-Pick = Callable[[str], str]  # a question kind -> one of its phrasings for this split
+# a question kind (and a slot the phrasing must name, if any) -> one of its phrasings for this split
+Pick = Callable[..., str]
 
 
 def _single_questions(seg: dict, pick: Pick) -> list[QA]:
@@ -96,19 +97,22 @@ def _sequence_questions(segments: list[dict], pick: Pick, rng, split: str, quest
 
 
 def _side_and_direction_questions(segments: list[dict], pick: Pick) -> list[QA]:
+    """In a sequence the question names the action ("the kicks"), else it would be ambiguous."""
     out = []
+    named = len(segments) > 1
     for seg in segments:
         a = seg["action"]
         if a in SIDED:
             limb = SIDED[a]
-            q = pick("side").format(limb=limb, nouns=ACTION_WORDS[a][2][0])
+            q = pick("side", "{nouns}" if named else None).format(limb=limb, nouns=ACTION_WORDS[a][2][0])
             together = seg["side"] == "both" and a in ("arm_raise", "wave")
             template = SIDE_ANSWER_BOTH_TOGETHER if together else SIDE_ANSWER[seg["side"]]
             out.append(QA("side", q, template.format(limb=limb, limbs=limb + "s"), seg["side"]))
         if a in ("walk", "run", "jump"):
             verb = {"walk": "walking", "run": "running", "jump": "jumping"}[a]
             ans = DIRECTION_ANSWER[seg["direction"]]
-            out.append(QA("direction", pick("direction").format(verb=verb), ans, seg["direction"]))
+            q = pick("direction", "{verb}" if named else None).format(verb=verb)
+            out.append(QA("direction", q, ans, seg["direction"]))
     return out
 
 
@@ -117,8 +121,9 @@ def candidate_questions(
 ) -> list[QA]:
     """Everything askable about this clip."""
 
-    def pick(kind: str) -> str:
-        return str(rng.choice(phrasings(kind, split, questions)))
+    def pick(kind: str, needs: str | None = None) -> str:
+        options = phrasings(kind, split, questions)
+        return str(rng.choice([p for p in options if needs in p] if needs else options))
 
     if len(segments) == 1:
         out = _single_questions(segments[0], pick)
@@ -185,10 +190,11 @@ def make_qas(
 ) -> list[QA]:
     """1..max_turns distinct-kind questions for one clip, weighted towards the benchmark kinds."""
     if questions not in QUESTION_SETS:
-        raise LlamoError(f"the question set must be standard or extended, not {questions!r}.")
-    weights = KIND_WEIGHT_EXTENDED if questions == "extended" else KIND_WEIGHT
+        raise LlamoError(f"the question set must be one of {', '.join(QUESTION_SETS)}, not {questions!r}.")
+    wider = questions != "standard"  # extended and broad: its weights and the mirrored questions
+    weights = KIND_WEIGHT_EXTENDED if wider else KIND_WEIGHT
     qas = choose_by_kind(candidate_questions(segments, rng, split, questions), weights, rng, max_turns)
-    return _with_mirrors(qas, segments, rng, split, questions) if questions == "extended" else qas
+    return _with_mirrors(qas, segments, rng, split, questions) if wider else qas
 
 
 def _with_mirrors(qas: list[QA], segments: list[dict], rng, split: str, questions: str) -> list[QA]:

@@ -1,0 +1,103 @@
+"""The development evaluation: validation takes only, its own phrasings, times read from answers."""
+
+import re
+
+import pytest
+
+from llamo import dev_phrasings, eval_phrasings
+from llamo.data.real_questions import PREMISE_Q, STYLE_Q, WHEN_REP_Q, WHEN_SEG_Q
+from llamo.data.synth import synthesize
+from llamo.data.templates.paraphrases import PARAPHRASES
+from llamo.data.templates.phrasings import Q_EXTENDED, Q
+from llamo.eval_dev import answer_time, dev_clips, evaluate_dev
+from llamo.testing import tiny_model
+
+DEV_LISTS = ("ACTION", "COUNT", "ARM_SIDE", "LEG_SIDE", "DIRECTION", "WHEN", "STYLE", "PLAIN")
+
+
+def _norm(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s{}]", "", text.lower()).split())
+
+
+def _words_apart(a: str, b: str) -> int:
+    """Word-level edit distance."""
+    x, y = a.split(), b.split()
+    row = list(range(len(y) + 1))
+    for i, wx in enumerate(x, 1):
+        prev, row[0] = row[0], i
+        for j, wy in enumerate(y, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (wx != wy))
+    return row[-1]
+
+
+SLOTS = [  # slot values as the generators fill them, so a template is compared as it is asked
+    {"limb": "arm", "nouns": "reps", "noun": "reps", "verb": "walking", "x": "the squats", "y": "the kicks"},
+    {"limb": "leg", "nouns": "kicks", "noun": "squats", "verb": "running", "x": "walking", "y": "waving"},
+]  # fmt: skip
+
+
+def _filled(phrasings) -> set[str]:
+    return {_norm(q.format(ordinal="second", gerund="waving", **s)) for q in phrasings for s in SLOTS}
+
+
+def _lists(module) -> list[str]:
+    return [q for name in dir(module) if name.isupper() and isinstance(getattr(module, name), list)
+            for q in getattr(module, name)]  # fmt: skip
+
+
+def test_dev_training_and_test_phrasings_are_three_apart_sets():
+    """Near-copies leak: a training wording one word from a test one makes the test easy, and a
+    development wording close to a training one makes the development figures optimistic."""
+    dev = _filled(q for name in DEV_LISTS for q in getattr(dev_phrasings, name))
+    test = _filled(_lists(eval_phrasings))
+    train = _filled(q for lists in (Q, Q_EXTENDED, PARAPHRASES) for qs in lists.values() for q in qs)
+    train |= _filled(STYLE_Q + WHEN_REP_Q + WHEN_SEG_Q + PREMISE_Q)
+    assert all(len(getattr(dev_phrasings, name)) >= 5 for name in DEV_LISTS)
+    for q in dev:  # not equal, and not a one- or two-word edit of a training or test phrasing
+        assert min(_words_apart(q, t) for t in train | test) > 2, q
+    for q in train - _filled(q for k in Q for q in Q[k]):  # the original templates predate this check
+        assert min(_words_apart(q, t) for t in test) > 1, q
+
+
+def test_answer_time_reads_seconds_not_counts():
+    assert answer_time("At 6.7 s.") == 6.7
+    assert answer_time("The second rep is at 2 seconds") == 2.0
+    assert answer_time("3 squats.") is None
+
+
+def _save_take(folder, name, motion):
+    motion.save(folder / f"{name}.npz")
+
+
+@pytest.mark.slow
+def test_dev_clips_are_validation_takes_and_the_evaluation_scores_them(tmp_path):
+    # Named like converted ds2 takes; n % 10 == 5 is validation, the others must be left alone.
+    _save_take(
+        tmp_path, "dataset-2_wave-left-hand_normal_005", synthesize("wave", reps=4, side="left", seed=1)
+    )
+    _save_take(
+        tmp_path, "dataset-2_wave-left-hand_normal_015", synthesize("wave", reps=3, side="left", seed=2)
+    )
+    _save_take(
+        tmp_path, "dataset-2_wave-left-hand_normal_025", synthesize("wave", reps=3, side="left", seed=3)
+    )
+    _save_take(
+        tmp_path, "dataset-2_wave-left-hand_normal_001", synthesize("wave", reps=3, side="left", seed=4)
+    )
+    _save_take(tmp_path, "dataset-2_walk_normal_010", synthesize("walk", reps=6, seed=5))
+    _save_take(tmp_path, "dataset-2_walk_normal_035", synthesize("walk", reps=6, seed=6))
+    clips = dev_clips(tmp_path)
+    names = [c[0] for c in clips]
+    assert names == ["dataset-2_walk_normal_035", "dataset-2_wave-left-hand_normal_005",
+                     "dataset-2_wave-left-hand_normal_015"]  # fmt: skip
+    assert clips[1][2]["side"] == "left" and clips[1][2]["reps"] >= 2
+
+    rep = evaluate_dev(tiny_model(), tmp_path)
+    scores = rep["scores"]
+    assert rep["clips"] == 3
+    assert scores["action"]["n"] == 3 * len(dev_phrasings.ACTION)
+    assert scores["direction"]["n"] == len(dev_phrasings.DIRECTION)  # the walk only
+    assert scores["arm_side"]["n"] == scores["count"]["n"] == 2 * len(dev_phrasings.ARM_SIDE)
+    assert scores["plain"]["n"] == len(dev_phrasings.PLAIN)
+    for s in scores.values():
+        assert s["n"] == 0 or 0.0 <= s["min_over_phrasings"] <= s["mean_over_phrasings"] <= 1.0
