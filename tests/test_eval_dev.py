@@ -1,8 +1,7 @@
 """The development evaluation: validation takes only, its own phrasings, times read from answers."""
 
-import re
-
 import pytest
+from test_paraphrases import _norm, _word_edits
 
 from llamo import dev_phrasings, eval_phrasings
 from llamo.data.real_questions import PREMISE_Q, STYLE_Q, WHEN_REP_Q, WHEN_SEG_Q
@@ -15,19 +14,8 @@ from llamo.testing import tiny_model
 DEV_LISTS = ("ACTION", "COUNT", "ARM_SIDE", "LEG_SIDE", "DIRECTION", "WHEN", "STYLE", "PLAIN")
 
 
-def _norm(text: str) -> str:
-    return " ".join(re.sub(r"[^\w\s{}]", "", text.lower()).split())
-
-
 def _words_apart(a: str, b: str) -> int:
-    """Word-level edit distance."""
-    x, y = a.split(), b.split()
-    row = list(range(len(y) + 1))
-    for i, wx in enumerate(x, 1):
-        prev, row[0] = row[0], i
-        for j, wy in enumerate(y, 1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (wx != wy))
-    return row[-1]
+    return _word_edits(a.split(), b.split())
 
 
 SLOTS = [  # slot values as the generators fill them, so a template is compared as it is asked

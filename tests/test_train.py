@@ -203,7 +203,10 @@ def test_heads_stage_retrains_the_heads_of_a_trained_model(tiny_data, tmp_path, 
     after = Llamo.from_pretrained(out)
     assert not _same(_module_state(before, "motion_heads"), _module_state(after, "motion_heads"))
     # The Cross Talker's input stays as it was unless the encoder is asked to train too.
-    assert _same(_module_state(before, "motion_encoder"), _module_state(after, "motion_encoder")) != train_encoder
+    assert (
+        _same(_module_state(before, "motion_encoder"), _module_state(after, "motion_encoder"))
+        != train_encoder
+    )
     assert _same(_module_state(before, "cross_talker"), _module_state(after, "cross_talker"))
 
 
