@@ -7,7 +7,7 @@ from llamo import dev_phrasings, eval_phrasings
 from llamo.data.real_questions import PREMISE_Q, STYLE_Q, WHEN_REP_Q, WHEN_SEG_Q
 from llamo.data.synth import synthesize
 from llamo.data.templates.paraphrases import PARAPHRASES
-from llamo.data.templates.phrasings import Q_EXTENDED, Q
+from llamo.data.templates.phrasings import HELD_OUT, Q_EXTENDED, Q
 from llamo.eval_dev import answer_time, dev_clips, evaluate_dev
 from llamo.testing import tiny_model
 
@@ -43,8 +43,9 @@ def test_dev_training_and_test_phrasings_are_three_apart_sets():
     assert all(len(getattr(dev_phrasings, name)) >= 5 for name in DEV_LISTS)
     for q in dev:  # not equal, and not a one- or two-word edit of a training or test phrasing
         assert min(_words_apart(q, t) for t in train | test) > 2, q
+    synthetic_test = _filled(p for k in Q for p in Q[k][-HELD_OUT[k] :])  # the synthetic held-out ones
     for q in train - _filled(q for k in Q for q in Q[k]):  # the original templates predate this check
-        assert min(_words_apart(q, t) for t in test) > 1, q
+        assert min(_words_apart(q, t) for t in test | synthetic_test) > 1, q
 
 
 def test_answer_time_reads_seconds_not_counts():
