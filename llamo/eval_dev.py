@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import NamedTuple
 
 from llamo import dev_phrasings as P
 from llamo.data.real import STYLES, index_clips, label_clip
 from llamo.data.templates import normalise
-from llamo.eval_real import MOTION_TEMPLATE, _ask, _by_phrasing
+from llamo.eval_real import MOTION_TEMPLATE, ask_in_turn, by_phrasing
 from llamo.motion import Motion
 
 PER_CONTENT = 2
@@ -26,8 +27,14 @@ TIME = re.compile(r"(\d+(?:\.\d+)?)\s*(?:s\b|sec)")
 TIME_TOLERANCE_S = 0.5
 
 
-def dev_clips(folder: str | Path, per_content: int = PER_CONTENT) -> list[tuple[str, Motion, dict]]:
-    """(name, motion, segment label) for `per_content` accepted validation takes of each content,
+class DevClip(NamedTuple):
+    name: str  # the take's file stem
+    motion: Motion
+    label: dict  # its segment (llamo.data.real.label_clip): action, side, direction, reps, rep_peaks
+
+
+def dev_clips(folder: str | Path, per_content: int = PER_CONTENT) -> list[DevClip]:
+    """The clips and labels of `per_content` accepted validation takes of each content,
     their styles taken in turn (elderly, exhausted, ...) so that no one style fills the set."""
     by_content: dict[str, list] = {}
     for clip in index_clips(folder):
@@ -44,7 +51,7 @@ def dev_clips(folder: str | Path, per_content: int = PER_CONTENT) -> list[tuple[
                 motion = Motion.load(clip.path)
                 seg = label_clip(clip, motion)
                 if seg is not None:
-                    out.append((clip.path.stem, motion, seg))
+                    out.append(DevClip(clip.path.stem, motion, seg))
                     break
     return out
 
@@ -62,29 +69,29 @@ def _clip_rows(model, name: str, motion: Motion, seg: dict) -> dict[str, list[di
     rows: dict[str, list[dict]] = {"action": [], "count": [], "arm_side": [], "direction": [], "when": []}
     action = seg["action"]
     for q in P.ACTION:
-        a = _ask(model, motion, [q])[0]
+        a = ask_in_turn(model, motion, [q])[0]
         p = normalise("action", a)
         rows["action"].append(_row(name, q, a, p, action, p == action))
     if action in ("wave", "arm_raise"):
         for q in P.COUNT:
-            a = _ask(model, motion, [q])[0]
+            a = ask_in_turn(model, motion, [q])[0]
             p = normalise("count", a)
             rows["count"].append(_row(name, q, a, p, seg["reps"], p == seg["reps"]))
         for q in P.ARM_SIDE:
-            a = _ask(model, motion, [q])[0]
+            a = ask_in_turn(model, motion, [q])[0]
             p = normalise("side", a)
             rows["arm_side"].append(_row(name, q, a, p, seg["side"], p == seg["side"]))
         if len(seg["rep_peaks"]) >= 2:
             truth = round(seg["rep_peaks"][1] / motion.fps, 1)
             for q in P.WHEN:
                 question = q.format(ordinal="second")
-                a = _ask(model, motion, [question])[0]
+                a = ask_in_turn(model, motion, [question])[0]
                 t = answer_time(a)
                 ok = t is not None and abs(t - truth) <= TIME_TOLERANCE_S
                 rows["when"].append(_row(name, question, a, t, truth, ok))
     else:
         for q in P.DIRECTION:
-            a = _ask(model, motion, [q])[0]
+            a = ask_in_turn(model, motion, [q])[0]
             p = normalise("direction", a)
             rows["direction"].append(_row(name, q, a, p, seg["direction"], p == seg["direction"]))
     return rows
@@ -101,11 +108,11 @@ def evaluate_dev(model, folder: str | Path, per_content: int = PER_CONTENT) -> d
     if clips:
         name, motion, _ = clips[0]
         for q in P.PLAIN:
-            a = _ask(model, motion, [q], max_new_tokens=48)[0]
+            a = ask_in_turn(model, motion, [q], max_new_tokens=48)[0]
             normal = bool(a) and not MOTION_TEMPLATE.search(a)
             plain.append(_row(name, q, a, None, "normal", normal))
     rows["plain"] = plain
-    return {"clips": len(clips), "scores": {k: _by_phrasing(v) for k, v in rows.items()}, "rows": rows}
+    return {"clips": len(clips), "scores": {k: by_phrasing(v) for k, v in rows.items()}, "rows": rows}
 
 
 def markdown_dev(rep: dict) -> str:

@@ -50,7 +50,7 @@ class Asked:
     ok: bool
 
 
-def _ask(model, motion: Motion | None, questions: list[str], max_new_tokens: int = 40) -> list[str]:
+def ask_in_turn(model, motion: Motion | None, questions: list[str], max_new_tokens: int = 40) -> list[str]:
     """Ask `questions` in one conversation, greedily; the answers in order."""
     session = ChatSession(model, motion)
     out = []
@@ -89,7 +89,7 @@ def evaluate_bandai(model, folder: str | Path) -> dict:
         if content not in BANDAI_ACTIONS:
             continue
         motion, gold = _load(path), BANDAI_ACTIONS[content]
-        answers = _ask(model, motion, [P.ACTION[0]])
+        answers = ask_in_turn(model, motion, [P.ACTION[0]])
         pred = normalise("action", answers[0])
         ok = pred == gold if gold else pred in (None, "other")
         rows.append(
@@ -98,13 +98,13 @@ def evaluate_bandai(model, folder: str | Path) -> dict:
         if content in ("punch", "bye", "byebye", "kick"):
             truth = leg_side_truth(motion) if content == "kick" else arm_side_truth(motion)
             qs = P.LEG_SIDE if content == "kick" else P.ARM_SIDE
-            for q, a in zip(qs, [_ask(model, motion, [q])[0] for q in qs], strict=True):
+            for q, a in zip(qs, [ask_in_turn(model, motion, [q])[0] for q in qs], strict=True):
                 p = normalise("side", a)
                 side_rows.append(asdict(Asked(q, a, p, truth, p == truth)) | {"file": path.name})
         if gold in ("walk", "run"):
             truth = measure(motion).travel_direction
             for q in P.DIRECTION:
-                a = _ask(model, motion, [q])[0]
+                a = ask_in_turn(model, motion, [q])[0]
                 p = normalise("direction", a)
                 ok_dir = p == truth or (truth == "forward" and p in ("turn_left", "turn_right"))
                 dir_rows.append(asdict(Asked(q, a, p, truth, ok_dir)) | {"file": path.name})
@@ -115,15 +115,15 @@ def evaluate_bandai(model, folder: str | Path) -> dict:
         "known_n": len(known),
         "unknown_honest": sum(r["ok"] for r in unknown),
         "unknown_n": len(unknown),
-        "side": _by_phrasing(side_rows),
-        "direction": _by_phrasing(dir_rows),
+        "side": by_phrasing(side_rows),
+        "direction": by_phrasing(dir_rows),
         "files": rows,
         "side_rows": side_rows,
         "direction_rows": dir_rows,
     }
 
 
-def _by_phrasing(rows: list[dict]) -> dict:
+def by_phrasing(rows: list[dict]) -> dict:
     """Accuracy overall, and its minimum and mean over phrasings."""
     if not rows:
         return {"accuracy": None, "n": 0}
@@ -139,8 +139,8 @@ def evaluate_squat_count(model, motion: Motion, truth: int = 3) -> dict:
     """The count in every held-out wording, asked first and asked after another turn."""
     rows = []
     for q in P.COUNT:
-        first = _ask(model, motion, [q])[0]
-        second = _ask(model, motion, [P.FIRST_TURN, q])[1]
+        first = ask_in_turn(model, motion, [q])[0]
+        second = ask_in_turn(model, motion, [P.FIRST_TURN, q])[1]
         for turn, a in (("first", first), ("second", second)):
             p = normalise("count", a)
             rows.append({"question": q, "turn": turn, "answer": a, "pred": p, "ok": p == truth})
@@ -157,7 +157,7 @@ def evaluate_plain_chat(model, motion: Motion) -> dict:
     """General questions with a clip attached; normal = no collapse into motion templates."""
     rows = []
     for q in P.PLAIN:
-        a = _ask(model, motion, [q], max_new_tokens=48)[0]
+        a = ask_in_turn(model, motion, [q], max_new_tokens=48)[0]
         normal = bool(a) and not MOTION_TEMPLATE.search(a)
         rows.append({"question": q, "answer": a, "ok": normal})
     return {"normal": sum(r["ok"] for r in rows), "n": len(rows), "rows": rows}

@@ -76,10 +76,10 @@ def test_dev_clips_are_validation_takes_and_the_evaluation_scores_them(tmp_path)
     _save_take(tmp_path, "dataset-2_walk_normal_010", synthesize("walk", reps=6, seed=5))
     _save_take(tmp_path, "dataset-2_walk_normal_035", synthesize("walk", reps=6, seed=6))
     clips = dev_clips(tmp_path)
-    names = [c[0] for c in clips]
+    names = [c.name for c in clips]
     assert names == ["dataset-2_walk_normal_035", "dataset-2_wave-left-hand_normal_005",
                      "dataset-2_wave-left-hand_normal_015"]  # fmt: skip
-    assert clips[1][2]["side"] == "left" and clips[1][2]["reps"] >= 2
+    assert clips[1].label["side"] == "left" and clips[1].label["reps"] >= 2
 
     rep = evaluate_dev(tiny_model(), tmp_path)
     scores = rep["scores"]

@@ -203,3 +203,10 @@ def test_a_sequence_names_the_action_its_side_or_direction_question_is_about():
                 assert "kicks" in qa.question
             if qa.kind == "direction":
                 assert "walking" in qa.question
+
+
+def test_the_command_offers_every_question_set():
+    from llamo.commands.data import QUESTION_SETS as OFFERED
+    from llamo.data.templates import QUESTION_SETS
+
+    assert OFFERED == QUESTION_SETS
