@@ -19,7 +19,7 @@ from typing import NamedTuple
 from llamo import dev_phrasings as P
 from llamo.data.real import STYLES, index_clips, label_clip
 from llamo.data.templates import normalise
-from llamo.eval_real import MOTION_TEMPLATE, ask_in_turn, by_phrasing
+from llamo.eval_real import ask_in_turn, by_phrasing, evaluate_plain_chat
 from llamo.motion import Motion
 
 PER_CONTENT = 2
@@ -61,57 +61,39 @@ def answer_time(text: str) -> float | None:
     return float(m.group(1)) if m else None
 
 
-def _row(name: str, question: str, answer: str, pred, truth, ok: bool) -> dict:
-    return {"file": name, "question": question, "answer": answer, "pred": pred, "truth": truth, "ok": ok}
+def _asked(model, clip: DevClip, kind: str, questions: list[str], truth) -> list[dict]:
+    """Each question in its own conversation, the answer normalised as `kind` against `truth`."""
+    rows = []
+    for q in questions:
+        a = ask_in_turn(model, clip.motion, [q])[0]
+        p = answer_time(a) if kind == "when" else normalise(kind, a)
+        ok = p is not None and abs(p - truth) <= TIME_TOLERANCE_S if kind == "when" else p == truth
+        rows.append({"file": clip.name, "question": q, "answer": a, "pred": p, "truth": truth, "ok": ok})
+    return rows
 
 
-def _clip_rows(model, name: str, motion: Motion, seg: dict) -> dict[str, list[dict]]:
-    rows: dict[str, list[dict]] = {"action": [], "count": [], "arm_side": [], "direction": [], "when": []}
-    action = seg["action"]
-    for q in P.ACTION:
-        a = ask_in_turn(model, motion, [q])[0]
-        p = normalise("action", a)
-        rows["action"].append(_row(name, q, a, p, action, p == action))
-    if action in ("wave", "arm_raise"):
-        for q in P.COUNT:
-            a = ask_in_turn(model, motion, [q])[0]
-            p = normalise("count", a)
-            rows["count"].append(_row(name, q, a, p, seg["reps"], p == seg["reps"]))
-        for q in P.ARM_SIDE:
-            a = ask_in_turn(model, motion, [q])[0]
-            p = normalise("side", a)
-            rows["arm_side"].append(_row(name, q, a, p, seg["side"], p == seg["side"]))
+def _clip_rows(model, clip: DevClip) -> dict[str, list[dict]]:
+    seg = clip.label
+    rows = {"action": _asked(model, clip, "action", P.ACTION, seg["action"])}
+    if seg["action"] in ("wave", "arm_raise"):
+        rows["count"] = _asked(model, clip, "count", P.COUNT, seg["reps"])
+        rows["arm_side"] = _asked(model, clip, "side", P.ARM_SIDE, seg["side"])
         if len(seg["rep_peaks"]) >= 2:
-            truth = round(seg["rep_peaks"][1] / motion.fps, 1)
-            for q in P.WHEN:
-                question = q.format(ordinal="second")
-                a = ask_in_turn(model, motion, [question])[0]
-                t = answer_time(a)
-                ok = t is not None and abs(t - truth) <= TIME_TOLERANCE_S
-                rows["when"].append(_row(name, question, a, t, truth, ok))
+            truth = round(seg["rep_peaks"][1] / clip.motion.fps, 1)
+            rows["when"] = _asked(model, clip, "when", [q.format(ordinal="second") for q in P.WHEN], truth)
     else:
-        for q in P.DIRECTION:
-            a = ask_in_turn(model, motion, [q])[0]
-            p = normalise("direction", a)
-            rows["direction"].append(_row(name, q, a, p, seg["direction"], p == seg["direction"]))
+        rows["direction"] = _asked(model, clip, "direction", P.DIRECTION, seg["direction"])
     return rows
 
 
 def evaluate_dev(model, folder: str | Path, per_content: int = PER_CONTENT) -> dict:
     """Action, count, arm side, direction and "when" on validation takes, plain chat on one."""
     clips = dev_clips(folder, per_content)
-    rows: dict[str, list[dict]] = {}
-    for name, motion, seg in clips:
-        for kind, kind_rows in _clip_rows(model, name, motion, seg).items():
-            rows.setdefault(kind, []).extend(kind_rows)
-    plain = []
-    if clips:
-        name, motion, _ = clips[0]
-        for q in P.PLAIN:
-            a = ask_in_turn(model, motion, [q], max_new_tokens=48)[0]
-            normal = bool(a) and not MOTION_TEMPLATE.search(a)
-            plain.append(_row(name, q, a, None, "normal", normal))
-    rows["plain"] = plain
+    rows: dict[str, list[dict]] = {k: [] for k in ("action", "count", "arm_side", "direction", "when")}
+    for clip in clips:
+        for kind, kind_rows in _clip_rows(model, clip).items():
+            rows[kind].extend(kind_rows)
+    rows["plain"] = evaluate_plain_chat(model, clips[0].motion, P.PLAIN)["rows"] if clips else []
     return {"clips": len(clips), "scores": {k: by_phrasing(v) for k, v in rows.items()}, "rows": rows}
 
 

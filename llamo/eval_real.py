@@ -153,10 +153,10 @@ def evaluate_squat_count(model, motion: Motion, truth: int = 3) -> dict:
     }
 
 
-def evaluate_plain_chat(model, motion: Motion) -> dict:
+def evaluate_plain_chat(model, motion: Motion, questions: list[str] = P.PLAIN) -> dict:
     """General questions with a clip attached; normal = no collapse into motion templates."""
     rows = []
-    for q in P.PLAIN:
+    for q in questions:
         a = ask_in_turn(model, motion, [q], max_new_tokens=48)[0]
         normal = bool(a) and not MOTION_TEMPLATE.search(a)
         rows.append({"question": q, "answer": a, "ok": normal})
