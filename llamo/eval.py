@@ -300,7 +300,9 @@ def evaluate_real(
 def markdown(report: dict, title: str = "LLaMo evaluation") -> str:
     lines = [f"# {title}", ""]
     if "model" in report:
-        lines += [f"Model: `{report['model']}`  ", f"Data: `{report.get('data', '')}`", ""]
+        checks = (report.get("describe") or {}).get("action_checks", "on")
+        lines += [f"Model: `{report['model']}`  ", f"Data: `{report.get('data', '')}`  ",
+                  f"Action checks (llamo/action_checks.py): {checks}", ""]  # fmt: skip
     syn = report.get("synthetic") or {}
     if syn:
         lines += ["| question kind | accuracy | n |", "|---|---|---|"]

@@ -7,9 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from llamo.data.real import compose, side_from_joints, spans_from_peaks
+from llamo.data.real import compose, reversed_walk, side_from_joints, spans_from_peaks
 from llamo.data.real_questions import premise_answer, real_questions
 from llamo.data.synth import synthesize
+from llamo.evidence import measure
 
 DS2 = Path.home() / ".cache/llamo/bandai_ds2/motions"
 
@@ -78,3 +79,21 @@ def test_written_data_is_reproducible(tmp_path):
         tmp_path / "b/data.jsonl"
     ).read_text().replace("/a/", "/b/")
     assert all(r["meta"]["split"] == "val" for r in rows)
+
+
+def test_a_forward_walk_played_backwards_is_labelled_backward():
+    walk = synthesize("walk", reps=8, direction="forward", seed=5, noise=False)
+    seg = _seg(walk, "walk", direction="forward")
+    motion, rev = reversed_walk(walk, seg)
+    assert rev["direction"] == "backward" and rev["reps"] == seg["reps"]
+    assert measure(motion).travel_direction == "backward"
+    assert np.allclose(motion.joints[0], walk.joints[-1])
+    last = walk.num_frames - 1
+    assert rev["rep_peaks"] == sorted(last - p for p in seg["rep_peaks"])
+
+
+def test_only_straight_walks_are_reversed():
+    wave = synthesize("wave", reps=3, side="left", seed=5, noise=False)
+    assert reversed_walk(wave, _seg(wave, "wave")) is None
+    turn = synthesize("walk", reps=8, direction="turn_left", seed=5, noise=False)
+    assert reversed_walk(turn, _seg(turn, "walk", direction="turn_left")) is None

@@ -58,6 +58,10 @@ def add_arguments(parser) -> None:
     r.add_argument("--sequences", type=int, default=1000, help="composed sequences of 2-3 real clips")
     r.add_argument("--questions", choices=("standard", "broad"), default="standard",
                    help="broad: the paraphrase bank's wordings too (held-out phrasings unchanged)")  # fmt: skip
+    r.add_argument("--reverse-walks", action="store_true",
+                   help="add each straight walk played backwards, labelled walking backwards")  # fmt: skip
+    r.add_argument("--unnamed-share", type=float, default=0.0,
+                   help="extra conversations (share of the rest) asking for the action as if unknown")  # fmt: skip
     r.add_argument("-o", "--out", required=True, help="output directory")
     e = sub.add_parser("evidence", help="open each conversation with its clip's measured facts")
     e.add_argument("data", help="input .jsonl")
@@ -131,7 +135,13 @@ def _real(args) -> int:
     from llamo.data.real_writer import RealDataConfig, write_real
 
     cfg = RealDataConfig(
-        split=args.split, seed=args.seed, sequences=args.sequences, chat_share=0.0, questions=args.questions
+        split=args.split,
+        seed=args.seed,
+        sequences=args.sequences,
+        chat_share=0.0,
+        questions=args.questions,
+        reverse_walks=args.reverse_walks,
+        unnamed_share=args.unnamed_share,
     )
     summary = write_real(args.source, Path(args.out), cfg)
     print(

@@ -42,6 +42,10 @@ def add_arguments(parser) -> None:
         "--dev-clips", help="converted Bandai-Namco ds2 clips: the development set (validation takes)"
     )
     parser.add_argument("--limit", type=int, help="evaluate only the first N conversations")
+    parser.add_argument(
+        "--action-checks", choices=("on", "off"), default="on",
+        help="off: summary names go unchecked against the measured movement (llamo.action_checks)",
+    )  # fmt: skip
     parser.add_argument("--max-new-tokens", type=int, default=48)
     parser.add_argument("--device")
     parser.add_argument("-o", "--out", required=True, help="report .json (a .md is written beside it)")
@@ -89,10 +93,11 @@ def run(args) -> int:
 
     model = Llamo.from_pretrained(args.model, device=args.device) if args.model else load_default(args.device)
     model.merge_lora()
+    model.check_actions = args.action_checks == "on"
     report: dict = {
         "model": args.model or model.describe()["checkpoint"],
         "data": args.data,
-        "describe": model.describe(),
+        "describe": model.describe() | {"action_checks": args.action_checks},
     }
     if args.data:
         report["synthetic"] = evaluate(

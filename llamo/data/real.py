@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from llamo.evidence import measure
 from llamo.kinematics import count_repetitions
 from llamo.motion import Motion
 from llamo.skeleton import JOINT_INDEX as J
@@ -113,6 +114,23 @@ def label_clip(clip: RealClip, motion: Motion) -> dict | None:
         "rep_peaks": [int(p) for p in reps.peak_frames],
         "source": LICENSE,
     }
+
+
+def reversed_walk(motion: Motion, seg: dict) -> tuple[Motion, dict] | None:
+    """A forward walk played backwards: a person walking backwards while facing forward.
+
+    ds2 has no backward walking, and users film it (gait retraining, warm-ups). The frames run in
+    reverse, so the feet still touch down and lift off; the label says "backward", and the clip is
+    kept only when the joints agree (the pelvis travels behind the initial facing)."""
+    if seg["action"] != "walk" or seg["direction"] != "forward":
+        return None
+    joints = motion.joints[::-1].copy()
+    out = Motion.from_joints(joints, motion.fps)
+    if measure(out).travel_direction != "backward":
+        return None
+    last = motion.num_frames - 1
+    rev = dict(seg, direction="backward", rep_peaks=sorted(last - p for p in seg["rep_peaks"]))
+    return out, rev
 
 
 def spans_from_peaks(peaks: list[int], num_frames: int) -> list[list[int]]:

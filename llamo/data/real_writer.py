@@ -10,15 +10,25 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from llamo.conversation import Conversation, Turn, read_jsonl, write_jsonl
-from llamo.data.real import LICENSE, RealClip, compose, index_clips, label_clip, spans_from_peaks
+from llamo.data.real import (
+    LICENSE,
+    RealClip,
+    compose,
+    index_clips,
+    label_clip,
+    reversed_walk,
+    spans_from_peaks,
+)
 from llamo.data.real_questions import KIND_WEIGHT, real_questions
-from llamo.data.templates import choose_by_kind, qa_conversation
+from llamo.data.evidence_data import describe_unknown
+from llamo.data.templates import choose_by_kind, phrasings, qa_conversation
+from llamo.evidence import measure
 from llamo.errors import LlamoError
 from llamo.motion import Motion
 
@@ -33,6 +43,14 @@ class RealDataConfig:
     max_turns: int = 3
     fps: float = 20.0
     questions: str = "standard"  # or "broad": the paraphrase bank too (llamo.data.templates.phrasings)
+    reverse_walks: bool = False  # add each straight walk played backwards (`reversed_walk`)
+    unnamed_share: float = 0.0  # extra conversations: a clip asked about as if its action were unknown
+
+
+def _set_labels(motion: Motion, seg: dict) -> None:
+    motion.meta["labels"] = {"segments": [{k: v for k, v in seg.items() if k != "rep_peaks"}],
+                             "rep_peaks": seg["rep_peaks"], "source": LICENSE,
+                             "rep_spans": spans_from_peaks(seg["rep_peaks"], motion.num_frames)}  # fmt: skip
 
 
 def _labelled(clips: list[RealClip]) -> tuple[list[tuple[RealClip, Motion, dict]], int]:
@@ -43,11 +61,24 @@ def _labelled(clips: list[RealClip]) -> tuple[list[tuple[RealClip, Motion, dict]
         if seg is None:
             dropped += 1
             continue
-        motion.meta["labels"] = {"segments": [{k: v for k, v in seg.items() if k != "rep_peaks"}],
-                                 "rep_peaks": seg["rep_peaks"], "source": LICENSE,
-                                 "rep_spans": spans_from_peaks(seg["rep_peaks"], motion.num_frames)}  # fmt: skip
+        _set_labels(motion, seg)
         kept.append((clip, motion, seg))
     return kept, dropped
+
+
+def _reversed_walks(labelled: list, folder: Path) -> list[tuple[RealClip, Motion, dict]]:
+    """Backward walks made from the straight ones, saved (with labels) under `folder`."""
+    out = []
+    for clip, motion, seg in labelled:
+        made = reversed_walk(motion, seg)
+        if made is None:
+            continue
+        rev, rseg = made
+        _set_labels(rev, rseg)
+        path = folder / f"realrev-{clip.path.stem}.npz"
+        rev.save(path)
+        out.append((replace(clip, path=path, content="walk-back"), rev, rseg))
+    return out
 
 
 def _distinct_actions(labelled: list, n: int, rng) -> list:
@@ -64,6 +95,17 @@ def _conversation(cid: str, motion_path: str, segments: list[dict], rng, cfg: Re
     qas = choose_by_kind(cands, KIND_WEIGHT, rng, cfg.max_turns)
     segs = [{k: v for k, v in s.items() if k != "rep_peaks"} for s in segments]
     return qa_conversation(cid, qas, {"split": cfg.split, "segments": segs, "real": True}, motion_path)
+
+
+def _unnamed(cid: str, clip: RealClip, motion: Motion, rng, cfg: RealDataConfig) -> Conversation:
+    """"What is the person doing?" answered as for a movement the model has no name for: the
+    summary tokens of this clip name no action in training (`meta["unnamed"]`, see
+    llamo.model.action_gate), so the model learns to take names from them, not to guess."""
+    question = str(rng.choice(phrasings("action", cfg.split, cfg.questions)))
+    turns = [Turn("user", "<motion>\n" + question), Turn("assistant", describe_unknown(measure(motion)))]
+    meta = {"qa": [{"turn": 1, "kind": "action", "label": "other"}], "split": cfg.split, "real": True,
+            "unnamed": True}  # fmt: skip
+    return Conversation(cid, turns, str(clip.path.resolve()), meta=meta)
 
 
 def _chat_pairs(path: Path | None) -> list[tuple[str, str]]:
@@ -87,6 +129,8 @@ def write_real(
     (out / "motions").mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng([cfg.seed, {"train": 0, "val": 1, "test": 2}[cfg.split]])
     labelled, dropped = _labelled(clips)
+    if cfg.reverse_walks:
+        labelled += _reversed_walks(labelled, out / "motions")
     convs: list[Conversation] = []
     for r in range(cfg.repeats):
         for clip, _motion, seg in labelled:
@@ -103,6 +147,9 @@ def write_real(
         for s in segs:  # each segment gets back its own peaks, for "when" questions
             s["rep_peaks"] = [p for p in peaks if s["start"] <= p < s["end"]]
         convs.append(_conversation(f"realseq-{cfg.split}-{i:05d}", str(path), segs, rng, cfg))
+    for i in range(int(cfg.unnamed_share * len(convs))):
+        clip, motion, _seg = labelled[int(rng.integers(len(labelled)))]
+        convs.append(_unnamed(f"realunnamed-{cfg.split}-{i:05d}", clip, motion, rng, cfg))
     pairs = _chat_pairs(chat_data)
     for i in range(int(cfg.chat_share * len(convs)) if pairs else 0):
         q, a = pairs[int(rng.integers(len(pairs)))]
@@ -118,6 +165,7 @@ def write_real(
         "licence": LICENSE,
         "split": cfg.split,
         "clips": len(labelled),
+        "reversed_walks": sum(c.content == "walk-back" for c, _, _ in labelled),
         "clips_dropped_joints_disagree_or_no_reps": dropped,
         "sequences": cfg.sequences,
         "conversations": len(convs),

@@ -33,9 +33,13 @@ class MotionEncoder(nn.Module):
 
     def downsample_mask(self, mask: torch.Tensor) -> torch.Tensor:
         """(B, T) bool -> (B, T') bool: a downsampled frame is valid if its centre frame is."""
-        t_out = self.out_length(mask.shape[1])
-        idx = (torch.arange(t_out, device=mask.device) * self.stride).clamp(max=mask.shape[1] - 1)
-        return mask[:, idx]
+        return self.at_output_rate(mask)
+
+    def at_output_rate(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, T, ...) per-frame values -> (B, T', ...): each output frame takes its centre frame's."""
+        t_out = self.out_length(x.shape[1])
+        idx = (torch.arange(t_out, device=x.device) * self.stride).clamp(max=x.shape[1] - 1)
+        return x[:, idx]
 
     def forward(self, features: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         # features (B, T, F) normalised, mask (B, T) bool

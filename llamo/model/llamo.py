@@ -93,6 +93,7 @@ class Llamo(nn.Module):
         self.register_buffer("feature_mean", mean, persistent=False)
         self.register_buffer("feature_std", std, persistent=False)
         self.lora_state = "none"  # none | adapter | merged
+        self.check_actions = True  # names the heads give must show their movement (action_checks)
         self.checkpoint_dir: str | None = None
         self.to(self.llm_device)
         self.set_stage("align")
@@ -217,13 +218,15 @@ class Llamo(nn.Module):
         """Placeholders per motion slot for a clip of num_frames (at config.fps)."""
         return self.mode.count(self, num_frames)
 
-    def encode_motion_features(self, features, mask, video_pixels=None, video_mask=None):
+    def encode_motion_features(self, features, mask, video_pixels=None, video_mask=None, support=None,
+                               withheld=None):  # fmt: skip
         """(B, T, F), (B, T) -> F̃_M (B, T', d), mask (B, T') and the summary (tokens (B, S, d),
         rows, validity) or None. The motion-encoder + enhancer path; the summary is read off the
-        encoder's heads."""
+        encoder's heads, checked against `support` (B, T, A) or withheld (B,) (action_gate)."""
         fm = self.motion_encoder(features, mask)
         m = self.motion_encoder.downsample_mask(mask)
-        summary = None if self.summary is None else self.summary(self.motion_heads(fm), m)
+        support = None if support is None else self.motion_encoder.at_output_rate(support)  # (B, T', A)
+        summary = None if self.summary is None else self.summary(self.motion_heads(fm), m, support, withheld)
         fv = mt = vt = None
         if self.video_encoder is not None and video_pixels is not None:
             fv = self.video_encoder(video_pixels)  # (B, N, d), frames k / video_fps s into the clip
@@ -267,6 +270,7 @@ class Llamo(nn.Module):
         query_motion: torch.Tensor | None = None,
         video_pixels: torch.Tensor | None = None,
         video_mask: torch.Tensor | None = None,
+        motion_withheld: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, Selection | None]:
         """Token embeddings (B, L, H) with motion embeddings spliced into the placeholders."""
         dev = self.llm_device
@@ -277,7 +281,7 @@ class Llamo(nn.Module):
         to = lambda t: None if t is None else t.to(dev)  # noqa: E731
         inputs = MotionInputs(
             to(motion_features), to(motion_mask).bool(), to(query_ids), to(query_mask),
-            to(query_motion), to(video_pixels), to(video_mask),
+            to(query_motion), to(video_pixels), to(video_mask), to(motion_withheld),
         )  # fmt: skip
         motion_embeds, selection = self.mode.slot_embeddings(self, inputs)
         return self.splice(input_ids, embeds, motion_embeds), selection
@@ -353,6 +357,7 @@ class Llamo(nn.Module):
         dev = self.llm_device
         feats, mask = x[None].to(dev), torch.ones((1, x.shape[0]), dtype=torch.bool, device=dev)
         state = MotionState(feats, mask, None, None, frame_map)
+        state.support = processor.measured_support(self, motion, frame_map)
         self.mode.encode(self, state, video_pixels)
         return state
 

@@ -20,6 +20,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
+from llamo.action_checks import action_support
 from llamo.conversation import MOTION_MARKER, Conversation
 from llamo.errors import LlamoError
 from llamo.evidence import EVIDENCE_PREFIX, measure, with_evidence, without_evidence
@@ -152,6 +153,14 @@ def prepare_features(model, motion: Motion) -> tuple[torch.Tensor, np.ndarray]:
     return x.clamp(-20, 20), frame_map
 
 
+def measured_support(model, motion: Motion, frame_map: np.ndarray) -> torch.Tensor | None:
+    """(1, T, A) bool at the prepared frames: where each head action's movement is measured
+    (`llamo.action_checks`); None when the model has no summary or the check is off."""
+    if model.summary is None or not model.check_actions:
+        return None
+    return torch.from_numpy(action_support(motion, model.config.vocab.actions)[frame_map])[None]
+
+
 # ---- batches -----------------------------------------------------------------------------------
 
 
@@ -241,7 +250,7 @@ def collate(
         raise LlamoError("collate needs one motion (or None) per conversation.")
     max_pos = getattr(model.llm.config, "max_position_embeddings", None)
     eos = model.tokenizer.eos_token_id
-    rows, feats, queries, query_motion = [], [], [], []
+    rows, feats, queries, query_motion, withheld = [], [], [], [], []
     for conv, motion in zip(conversations, motions, strict=True):
         use_motion = motion is not None and model.mode.uses_motion
         turns = prompt_turns(conv, model.config.system_prompt, use_motion or conv.has_motion)
@@ -261,6 +270,7 @@ def collate(
                     )
                     query_motion.append(len(feats))
             feats.append(x)
+            withheld.append(bool(conv.meta.get("unnamed")))
         prompt = model.prompts.build(turns, counts, add_generation_prompt=generation)
         if max_pos and len(prompt.ids) > max_pos:
             raise LlamoError(
@@ -271,6 +281,8 @@ def collate(
     batch = _token_batch(rows, pad, generation)
     if feats:
         batch["motion_features"], batch["motion_mask"] = _padded(feats, 0.0, torch.float32)
+    if any(withheld):
+        batch["motion_withheld"] = torch.tensor(withheld)
     if queries:
         batch["query_ids"], batch["query_mask"] = _padded(queries, pad, torch.long)
         batch["query_motion"] = torch.tensor(query_motion, dtype=torch.long)

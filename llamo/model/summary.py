@@ -19,7 +19,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from llamo.labels import LabelVocab
+from llamo.labels import OTHER, LabelVocab
+from llamo.model.action_gate import gate_actions, withhold_names
 from llamo.model.layers import MLP
 
 COUNT_BINS = 21  # counts 0..20, soft (linear) binning; more than 20 reads as 20
@@ -56,16 +57,29 @@ def soft_bins(x: torch.Tensor, n: int) -> torch.Tensor:
 
 
 def clip_summary(
-    heads_out: dict, mask: torch.Tensor, n_tokens: int, rest: int = LabelVocab().rest
+    heads_out: dict,
+    mask: torch.Tensor,
+    n_tokens: int,
+    rest: int = LabelVocab().rest,
+    support: torch.Tensor | None = None,
+    other: int | None = None,
+    withheld: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Head outputs -> (B, S, feature_dim) summary rows and (B, S) validity, rows in time order.
 
     Row: action one-hot, repetition count (soft bins), mean side and direction distributions over
     the action's frames, and its start, end, centre and share of the clip (fractions of T').
-    `rest` is the index of the between-actions class, which never gets a row."""
+    `rest` is the index of the between-actions class, which never gets a row. With `support`
+    (B, T', A) and the index of `other`, unmeasured or unsure names go to "other" (`gate_actions`);
+    clips marked in `withheld` (B,) bool read "other" throughout (`withhold_names`)."""
     mask_f = mask.float()  # (B, T')
     length = mask_f.sum(1).clamp(min=1)  # (B,)
-    p = heads_out["action"].float().softmax(-1) * mask_f[..., None]  # (B, T', A)
+    p = heads_out["action"].float().softmax(-1)  # (B, T', A)
+    if support is not None and other is not None:
+        p = gate_actions(p, support.to(p.device), mask, other, rest)
+    if withheld is not None and other is not None:
+        p = withhold_names(p, withheld.to(p.device), other, rest)
+    p = p * mask_f[..., None]
     presence = p.sum(1) / length[:, None]  # (B, A)
     presence[:, rest] = -1.0  # "rest" between actions never gets a token
     k = min(n_tokens, presence.shape[1])
@@ -117,13 +131,15 @@ class SummaryTokens(nn.Module):
         super().__init__()
         self.n = n_tokens
         self.rest = vocab.rest
+        self.other = vocab.actions.index(OTHER) if OTHER in vocab.actions else None
         self.mlp = MLP(summary_features(vocab), d, d_out=d)
         self.pad = nn.Parameter(torch.zeros(d))
 
-    def forward(self, heads_out: dict, mask: torch.Tensor) -> SummaryOutput:
-        """-> tokens, and the rows and validity they came from."""
+    def forward(self, heads_out: dict, mask: torch.Tensor, support=None, withheld=None) -> SummaryOutput:
+        """-> tokens, and the rows and validity they came from; `support` (B, T', A) and
+        `withheld` (B,) as in `clip_summary`."""
         with torch.no_grad():  # the heads are trained by pretraining only
-            rows, valid = clip_summary(heads_out, mask, self.n, self.rest)
+            rows, valid = clip_summary(heads_out, mask, self.n, self.rest, support, self.other, withheld)
         x = self.mlp(rows)
         return SummaryOutput(torch.where(valid[..., None], x, self.pad.to(x.dtype)), rows, valid)
 

@@ -42,6 +42,7 @@ class MotionState:
     static_scores: list[float] = field(default_factory=list)
     summary: torch.Tensor | None = None  # (1, S, d) summary tokens (before the projector)
     summary_table: list[dict] = field(default_factory=list)  # the same, in words (describe_rows)
+    support: torch.Tensor | None = None  # (1, T, A) bool: each action's movement measured there
 
 
 class EncodedMotion(NamedTuple):
@@ -71,6 +72,7 @@ class MotionInputs:
     query_motion: torch.Tensor | None = None  # (Q,) which clip each slot belongs to
     video_pixels: torch.Tensor | None = None  # (B, N, 3, S, S)
     video_mask: torch.Tensor | None = None  # (B, N) bool
+    withheld: torch.Tensor | None = None  # (B,) bool: the summary names no action (training only)
 
 
 class MotionTokens:
@@ -114,7 +116,7 @@ class _Continuous(MotionTokens):
 
     def encode(self, model, state: MotionState, video_pixels: torch.Tensor | None) -> None:
         vp = None if video_pixels is None else video_pixels[None].to(model.llm_device)
-        fm, m, summary = model.encode_motion_features(state.features, state.mask, vp)
+        fm, m, summary = model.encode_motion_features(state.features, state.mask, vp, support=state.support)
         state.fm, state.fm_mask = fm, m
         if summary is not None:
             tokens, summary_rows, valid = summary
@@ -130,7 +132,7 @@ class _Continuous(MotionTokens):
 
     def slot_embeddings(self, model, inputs: MotionInputs) -> tuple[torch.Tensor, Selection | None]:
         fm, m, summary = model.encode_motion_features(
-            inputs.features, inputs.mask, inputs.video_pixels, inputs.video_mask
+            inputs.features, inputs.mask, inputs.video_pixels, inputs.video_mask, withheld=inputs.withheld
         )
         return self._slots(model, inputs, fm, m, None if summary is None else summary[0])
 
