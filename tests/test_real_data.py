@@ -97,3 +97,25 @@ def test_only_straight_walks_are_reversed():
     assert reversed_walk(wave, _seg(wave, "wave")) is None
     turn = synthesize("walk", reps=8, direction="turn_left", seed=5, noise=False)
     assert reversed_walk(turn, _seg(turn, "walk", direction="turn_left")) is None
+
+
+def test_the_writer_adds_backward_walks_and_unnamed_questions(tmp_path):
+    from llamo.conversation import read_jsonl
+    from llamo.data.real_writer import RealDataConfig, write_real
+
+    src = tmp_path / "clips"
+    src.mkdir()
+    synthesize("walk", reps=8, seed=6, noise=False).save(src / "dataset-2_walk_normal_001.npz")
+    synthesize("wave", reps=3, side="left", seed=6, noise=False).save(
+        src / "dataset-2_wave-left-hand_normal_002.npz"
+    )
+    cfg = RealDataConfig(sequences=2, reverse_walks=True, unnamed_share=0.5)
+    summary = write_real(src, tmp_path / "out", cfg)
+    convs = list(read_jsonl(tmp_path / "out/data.jsonl"))
+    assert summary["clips"] == 3 and summary["reversed_walks"] == 1
+    backward = [c for c in convs if "realrev-" in (c.motion or "")]
+    assert backward and all(c.meta["segments"][0]["direction"] == "backward" for c in backward)
+    unnamed = [c for c in convs if c.meta.get("unnamed")]
+    assert len(unnamed) == int(0.5 * (len(convs) - len(unnamed)))
+    assert all(c.turns[1].text.startswith("I can't name this movement.") for c in unnamed)
+    assert all(c.meta["qa"][0]["kind"] == "action" for c in unnamed)
