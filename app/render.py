@@ -90,6 +90,9 @@ def strip_display(value) -> str:
     return html.unescape(str(value or "")).strip()
 
 
+UNNAMED = "a movement it has no name for"  # the summary's "other" (llamo/model/action_gate.py)
+
+
 def summary_markdown(info: dict) -> str:
     """The clip summary (values from our code; the file name is escaped)."""
     lines = [
@@ -106,9 +109,8 @@ def summary_markdown(info: dict) -> str:
         for r in reads:
             reps = int(r["count"] + 0.5)  # half up: 2.5 reads as 3, 0.4 as none
             count = f" ×{reps}" if reps >= 1 else ""
-            parts.append(
-                f"{r['action'].replace('_', ' ')}{count} ({clock(r['start_s'])}–{clock(r['end_s'])})"
-            )
+            name = UNNAMED if r["action"] == "other" else r["action"].replace("_", " ")
+            parts.append(f"{name}{count} ({clock(r['start_s'])}–{clock(r['end_s'])})")
         lines.append("What the model is told about the motion: " + esc_md(" · ".join(parts)))
     for w in info.get("warnings", []):
         lines.append(f"⚠️ {esc_md(w)}")

@@ -450,7 +450,7 @@ def test_on_a_space_with_sign_in(tiny, tmp_path, monkeypatch):
 def test_summary_shows_what_the_model_is_told(tmp_path):
     """With a summary-token model, opening a clip lists the rows the LLM receives, in words."""
     from app.core import LlamoApp
-    from app.render import summary_markdown
+    from app.render import UNNAMED, summary_markdown
     from llamo.testing import random_walk, tiny_model
 
     model = tiny_model(summary_tokens=2)
@@ -463,7 +463,8 @@ def test_summary_shows_what_the_model_is_told(tmp_path):
     reads = session.clip.info["model_reads"]
     assert reads == model.motion_summary(model.encode_motion(session.clip.motion)) and 1 <= len(reads) <= 2
     md = summary_markdown(session.clip.info)
-    assert "What the model is told about the motion: " + reads[0]["action"].replace("_", " ") in md
+    first = UNNAMED if reads[0]["action"] == "other" else reads[0]["action"].replace("_", " ")
+    assert "What the model is told about the motion: " + first in md
     session.close()
 
 
@@ -471,12 +472,14 @@ def test_summary_counts_read_as_whole_repetitions():
     from app.render import esc_md, summary_markdown
 
     info = {"title": "c.npz", "duration": 13.0, "fps": 20.0, "num_frames": 260, "person_pct": 100.0}
-    rows = [("squat", 2.6, 0.6, 12.7), ("bend_forward", 0.5, 3.6, 10.1), ("arm_raise", 0.1, 0.2, 9.9)]
+    rows = [("squat", 2.6, 0.6, 12.7), ("bend_forward", 0.5, 3.6, 10.1), ("arm_raise", 0.1, 0.2, 9.9),
+            ("other", 2.2, 10.0, 12.0)]  # fmt: skip
     info["model_reads"] = [{"action": a, "count": c, "start_s": s, "end_s": e} for a, c, s, e in rows]
     md = summary_markdown(info)
     assert (
         esc_md("squat ×3 (0:00.6–0:12.7) · bend forward ×1 (0:03.6–0:10.1) · arm raise (0:00.2–0:09.9)") in md
     )
+    assert esc_md("a movement it has no name for ×2 (0:10.0–0:12.0)") in md  # the summary's "other"
 
 
 def test_streaming_updates_are_throttled_but_the_first_text_is_not():
