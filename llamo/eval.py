@@ -300,7 +300,7 @@ def evaluate_real(
 def markdown(report: dict, title: str = "LLaMo evaluation") -> str:
     lines = [f"# {title}", ""]
     if "model" in report:
-        checks = (report.get("describe") or {}).get("action_checks", "on")
+        checks = (report.get("describe") or {}).get("action_checks", "off")
         lines += [f"Model: `{report['model']}`  ", f"Data: `{report.get('data', '')}`  ",
                   f"Action checks (llamo/action_checks.py): {checks}", ""]  # fmt: skip
     syn = report.get("synthetic") or {}

@@ -90,6 +90,8 @@ def test_the_model_checks_its_summary_only_when_asked():
 
     model = tiny_model(summary_tokens=2)
     motion = synthesize("squat", reps=2, seed=14, noise=False)
+    assert model.encode_motion(motion).support is None  # off by default (llamo/model/action_gate.py)
+    model.check_actions = True
     state = model.encode_motion(motion)
     assert state.support is not None and state.support.shape[:2] == (1, state.features.shape[1])
     assert state.support.shape[2] == len(model.config.vocab.actions)

@@ -43,8 +43,8 @@ def add_arguments(parser) -> None:
     )
     parser.add_argument("--limit", type=int, help="evaluate only the first N conversations")
     parser.add_argument(
-        "--action-checks", choices=("on", "off"), default="on",
-        help="off: summary names go unchecked against the measured movement (llamo.action_checks)",
+        "--action-checks", choices=("on", "off"), default="off",
+        help="on: check the summary's action names against the measured movement (llamo.model.action_gate)",
     )  # fmt: skip
     parser.add_argument("--max-new-tokens", type=int, default=48)
     parser.add_argument("--device")

@@ -93,7 +93,7 @@ class Llamo(nn.Module):
         self.register_buffer("feature_mean", mean, persistent=False)
         self.register_buffer("feature_std", std, persistent=False)
         self.lora_state = "none"  # none | adapter | merged
-        self.check_actions = True  # names the heads give must show their movement (action_checks)
+        self.check_actions = False  # True: gate the heads' names (action_gate; off: see its docstring)
         self.checkpoint_dir: str | None = None
         self.to(self.llm_device)
         self.set_stage("align")
