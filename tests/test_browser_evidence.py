@@ -38,7 +38,7 @@ def open_streams(page) -> set:
     streams: set = set()
     page.on("request", lambda r: streams.add(r) if "/queue/data" in r.url else None)
     for done in ("requestfinished", "requestfailed"):
-        page.on(done, streams.discard)
+        page.on(done, lambda r: streams.discard(r))  # playwright wraps a function, not a builtin
     return streams
 
 
