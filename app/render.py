@@ -12,6 +12,8 @@ import re
 
 import plotly.graph_objects as go
 
+from llamo.labels import OTHER
+
 
 def esc(text: str | None) -> str:
     return html.escape(text or "", quote=False)  # text nodes only: & < > are enough
@@ -109,7 +111,7 @@ def summary_markdown(info: dict) -> str:
         for r in reads:
             reps = int(r["count"] + 0.5)  # half up: 2.5 reads as 3, 0.4 as none
             count = f" ×{reps}" if reps >= 1 else ""
-            name = UNNAMED if r["action"] == "other" else r["action"].replace("_", " ")
+            name = UNNAMED if r["action"] == OTHER else r["action"].replace("_", " ")
             parts.append(f"{name}{count} ({clock(r['start_s'])}–{clock(r['end_s'])})")
         lines.append("What the model is told about the motion: " + esc_md(" · ".join(parts)))
     for w in info.get("warnings", []):

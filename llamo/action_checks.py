@@ -25,8 +25,6 @@ among them, and the checks rejected some (see action_gate's docstring).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 from scipy.ndimage import maximum_filter1d
 
@@ -61,11 +59,14 @@ def _window_range(x: np.ndarray, valid: np.ndarray, size: int) -> np.ndarray:
     return np.where(np.isfinite(hi) & np.isfinite(lo), hi - lo, 0.0)
 
 
-def _sway(motion: Motion, size: int) -> np.ndarray:
-    """(T,) side-to-side range (m) of a hand whose forearm points up, the larger of the two."""
-    joints = motion.joints.astype(np.float64)
+def _body(joints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-frame forward and left unit vectors of the trunk (`body_frame`), each (T, 3)."""
     up, forward = body_frame(joints)
-    left = np.cross(forward, up)
+    return forward, np.cross(forward, up)
+
+
+def _sway(joints: np.ndarray, left: np.ndarray, size: int) -> np.ndarray:
+    """(T,) side-to-side range (m) of a hand whose forearm points up, the larger of the two."""
     out = np.zeros(len(joints))
     for side in ("left", "right"):
         w, e = joints[:, J[f"{side}_wrist"]], joints[:, J[f"{side}_elbow"]]
@@ -75,17 +76,8 @@ def _sway(motion: Motion, size: int) -> np.ndarray:
     return out
 
 
-def _feet_apart(motion: Motion, size: int) -> np.ndarray:
-    """(T,) how far (m) the ankles' sideways gap opens and closes within the window."""
-    joints = motion.joints.astype(np.float64)
-    up, forward = body_frame(joints)
-    gap = np.sum((joints[:, J["left_ankle"]] - joints[:, J["right_ankle"]]) * np.cross(forward, up), -1)
-    return _window_range(gap, np.ones(len(gap), bool), size)
-
-
-def _straight_reach(joints: np.ndarray, angles: dict[str, np.ndarray]) -> np.ndarray:
+def _straight_reach(joints: np.ndarray, forward: np.ndarray, angles: dict[str, np.ndarray]) -> np.ndarray:
     """(T,) how far (m) a straightened arm's wrist is forward of its shoulder (0 when bent)."""
-    _, forward = body_frame(joints)
     out = np.zeros(len(joints))
     for side in ("left", "right"):
         ahead = np.sum((joints[:, J[f"{side}_wrist"]] - joints[:, J[f"{side}_shoulder"]]) * forward, -1)
@@ -96,55 +88,39 @@ def _straight_reach(joints: np.ndarray, angles: dict[str, np.ndarray]) -> np.nda
 def measures(motion: Motion) -> dict[str, np.ndarray]:
     """Each measure per frame, (T,) arrays, before the window: what the checks compare."""
     joints = motion.joints.astype(np.float64)
+    forward, left = _body(joints)
     angles = joint_angles(motion)
     size = _window(motion.fps)
-    lift = np.max(
-        joints[:, [J["left_wrist"], J["right_wrist"]], 1]
-        - joints[:, [J["left_shoulder"], J["right_shoulder"]], 1],
-        axis=1,
-    )
+    every = np.ones(len(joints), bool)
+    wrists, shoulders = [J["left_wrist"], J["right_wrist"]], [J["left_shoulder"], J["right_shoulder"]]
+    feet_gap = np.sum((joints[:, J["left_ankle"]] - joints[:, J["right_ankle"]]) * left, -1)
     return {
-        "sway_m": _sway(motion, size),
-        "hand_lift_m": lift,
+        "sway_m": _sway(joints, left, size),
+        "hand_lift_m": np.max(joints[:, wrists, 1] - joints[:, shoulders, 1], axis=1),
         "airborne_m": _airborne(motion).astype(np.float64),
-        "feet_apart_m": _feet_apart(motion, size),
-        "drop_m": _window_range(pelvis_height(motion).astype(np.float64), np.ones(len(joints), bool), size),
+        "feet_apart_m": _window_range(feet_gap, every, size),
+        "drop_m": _window_range(pelvis_height(motion).astype(np.float64), every, size),
         "foot_up_m": _foot_height(motion).astype(np.float64),
-        "reach_m": _straight_reach(joints, angles),
+        "reach_m": _straight_reach(joints, forward, angles),
         "lean_deg": angles["trunk_lean"].astype(np.float64),
     }
 
 
-Present = Callable[[dict[str, np.ndarray], int], np.ndarray]  # (measures, window) -> (T,) bool
-
-
-def _at_least(name: str) -> Present:
-    return lambda m, _size: m[name] >= THRESHOLDS[name]
-
-
-# action -> where its defining movement is (per frame, before the window); see the docstring
-CHECKS: dict[str, Present] = {
-    "wave": _at_least("sway_m"),
-    "arm_raise": _at_least("hand_lift_m"),
-    "jump": _at_least("airborne_m"),
-    "jumping_jack": lambda m, size: _windowed_and(m, size, ("feet_apart_m", "hand_lift_m")),
-    "squat": _at_least("drop_m"),
-    "lunge": _at_least("drop_m"),
-    "sit_down": _at_least("drop_m"),
-    "stand_up": _at_least("drop_m"),
-    "kick": _at_least("foot_up_m"),
-    "punch": _at_least("reach_m"),
-    "bow": _at_least("lean_deg"),
-    "bend_forward": _at_least("lean_deg"),
+# action -> the measures that must all reach their threshold within the window (see the docstring)
+CHECKS: dict[str, tuple[str, ...]] = {
+    "wave": ("sway_m",),
+    "arm_raise": ("hand_lift_m",),
+    "jump": ("airborne_m",),
+    "jumping_jack": ("feet_apart_m", "hand_lift_m"),
+    "squat": ("drop_m",),
+    "lunge": ("drop_m",),
+    "sit_down": ("drop_m",),
+    "stand_up": ("drop_m",),
+    "kick": ("foot_up_m",),
+    "punch": ("reach_m",),
+    "bow": ("lean_deg",),
+    "bend_forward": ("lean_deg",),
 }
-
-
-def _windowed_and(m: dict[str, np.ndarray], size: int, names: tuple[str, ...]) -> np.ndarray:
-    """Frames whose window holds each of the movements (not necessarily on the same frame)."""
-    out = np.ones(len(m[names[0]]), bool)
-    for name in names:
-        out &= maximum_filter1d((m[name] >= THRESHOLDS[name]).astype(np.uint8), size, mode="nearest") > 0
-    return out
 
 
 def action_support(motion: Motion, actions: tuple[str, ...]) -> np.ndarray:
@@ -154,10 +130,12 @@ def action_support(motion: Motion, actions: tuple[str, ...]) -> np.ndarray:
     out = np.ones((t, len(actions)), bool)
     if t < 3:
         return out
-    m = measures(motion)
-    size = _window(motion.fps)
+    m, size = measures(motion), _window(motion.fps)
+    near = {
+        k: maximum_filter1d((v >= THRESHOLDS[k]).astype(np.uint8), size, mode="nearest") > 0
+        for k, v in m.items()
+    }
     for i, name in enumerate(actions):
-        check = CHECKS.get(name)
-        if check is not None:
-            out[:, i] = maximum_filter1d(check(m, size).astype(np.uint8), size, mode="nearest") > 0
+        for needed in CHECKS.get(name, ()):
+            out[:, i] &= near[needed]
     return out
