@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.ndimage import maximum_filter1d
 
-from llamo.kinematics import _airborne, _foot_height, body_frame, joint_angles, pelvis_height
+from llamo.kinematics import body_frame, flight_height, foot_height, joint_angles, pelvis_height
 from llamo.motion import Motion
 from llamo.skeleton import JOINT_INDEX as J
 
@@ -97,10 +97,10 @@ def measures(motion: Motion) -> dict[str, np.ndarray]:
     return {
         "sway_m": _sway(joints, left, size),
         "hand_lift_m": np.max(joints[:, wrists, 1] - joints[:, shoulders, 1], axis=1),
-        "airborne_m": _airborne(motion).astype(np.float64),
+        "airborne_m": flight_height(motion).astype(np.float64),
         "feet_apart_m": _window_range(feet_gap, every, size),
         "drop_m": _window_range(pelvis_height(motion).astype(np.float64), every, size),
-        "foot_up_m": _foot_height(motion).astype(np.float64),
+        "foot_up_m": foot_height(motion).astype(np.float64),
         "reach_m": _straight_reach(joints, forward, angles),
         "lean_deg": angles["trunk_lean"].astype(np.float64),
     }

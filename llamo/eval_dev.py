@@ -83,13 +83,16 @@ def _clip_rows(model, clip: DevClip) -> dict[str, list[dict]]:
             rows["when"] = _asked(model, clip, "when", [q.format(ordinal="second") for q in P.WHEN], truth)
     else:
         rows["direction"] = _asked(model, clip, "direction", P.DIRECTION, seg["direction"])
+    rows["leg_side"] = _asked(model, clip, "side", P.LEG_SIDE, seg["leg_used"])
     return rows
 
 
 def evaluate_dev(model, folder: str | Path, per_content: int = PER_CONTENT) -> dict:
-    """Action, count, arm side, direction and "when" on validation takes, plain chat on one."""
+    """Action, count, arm and leg side, direction and "when" on validation takes, plain chat on
+    one. The leg's truth is the measured one (`limb_side`), as in the test set's side questions."""
     clips = dev_clips(folder, per_content)
-    rows: dict[str, list[dict]] = {k: [] for k in ("action", "count", "arm_side", "direction", "when")}
+    kinds = ("action", "count", "arm_side", "leg_side", "direction", "when")
+    rows: dict[str, list[dict]] = {k: [] for k in kinds}
     for clip in clips:
         for kind, kind_rows in _clip_rows(model, clip).items():
             rows[kind].extend(kind_rows)

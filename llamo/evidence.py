@@ -8,18 +8,19 @@ faced in the first second, "left" is the person's left.
 
 A few dozen tokens, one clause per fact:
 
-    Measured: 13.0 s; 3 reps (pelvis up-down) at 2.1, 6.0 and 10.2 s; moving 0.4-12.6 s;
-    most movement: both legs; in place; peak angles knee 96, hip 80, elbow 30, ... deg.
+    Measured: 13.0 s; 3 reps (pelvis up-down): 1st 2.1 s, 2nd 6.0 s, 3rd 10.2 s;
+    moving 0.4-12.6 s; most movement: both legs; in place; peak angles knee 96, hip 80, ... deg.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
-from llamo.kinematics import _airborne, count_repetitions, joint_angles
+from llamo.kinematics import count_repetitions, flight_height, joint_angles
 from llamo.motion import Motion
 from llamo.skeleton import JOINT_INDEX as J
 from llamo.skeleton import facing_direction
@@ -137,8 +138,14 @@ def _most_moving(activity: dict[str, float]) -> str:
     return lft if a > b else rgt
 
 
-def _travel(joints: np.ndarray, fps: float) -> tuple[float, str, float]:
-    """Horizontal displacement in the initial body frame, and the yaw turned (+ = left)."""
+class Travel(NamedTuple):
+    distance_m: float
+    direction: str  # forward | backward | left | right | none, in the person's initial frame
+    turn_deg: float  # + = turned to the person's left
+
+
+def travel(joints: np.ndarray, fps: float) -> Travel:
+    """Horizontal displacement in the initial body frame, and the yaw turned."""
     head = max(1, min(int(round(fps)), len(joints) // 4))  # the first second, or quarter
     face = facing_direction(joints)
     f0 = face[:head].mean(axis=0)
@@ -157,11 +164,11 @@ def _travel(joints: np.ndarray, fps: float) -> tuple[float, str, float]:
     yaw = np.unwrap(np.arctan2(face[:, 0], face[:, 2]))
     yaw = gaussian_filter1d(yaw, max(0.2 * fps, 1e-3), mode="nearest")
     turn = float(np.degrees(yaw[-head:].mean() - yaw[:head].mean()))
-    return dist, direction, turn
+    return Travel(dist, direction, turn)
 
 
 def _airborne_times(motion: Motion) -> list[float]:
-    flight = _airborne(motion) > AIRBORNE_M
+    flight = flight_height(motion) > AIRBORNE_M
     spans = [s for s in _spans(flight, motion.fps) if s.moving and s.end - s.start >= 0.1]
     return [round((s.start + s.end) / 2, 1) for s in spans]
 
@@ -177,7 +184,7 @@ def measure(motion: Motion) -> Evidence:
     reps = count_repetitions(motion)
     activity, fastest = _limb_speeds(joints, fps)
     spans = _spans(fastest > MOVING_SPEED, fps)
-    dist, direction, turn = _travel(joints, fps)
+    dist, direction, turn = travel(joints, fps)
     pelvis = gaussian_filter1d(joints[:, J["pelvis"]][:, [0, 2]], max(0.1 * fps, 1e-3), axis=0)
     hspeed = np.linalg.norm(np.gradient(pelvis, axis=0), axis=-1) * fps
     moving = fastest > MOVING_SPEED
@@ -221,12 +228,24 @@ def _reps_clause(ev: Evidence) -> str:
     if ev.rep_count == 0:
         return "no repetitions"
     what = SIGNAL_WORDS.get(ev.rep_signal, ev.rep_signal)
+    if ev.rep_count == 1:
+        return f"1 rep ({what}) at {ev.rep_times[0]:.1f} s"
+    # Numbered, so that "when is the second wave?" is a look-up by its number. Long runs give the
+    # first few, the last and the period: questions ask about the early ones or the last one.
+    shown = list(enumerate(ev.rep_times))
     if ev.rep_count > MAX_LISTED:
-        gap = (ev.rep_times[-1] - ev.rep_times[0]) / (ev.rep_count - 1)
-        return (
-            f"{ev.rep_count} reps ({what}), {ev.rep_times[0]:.1f}-{ev.rep_times[-1]:.1f} s, every {gap:.1f} s"
-        )
-    return f"{ev.rep_count} {'rep' if ev.rep_count == 1 else 'reps'} ({what}) at {_times(ev.rep_times)} s"
+        shown = shown[: MAX_LISTED - 2] + shown[-1:]
+    listed = ", ".join(f"{_ordinal(i + 1)} {t:.1f} s" for i, t in shown)
+    text = f"{ev.rep_count} reps ({what}): {listed}"
+    if ev.rep_count > MAX_LISTED:
+        text += f", every {(ev.rep_times[-1] - ev.rep_times[0]) / (ev.rep_count - 1):.1f} s"
+    return text
+
+
+def _ordinal(n: int) -> str:
+    """1st, 2nd, 3rd, 4th, ... 11th, 12th, 13th, 21st."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
 def _spans_clause(ev: Evidence) -> str:

@@ -159,12 +159,12 @@ def _wrist_reach(motion: Motion) -> np.ndarray:
     return np.max(np.sum(rel * forward[:, None], -1), axis=1).astype(np.float32)
 
 
-def _foot_height(motion: Motion) -> np.ndarray:
+def foot_height(motion: Motion) -> np.ndarray:
     y = motion.joints[:, FOOT_JOINTS, 1].max(axis=1) - local_ground(motion)
     return y.astype(np.float32)
 
 
-def _airborne(motion: Motion) -> np.ndarray:
+def flight_height(motion: Motion) -> np.ndarray:
     """Height of the LOWER foot above the local ground: > 0 only when both feet are off it."""
     feet = motion.joints[:, FOOT_JOINTS, 1]
     lower = np.minimum(feet[:, [0, 2]].min(axis=1), feet[:, [1, 3]].min(axis=1))
@@ -218,8 +218,8 @@ SIGNALS: dict[str, Signal] = {
         Signal("wrist_sway", "raised hand's outward sway from its elbow", "m", _wrist_sway, +1, 0.2, 0.05),
         Signal("trunk_lean", "trunk lean", "deg", lambda m: joint_angles(m)["trunk_lean"], +1, 45.0),
         Signal("wrist_reach", "wrist reach forward of the chest", "m", _wrist_reach, +1, 0.4),
-        Signal("foot_height", "highest foot above the ground", "m", _foot_height, +1, 0.4),
-        Signal("airborne", "lower foot above the ground (flight)", "m", _airborne, +1, 0.15),
+        Signal("foot_height", "highest foot above the ground", "m", foot_height, +1, 0.4),
+        Signal("airborne", "lower foot above the ground (flight)", "m", flight_height, +1, 0.15),
         Signal("ankle_gap", "horizontal distance between ankles", "m", _ankle_gap, +1, 0.5, 0.04),
         Signal("torso_twist", "shoulder yaw against the hips (+ left)", "deg", _twist, +1, 40.0, 0.25),
     )

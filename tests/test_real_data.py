@@ -64,6 +64,18 @@ def test_real_questions_ask_style_and_times_and_no_tempo():
     assert {"style", "premise", "when", "action"} <= kinds and "tempo" not in kinds
 
 
+def test_a_limb_asked_without_an_action_is_answered_with_the_measured_side():
+    m = synthesize("kick", reps=3, side="right", seed=4, noise=False)
+    seg = dict(_seg(m, "walk"), arm_used="both", leg_used=measure(m).leg_side)
+    rng = np.random.default_rng(1)
+    asked = [q for _ in range(40) for q in real_questions([seg], rng, "train", 20.0) if q[0] == "side"]
+    legs = [q for q in asked if "leg" in q[1]]
+    arms = [q for q in asked if "arm" in q[1]]
+    assert legs and arms
+    assert all(q[3] == seg["leg_used"] == "right" and q[2] == "The right leg." for q in legs)
+    assert all(q[3] == "both" and q[2] == "Both arms." for q in arms)
+
+
 @pytest.mark.slow
 def test_written_data_is_reproducible(tmp_path):
     if not DS2.is_dir():
@@ -113,7 +125,7 @@ def test_the_writer_adds_backward_walks_and_unnamed_questions(tmp_path):
     summary = write_real(src, tmp_path / "out", cfg)
     convs = list(read_jsonl(tmp_path / "out/data.jsonl"))
     assert summary["clips"] == 3 and summary["reversed_walks"] == 1
-    backward = [c for c in convs if "realrev-" in (c.motion or "")]
+    backward = [c for c in convs if "realrev-" in (c.motion or "") and "segments" in c.meta]
     assert backward and all(c.meta["segments"][0]["direction"] == "backward" for c in backward)
     unnamed = [c for c in convs if c.meta.get("unnamed")]
     assert len(unnamed) == int(0.5 * (len(convs) - len(unnamed)))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from llamo.data.templates import ACTION_WORDS, SIDED, action_answer, candidate_questions, count_answer
+from llamo.data.templates.answers import SIDE_ANSWER, SIDE_ANSWER_BOTH_TOGETHER
 from llamo.data.templates import KIND_WEIGHT as SYNTH_WEIGHT
 from llamo.data.templates.paraphrases import PARAPHRASES
 
@@ -35,6 +36,15 @@ WHEN_REP_Q = [
 WHEN_SEG_Q = [
     "When does the person start {gerund}?",
     "At what time does the {gerund} begin?",
+]
+# Which limb, asked without naming an action: answered with the side the evidence measured.
+LIMB_SIDE_Q = [
+    "Which {limb} moves more?",
+    "Does the person use the left {limb}, the right one or both?",
+    "Which {limb} is busier?",
+    "Which of the {limb}s does most of the moving?",
+    "Is one {limb} doing more than the other? Which one?",
+    "Which {limb} is it, left or right?",
 ]
 # A false premise names an action the clip does not show; the answer says what it does show.
 PREMISE_Q = [
@@ -67,6 +77,16 @@ def _when_segment(seg: dict, fps: float, rng, phrasings: list[str]) -> tuple:
     return ("when", q, f"At {seg['start'] / fps:.1f} s.", round(seg["start"] / fps, 1))
 
 
+def _limb_side(seg: dict, rng, phrasings: list[str]) -> tuple | None:
+    limb = str(rng.choice(["arm", "leg"]))
+    side = seg.get(f"{limb}_used")
+    if side is None:
+        return None
+    answer = SIDE_ANSWER_BOTH_TOGETHER if side == "both" else SIDE_ANSWER[side]
+    q = str(rng.choice(phrasings)).format(limb=limb)
+    return ("side", q, answer.format(limb=limb, limbs=limb + "s"), side)
+
+
 def premise_answer(seg: dict, asked: str) -> str:
     """'I see no squats; the person is waving with the left arm 3 times.'"""
     shown = action_answer(seg).removeprefix("The person is ").rstrip(".")
@@ -97,6 +117,9 @@ def real_questions(
     if len(segments) == 1:
         out.append(("style", str(rng.choice(qs["style"])), STYLE_A[seg["energy"]], seg["energy"]))
         out.append(_premise(seg, rng, qs["premise"]))
+        limb = _limb_side(seg, rng, LIMB_SIDE_Q)
+        if limb is not None:
+            out.append(limb)
     else:
         out.append(_when_segment(segments[int(rng.integers(1, len(segments)))], fps, rng, qs["when_seg"]))
     when = _when_rep(seg, fps, rng, phrasings=qs["when_rep"])

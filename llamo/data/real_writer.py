@@ -28,7 +28,7 @@ from llamo.data.real import (
 from llamo.data.real_questions import KIND_WEIGHT, real_questions
 from llamo.data.evidence_data import describe_unknown
 from llamo.data.templates import choose_by_kind, phrasings, qa_conversation
-from llamo.evidence import measure
+from llamo.evidence import Evidence, measure
 from llamo.errors import LlamoError
 from llamo.motion import Motion
 
@@ -97,12 +97,12 @@ def _conversation(cid: str, motion_path: str, segments: list[dict], rng, cfg: Re
     return qa_conversation(cid, qas, {"split": cfg.split, "segments": segs, "real": True}, motion_path)
 
 
-def _unnamed(cid: str, clip: RealClip, motion: Motion, rng, cfg: RealDataConfig) -> Conversation:
+def _unnamed(cid: str, clip: RealClip, ev: Evidence, rng, cfg: RealDataConfig) -> Conversation:
     """"What is the person doing?" answered as for a movement the model has no name for: the
     summary tokens of this clip name no action in training (`meta["unnamed"]`, see
     llamo.model.action_gate), so the model learns to take names from them, not to guess."""
     question = str(rng.choice(phrasings("action", cfg.split, cfg.questions)))
-    turns = [Turn("user", "<motion>\n" + question), Turn("assistant", describe_unknown(measure(motion)))]
+    turns = [Turn("user", "<motion>\n" + question), Turn("assistant", describe_unknown(ev))]
     meta = {"qa": [{"turn": 1, "kind": "action", "label": "other"}], "split": cfg.split, "real": True,
             "unnamed": True}  # fmt: skip
     return Conversation(cid, turns, str(clip.path.resolve()), meta=meta)
@@ -147,9 +147,12 @@ def write_real(
         for s in segs:  # each segment gets back its own peaks, for "when" questions
             s["rep_peaks"] = [p for p in peaks if s["start"] <= p < s["end"]]
         convs.append(_conversation(f"realseq-{cfg.split}-{i:05d}", str(path), segs, rng, cfg))
+    measured: dict[Path, Evidence] = {}  # a clip drawn twice is measured once
     for i in range(int(cfg.unnamed_share * len(convs))):
         clip, motion, _seg = labelled[int(rng.integers(len(labelled)))]
-        convs.append(_unnamed(f"realunnamed-{cfg.split}-{i:05d}", clip, motion, rng, cfg))
+        if clip.path not in measured:
+            measured[clip.path] = measure(motion)
+        convs.append(_unnamed(f"realunnamed-{cfg.split}-{i:05d}", clip, measured[clip.path], rng, cfg))
     pairs = _chat_pairs(chat_data)
     for i in range(int(cfg.chat_share * len(convs)) if pairs else 0):
         q, a = pairs[int(rng.integers(len(pairs)))]
