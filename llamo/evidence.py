@@ -224,18 +224,23 @@ SIGNAL_WORDS = {
 MAX_LISTED = 6  # more repetitions than this are given as a count and a period
 
 
+def listed_reps(ev: Evidence) -> dict[int, float]:
+    """The repetitions the text lists, by number (1 = the first): all of them up to MAX_LISTED,
+    else the first few and the last (questions ask about the early ones or the last one)."""
+    shown = list(enumerate(ev.rep_times, start=1))
+    if ev.rep_count > MAX_LISTED:
+        shown = shown[: MAX_LISTED - 2] + shown[-1:]
+    return dict(shown)
+
+
 def _reps_clause(ev: Evidence) -> str:
     if ev.rep_count == 0:
         return "no repetitions"
     what = SIGNAL_WORDS.get(ev.rep_signal, ev.rep_signal)
     if ev.rep_count == 1:
         return f"1 rep ({what}) at {ev.rep_times[0]:.1f} s"
-    # Numbered, so that "when is the second wave?" is a look-up by its number. Long runs give the
-    # first few, the last and the period: questions ask about the early ones or the last one.
-    shown = list(enumerate(ev.rep_times))
-    if ev.rep_count > MAX_LISTED:
-        shown = shown[: MAX_LISTED - 2] + shown[-1:]
-    listed = ", ".join(f"{_ordinal(i + 1)} {t:.1f} s" for i, t in shown)
+    # Numbered, so that "when is the second wave?" is a look-up by its number.
+    listed = ", ".join(f"{_ordinal(n)} {t:.1f} s" for n, t in listed_reps(ev).items())
     text = f"{ev.rep_count} reps ({what}): {listed}"
     if ev.rep_count > MAX_LISTED:
         text += f", every {(ev.rep_times[-1] - ev.rep_times[0]) / (ev.rep_count - 1):.1f} s"

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from llamo.conversation import MOTION_MARKER, Conversation, Turn, read_jsonl, write_jsonl
-from llamo.evidence import MAX_LISTED, Evidence, measure, with_evidence
+from llamo.evidence import Evidence, listed_reps, measure, with_evidence
 from llamo.importers import load_motion
 
 CANT_NAME = "I can't name this movement."
@@ -47,11 +47,7 @@ WHEN_TOLERANCE_S = 0.3
 def _listed_time(question: str, ev: Evidence) -> float | None:
     """The time the evidence text lists for the k-th repetition a question asks about, if any."""
     m = ORDINAL.search(question)
-    if m is None:
-        return None
-    k = ORDINAL_WORDS.index(m.group(1).lower())
-    shown = range(len(ev.rep_times)) if ev.rep_count <= MAX_LISTED else range(MAX_LISTED - 2)
-    return ev.rep_times[k] if k in shown else None
+    return None if m is None else listed_reps(ev).get(ORDINAL_WORDS.index(m.group(1).lower()) + 1)
 
 
 def supported(kind: str, label, question: str, ev: Evidence) -> bool:
