@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from llamo.data.templates import ACTION_WORDS, SIDED, action_answer, candidate_questions, count_answer
-from llamo.data.templates.answers import SIDE_ANSWER, SIDE_ANSWER_BOTH_TOGETHER
+from llamo.data.templates.answers import SIDE_ANSWER
+from llamo.evidence import MAX_LISTED
 from llamo.data.templates import KIND_WEIGHT as SYNTH_WEIGHT
 from llamo.data.templates.paraphrases import PARAPHRASES
 
@@ -66,7 +67,8 @@ def _when_rep(
     peaks = seg.get("rep_peaks") or []
     if words is None or len(peaks) < 2:
         return None
-    k = int(rng.integers(min(len(peaks), len(ORDINALS)))) if k is None else k
+    listed = len(peaks) if len(peaks) <= MAX_LISTED else MAX_LISTED - 2  # the evidence lists these
+    k = int(rng.integers(min(listed, len(ORDINALS)))) if k is None else k
     q = str(rng.choice(phrasings)).format(ordinal=ORDINALS[k], noun=words[1])
     return ("when", q, f"At {peaks[k] / fps:.1f} s.", round(peaks[k] / fps, 1))
 
@@ -78,13 +80,15 @@ def _when_segment(seg: dict, fps: float, rng, phrasings: list[str]) -> tuple:
 
 
 def _limb_side(seg: dict, rng, phrasings: list[str]) -> tuple | None:
-    limb = str(rng.choice(["arm", "leg"]))
-    side = seg.get(f"{limb}_used")
-    if side is None:
+    """Which arm or leg, asked only of a limb that moves on one side (a one-handed wave). Where
+    both sides move alike the answer is "both" on most clips (every walk), and asking it anyway
+    made "Both arms." a habit (a trial pass answered it for one-armed raises)."""
+    sided = [limb for limb in ("arm", "leg") if seg.get(f"{limb}_used") in ("left", "right")]
+    if not sided:
         return None
-    answer = SIDE_ANSWER_BOTH_TOGETHER if side == "both" else SIDE_ANSWER[side]
+    limb = sided[int(rng.integers(len(sided)))]
     q = str(rng.choice(phrasings)).format(limb=limb)
-    return ("side", q, answer.format(limb=limb, limbs=limb + "s"), side)
+    return ("side", q, SIDE_ANSWER[seg[f"{limb}_used"]].format(limb=limb), seg[f"{limb}_used"])
 
 
 def premise_answer(seg: dict, asked: str) -> str:
@@ -132,4 +136,4 @@ def real_questions(
 
 
 # The synthetic weights (tempo is never asked here), a little more off-topic, and the new kinds.
-KIND_WEIGHT = {**SYNTH_WEIGHT, "unknown": 0.5, "style": 2.0, "when": 2.5, "premise": 1.5}
+KIND_WEIGHT = {**SYNTH_WEIGHT, "unknown": 0.5, "style": 2.0, "when": 3.5, "premise": 1.5}
