@@ -20,7 +20,9 @@ from llamo import dev_phrasings as P
 from llamo.data.real import STYLES, index_clips, label_clip
 from llamo.data.templates import normalise
 from llamo.eval_real import ask_in_turn, by_phrasing, evaluate_plain_chat
+from llamo.evidence import limb_side
 from llamo.motion import Motion
+from llamo.skeleton import JOINT_INDEX as J
 
 PER_CONTENT = 2
 TIME = re.compile(r"(\d+(?:\.\d+)?)\s*(?:s\b|sec)")
@@ -83,7 +85,8 @@ def _clip_rows(model, clip: DevClip) -> dict[str, list[dict]]:
             rows["when"] = _asked(model, clip, "when", [q.format(ordinal="second") for q in P.WHEN], truth)
     else:
         rows["direction"] = _asked(model, clip, "direction", P.DIRECTION, seg["direction"])
-    rows["leg_side"] = _asked(model, clip, "side", P.LEG_SIDE, seg["leg_used"])
+    legs = limb_side(clip.motion.joints, J["left_ankle"], J["right_ankle"])
+    rows["leg_side"] = _asked(model, clip, "side", P.LEG_SIDE, legs)
     return rows
 
 

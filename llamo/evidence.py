@@ -8,8 +8,10 @@ faced in the first second, "left" is the person's left.
 
 A few dozen tokens, one clause per fact:
 
-    Measured: 13.0 s; 3 reps (pelvis up-down): 1st 2.1 s, 2nd 6.0 s, 3rd 10.2 s;
-    moving 0.4-12.6 s; most movement: both legs; in place; peak angles knee 96, hip 80, ... deg.
+    Measured: 13.0 s; 3 reps (pelvis up-down) at 2.1, 6.0 and 10.2 s; moving 0.4-12.6 s;
+    most movement: both legs; in place; peak angles knee 96, hip 80, elbow 30, ... deg.
+
+The expert's form (`Evidence.report`) numbers the repetitions: "1st 2.1 s, 2nd 6.0 s, 3rd 10.2 s".
 """
 
 from __future__ import annotations
@@ -224,27 +226,26 @@ SIGNAL_WORDS = {
 MAX_LISTED = 6  # more repetitions than this are given as a count and a period
 
 
-def listed_reps(ev: Evidence) -> dict[int, float]:
-    """The repetitions the text lists, by number (1 = the first): all of them up to MAX_LISTED,
-    else the first few and the last (questions ask about the early ones or the last one)."""
-    shown = list(enumerate(ev.rep_times, start=1))
-    if ev.rep_count > MAX_LISTED:
-        shown = shown[: MAX_LISTED - 2] + shown[-1:]
-    return dict(shown)
-
-
-def _reps_clause(ev: Evidence) -> str:
+def _reps_clause(ev: Evidence, numbered: bool = False) -> str:
+    """'3 reps (pelvis up-down) at 2.1, 6.0 and 10.2 s' for the model (the form it was trained
+    on); numbered for the expert ('1st 2.1 s, 2nd 6.0 s, ...'), so that "the second squat is at
+    6.0 s" can be checked at a glance. Long runs: the first few, the last and the period."""
     if ev.rep_count == 0:
         return "no repetitions"
     what = SIGNAL_WORDS.get(ev.rep_signal, ev.rep_signal)
-    if ev.rep_count == 1:
-        return f"1 rep ({what}) at {ev.rep_times[0]:.1f} s"
-    # Numbered, so that "when is the second wave?" is a look-up by its number.
-    listed = ", ".join(f"{_ordinal(n)} {t:.1f} s" for n, t in listed_reps(ev).items())
-    text = f"{ev.rep_count} reps ({what}): {listed}"
+    gap = (ev.rep_times[-1] - ev.rep_times[0]) / max(ev.rep_count - 1, 1)
+    if numbered and ev.rep_count > 1:
+        shown = list(enumerate(ev.rep_times, start=1))
+        if ev.rep_count > MAX_LISTED:
+            shown = shown[: MAX_LISTED - 2] + shown[-1:]
+        listed = ", ".join(f"{_ordinal(n)} {t:.1f} s" for n, t in shown)
+        every = f", every {gap:.1f} s" if ev.rep_count > MAX_LISTED else ""
+        return f"{ev.rep_count} reps ({what}): {listed}{every}"
     if ev.rep_count > MAX_LISTED:
-        text += f", every {(ev.rep_times[-1] - ev.rep_times[0]) / (ev.rep_count - 1):.1f} s"
-    return text
+        return (
+            f"{ev.rep_count} reps ({what}), {ev.rep_times[0]:.1f}-{ev.rep_times[-1]:.1f} s, every {gap:.1f} s"
+        )
+    return f"{ev.rep_count} {'rep' if ev.rep_count == 1 else 'reps'} ({what}) at {_times(ev.rep_times)} s"
 
 
 def _ordinal(n: int) -> str:
@@ -285,7 +286,7 @@ def describe(ev: Evidence, full: bool = False) -> str:
         angles = f"knee {ev.angle_max.get('knee flexion', 0):.0f}"
     clauses = [
         f"{ev.duration:.1f} s",
-        _reps_clause(ev),
+        _reps_clause(ev, numbered=full),
         _spans_clause(ev) if full else "",
         f"most movement: {_most_moving(ev.limb_activity)}",
         f"arm used: {ev.arm_side}, leg used: {ev.leg_side}",

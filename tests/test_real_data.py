@@ -64,17 +64,6 @@ def test_real_questions_ask_style_and_times_and_no_tempo():
     assert {"style", "premise", "when", "action"} <= kinds and "tempo" not in kinds
 
 
-def test_a_limb_asked_without_an_action_is_answered_with_the_measured_side():
-    m = synthesize("kick", reps=3, side="right", seed=4, noise=False)
-    seg = dict(_seg(m, "walk"), arm_used="both", leg_used=measure(m).leg_side)
-    rng = np.random.default_rng(1)
-    asked = [q for _ in range(40) for q in real_questions([seg], rng, "train", 20.0) if q[0] == "side"]
-    assert asked and all(q[3] == seg["leg_used"] == "right" and q[2] == "The right leg." for q in asked)
-    # a clip whose arms and legs both move on both sides is not asked (the answer would be "both")
-    walk = dict(seg, leg_used="both")
-    assert not [q for q in real_questions([walk], rng, "train", 20.0) if q[0] == "side"]
-
-
 @pytest.mark.slow
 def test_written_data_is_reproducible(tmp_path):
     if not DS2.is_dir():

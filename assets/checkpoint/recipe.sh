@@ -78,10 +78,7 @@ python -m llamo train --init "$init4" --stage instruct --evidence on --data "$W/
 # broad mix plus those walks, 800 plain questions with a clip (the 80 training prompts), and 12%
 # more real clips asked "what is the person doing?" with their name withheld from the summary
 # tokens (answer: what the body measurably does), so the model names only what the checked
-# summary names (llamo/model/action_gate.py). Since 2026-12-06 (docs/training.md, "The eighth
-# pass") the evidence numbers each repetition's time, real clips are also asked which arm or leg
-# moves (answered with the measured side), and a "when" answer trains only where the evidence
-# lists that time: the same commands, the data written by the current code.
+# summary names (llamo/model/action_gate.py).
 ship="$W/${run}_broad"
 if [ "$REAL" = 1 ]; then
   python -m llamo package "$W/${run}_broad" -o "$W/fourth_checkpoint" --license "$license" \

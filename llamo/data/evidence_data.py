@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from llamo.conversation import MOTION_MARKER, Conversation, Turn, read_jsonl, write_jsonl
-from llamo.evidence import Evidence, listed_reps, measure, with_evidence
+from llamo.evidence import Evidence, measure, with_evidence
 from llamo.importers import load_motion
 
 CANT_NAME = "I can't name this movement."
@@ -39,15 +39,6 @@ def describe_unknown(ev: Evidence) -> str:
 
 
 LEG_WORDS = re.compile(r"\b(legs?|foot|feet|kicks?|kicking)\b", re.I)
-ORDINAL_WORDS = ("first", "second", "third", "fourth", "fifth", "sixth")
-ORDINAL = re.compile(r"\b(" + "|".join(ORDINAL_WORDS) + r")\b", re.I)
-WHEN_TOLERANCE_S = 0.3
-
-
-def _listed_time(question: str, ev: Evidence) -> float | None:
-    """The time the evidence text lists for the k-th repetition a question asks about, if any."""
-    m = ORDINAL.search(question)
-    return None if m is None else listed_reps(ev).get(ORDINAL_WORDS.index(m.group(1).lower()) + 1)
 
 
 def supported(kind: str, label, question: str, ev: Evidence) -> bool:
@@ -59,9 +50,6 @@ def supported(kind: str, label, question: str, ev: Evidence) -> bool:
         return label == (ev.leg_side if LEG_WORDS.search(question) else ev.arm_side)
     if kind == "direction" and label not in ("turn_left", "turn_right"):
         return label == ev.travel_direction
-    if kind == "when" and ORDINAL.search(question):  # "when is the second wave?": a listed time
-        listed = _listed_time(question, ev)
-        return listed is not None and abs(listed - float(label)) <= WHEN_TOLERANCE_S
     return True
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from llamo.evidence import limb_side, travel
+from llamo.evidence import travel
 from llamo.kinematics import count_repetitions
 from llamo.motion import Motion
 from llamo.skeleton import JOINT_INDEX as J
@@ -113,10 +113,6 @@ def label_clip(clip: RealClip, motion: Motion) -> dict | None:
         "energy": ENERGY[clip.style],
         "rep_peaks": [int(p) for p in reps.peak_frames],
         "source": LICENSE,
-        # Which arm and which leg move most, as the evidence text says (`limb_side`): the answers to
-        # "which leg?" on a clip with no named side, so the model learns to read them there.
-        "arm_used": limb_side(motion.joints, J["left_wrist"], J["right_wrist"]),
-        "leg_used": limb_side(motion.joints, J["left_ankle"], J["right_ankle"]),
     }
 
 

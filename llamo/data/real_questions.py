@@ -10,8 +10,6 @@ from __future__ import annotations
 import numpy as np
 
 from llamo.data.templates import ACTION_WORDS, SIDED, action_answer, candidate_questions, count_answer
-from llamo.data.templates.answers import SIDE_ANSWER
-from llamo.evidence import MAX_LISTED
 from llamo.data.templates import KIND_WEIGHT as SYNTH_WEIGHT
 from llamo.data.templates.paraphrases import PARAPHRASES
 
@@ -38,15 +36,6 @@ WHEN_SEG_Q = [
     "When does the person start {gerund}?",
     "At what time does the {gerund} begin?",
 ]
-# Which limb, asked without naming an action: answered with the side the evidence measured.
-LIMB_SIDE_Q = [
-    "Which {limb} moves more?",
-    "Does the person use the left {limb}, the right one or both?",
-    "Which {limb} is busier?",
-    "Which of the {limb}s does most of the moving?",
-    "Is one {limb} doing more than the other? Which one?",
-    "Which {limb} is it, left or right?",
-]
 # A false premise names an action the clip does not show; the answer says what it does show.
 PREMISE_Q = [
     "How many {noun} does the person do?",
@@ -67,8 +56,7 @@ def _when_rep(
     peaks = seg.get("rep_peaks") or []
     if words is None or len(peaks) < 2:
         return None
-    listed = len(peaks) if len(peaks) <= MAX_LISTED else MAX_LISTED - 2  # the evidence lists these
-    k = int(rng.integers(min(listed, len(ORDINALS)))) if k is None else k
+    k = int(rng.integers(min(len(peaks), len(ORDINALS)))) if k is None else k
     q = str(rng.choice(phrasings)).format(ordinal=ORDINALS[k], noun=words[1])
     return ("when", q, f"At {peaks[k] / fps:.1f} s.", round(peaks[k] / fps, 1))
 
@@ -77,18 +65,6 @@ def _when_segment(seg: dict, fps: float, rng, phrasings: list[str]) -> tuple:
     gerund = ACTION_WORDS[seg["action"]][0].replace("their", "the")
     q = str(rng.choice(phrasings)).format(gerund=gerund)
     return ("when", q, f"At {seg['start'] / fps:.1f} s.", round(seg["start"] / fps, 1))
-
-
-def _limb_side(seg: dict, rng, phrasings: list[str]) -> tuple | None:
-    """Which arm or leg, asked only of a limb that moves on one side (a one-handed wave). Where
-    both sides move alike the answer is "both" on most clips (every walk), and asking it anyway
-    made "Both arms." a habit (a trial pass answered it for one-armed raises)."""
-    sided = [limb for limb in ("arm", "leg") if seg.get(f"{limb}_used") in ("left", "right")]
-    if not sided:
-        return None
-    limb = sided[int(rng.integers(len(sided)))]
-    q = str(rng.choice(phrasings)).format(limb=limb)
-    return ("side", q, SIDE_ANSWER[seg[f"{limb}_used"]].format(limb=limb), seg[f"{limb}_used"])
 
 
 def premise_answer(seg: dict, asked: str) -> str:
@@ -121,9 +97,6 @@ def real_questions(
     if len(segments) == 1:
         out.append(("style", str(rng.choice(qs["style"])), STYLE_A[seg["energy"]], seg["energy"]))
         out.append(_premise(seg, rng, qs["premise"]))
-        limb = _limb_side(seg, rng, LIMB_SIDE_Q)
-        if limb is not None:
-            out.append(limb)
     else:
         out.append(_when_segment(segments[int(rng.integers(1, len(segments)))], fps, rng, qs["when_seg"]))
     when = _when_rep(seg, fps, rng, phrasings=qs["when_rep"])
@@ -136,4 +109,4 @@ def real_questions(
 
 
 # The synthetic weights (tempo is never asked here), a little more off-topic, and the new kinds.
-KIND_WEIGHT = {**SYNTH_WEIGHT, "unknown": 0.5, "style": 2.0, "when": 3.5, "premise": 1.5}
+KIND_WEIGHT = {**SYNTH_WEIGHT, "unknown": 0.5, "style": 2.0, "when": 2.5, "premise": 1.5}
