@@ -61,7 +61,8 @@ def on_like(
     turn_index = idx // 2
     state.selected = turn_index
     saved = ui.core.rate(state, turn_index, bool(data.liked), ui.ident(request, profile, name))
-    out = {c.answer_pick: updates.answer_choices(state), c.fix_box: updates.fix_text(state)}
+    out = {c.answer_pick: updates.answer_choices(state), c.fix_box: updates.fix_text(state),
+           c.timeline: updates.timeline(state), c.jump: updates.jump_choices(state)}  # fmt: skip
     if saved is not None:
         out[c.chatbot] = chat_messages(state.turns)
         out[c.stats] = answer_notes(state.turns)

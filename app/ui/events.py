@@ -122,7 +122,9 @@ def _chat_events(ui: Ui) -> None:
 
 def _correction_events(ui: Ui) -> None:
     c, state, name = ui.page.chat, ui.page.head.state, ui.page.head.name
-    c.answer_pick.change(
+    # `input`, not `change`: a handler that sets the picker sets the form with it, and a second
+    # update from `change`, arriving late, wiped what an expert had begun to type (seen under load)
+    c.answer_pick.input(
         bind(fix.pick_answer, ui),
         [c.answer_pick, state],
         [c.fix_box, c.timeline, c.jump, c.save_status],
@@ -137,7 +139,7 @@ def _correction_events(ui: Ui) -> None:
     c.chatbot.like(
         bind(fix.on_like, ui),
         [state, name],
-        [c.chatbot, c.answer_pick, c.fix_box, c.save_status, c.stats],
+        [c.chatbot, c.answer_pick, c.fix_box, c.save_status, c.stats, c.timeline, c.jump],
         api_visibility="private",
     )
     c.chatbot.edit(

@@ -57,8 +57,10 @@ def clip_update(ui: Ui, s: Session, status: str) -> dict:
         p.clip.views: gr.Column(visible=True),
         p.chat.tools: gr.Column(visible=True),
         p.head.status: status,
-        # a new clip: an empty correction form (a reopened conversation: its small print)
-        **dict(zip(p.fresh_correction(), ("", None, [], "", answer_notes(s.turns)), strict=True)),
+        # a new clip: an empty correction form (a reopened conversation: its selected answer and small print)
+        **dict(
+            zip(p.fresh_correction(), (updates.fix_text(s), None, [], "", answer_notes(s.turns)), strict=True)
+        ),
     }
 
 
