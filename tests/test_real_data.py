@@ -64,18 +64,6 @@ def test_real_questions_ask_style_and_times_and_no_tempo():
     assert {"style", "premise", "when", "action"} <= kinds and "tempo" not in kinds
 
 
-def test_a_single_clip_asks_when_a_rep_happens_in_a_coach_s_words_too():
-    m = synthesize("wave", reps=4, side="right", seed=4, noise=False)
-    rng = np.random.default_rng(2)
-    asked = [
-        q for _ in range(60) for q in real_questions([_seg(m, "wave")], rng, "train", 20.0) if q[0] == "when"
-    ]
-    nouns = {w for q in asked for w in ("wave", "rep", "repetition") if f" {w}" in q[1]}
-    assert nouns == {"wave", "rep", "repetition"}
-    peaks = [round(p / m.fps, 1) for p in m.meta["labels"]["rep_peaks"]]
-    assert all(q[3] in peaks and q[2] == f"At {q[3]:.1f} s." for q in asked)
-
-
 @pytest.mark.slow
 def test_written_data_is_reproducible(tmp_path):
     if not DS2.is_dir():

@@ -32,7 +32,6 @@ WHEN_REP_Q = [
     "At what time is the {ordinal} {noun}?",
     "Give me the time of the {ordinal} {noun}.",
 ]
-GENERIC_REP = ("rep", "repetition")  # names of a repetition that are not an action's
 WHEN_SEG_Q = [
     "When does the person start {gerund}?",
     "At what time does the {gerund} begin?",
@@ -51,23 +50,14 @@ def own_or_broad(kind: str, own: list[str], split: str, questions: str) -> list[
 
 
 def _when_rep(
-    seg: dict,
-    fps: float,
-    rng,
-    k: int | None = None,
-    phrasings: list[str] = WHEN_REP_Q,
-    generic: bool = False,
+    seg: dict, fps: float, rng, k: int | None = None, phrasings: list[str] = WHEN_REP_Q
 ) -> tuple | None:
-    """"When does the second wave happen?" -> "At 1.6 s.". With `generic` (a single clip, where
-    it is unambiguous) the repetition may be called a rep or a repetition, as coaches do."""
     words = ACTION_WORDS[seg["action"]][2]
     peaks = seg.get("rep_peaks") or []
     if words is None or len(peaks) < 2:
         return None
     k = int(rng.integers(min(len(peaks), len(ORDINALS)))) if k is None else k
-    nouns = (words[1], *GENERIC_REP) if generic else (words[1],)
-    noun = nouns[int(rng.integers(len(nouns)))]
-    q = str(rng.choice(phrasings)).format(ordinal=ORDINALS[k], noun=noun)
+    q = str(rng.choice(phrasings)).format(ordinal=ORDINALS[k], noun=words[1])
     return ("when", q, f"At {peaks[k] / fps:.1f} s.", round(peaks[k] / fps, 1))
 
 
@@ -109,7 +99,7 @@ def real_questions(
         out.append(_premise(seg, rng, qs["premise"]))
     else:
         out.append(_when_segment(segments[int(rng.integers(1, len(segments)))], fps, rng, qs["when_seg"]))
-    when = _when_rep(seg, fps, rng, phrasings=qs["when_rep"], generic=len(segments) == 1)
+    when = _when_rep(seg, fps, rng, phrasings=qs["when_rep"])
     if when is not None:
         out.append(when)
     if seg["action"] in SIDED and seg["side"] != "both" and seg.get("reps"):
