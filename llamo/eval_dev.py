@@ -19,10 +19,8 @@ from typing import NamedTuple
 from llamo import dev_phrasings as P
 from llamo.data.real import STYLES, index_clips, label_clip
 from llamo.data.templates import normalise
-from llamo.eval_real import ask_in_turn, by_phrasing, evaluate_plain_chat
-from llamo.evidence import limb_side
+from llamo.eval_real import ask_in_turn, by_phrasing, evaluate_plain_chat, leg_side_truth
 from llamo.motion import Motion
-from llamo.skeleton import JOINT_INDEX as J
 
 PER_CONTENT = 2
 TIME = re.compile(r"(\d+(?:\.\d+)?)\s*(?:s\b|sec)")
@@ -85,14 +83,13 @@ def _clip_rows(model, clip: DevClip) -> dict[str, list[dict]]:
             rows["when"] = _asked(model, clip, "when", [q.format(ordinal="second") for q in P.WHEN], truth)
     else:
         rows["direction"] = _asked(model, clip, "direction", P.DIRECTION, seg["direction"])
-    legs = limb_side(clip.motion.joints, J["left_ankle"], J["right_ankle"])
-    rows["leg_side"] = _asked(model, clip, "side", P.LEG_SIDE, legs)
+    rows["leg_side"] = _asked(model, clip, "side", P.LEG_SIDE, leg_side_truth(clip.motion))
     return rows
 
 
 def evaluate_dev(model, folder: str | Path, per_content: int = PER_CONTENT) -> dict:
     """Action, count, arm and leg side, direction and "when" on validation takes, plain chat on
-    one. The leg's truth is the measured one (`limb_side`), as in the test set's side questions."""
+    one. The leg's truth is the measured one, as in the test set (`eval_real.leg_side_truth`)."""
     clips = dev_clips(folder, per_content)
     kinds = ("action", "count", "arm_side", "leg_side", "direction", "when")
     rows: dict[str, list[dict]] = {k: [] for k in kinds}

@@ -123,7 +123,7 @@ def limb_side(joints: np.ndarray, left: int, right: int) -> str:
     return "left" if path[0] > path[1] else "right"
 
 
-def _most_moving(activity: dict[str, float]) -> str:
+def most_moving(activity: dict[str, float]) -> str:
     """'right arm', 'both legs', 'whole body' ... from mean limb speeds."""
     arms = activity["left arm"] + activity["right arm"]
     legs = activity["left leg"] + activity["right leg"]
@@ -288,7 +288,7 @@ def describe(ev: Evidence, full: bool = False) -> str:
         f"{ev.duration:.1f} s",
         _reps_clause(ev, numbered=full),
         _spans_clause(ev) if full else "",
-        f"most movement: {_most_moving(ev.limb_activity)}",
+        f"most movement: {most_moving(ev.limb_activity)}",
         f"arm used: {ev.arm_side}, leg used: {ev.leg_side}",
         _travel_clause(ev),
         f"airborne at {_times(ev.airborne_times)} s" if ev.airborne_times else "",

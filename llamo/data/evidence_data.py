@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from llamo.conversation import MOTION_MARKER, Conversation, Turn, read_jsonl, write_jsonl
-from llamo.evidence import Evidence, measure, with_evidence
+from llamo.evidence import Evidence, measure, most_moving, with_evidence
 from llamo.importers import load_motion
 
 CANT_NAME = "I can't name this movement."
@@ -25,9 +25,7 @@ CANT_NAME = "I can't name this movement."
 
 def describe_unknown(ev: Evidence) -> str:
     """An honest answer about a movement with no label: what moves, how often, where it goes."""
-    from llamo.evidence import _most_moving
-
-    parts = [CANT_NAME, f"Most of the movement is in the {_most_moving(ev.limb_activity)}"]
+    parts = [CANT_NAME, f"Most of the movement is in the {most_moving(ev.limb_activity)}"]
     if ev.rep_count:
         parts[-1] += ", once" if ev.rep_count == 1 else f", repeated {ev.rep_count} times"
     text = parts[0] + " " + parts[1] + "."
