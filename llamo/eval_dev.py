@@ -19,7 +19,7 @@ from typing import NamedTuple
 from llamo import dev_phrasings as P
 from llamo.data.real import STYLES, index_clips, label_clip
 from llamo.data.templates import normalise
-from llamo.eval_real import ask_in_turn, by_phrasing, evaluate_plain_chat, leg_side_truth
+from llamo.eval_real import ask_in_turn, by_phrasing, evaluate_plain_chat, leg_side_truth, side_answer
 from llamo.motion import Motion
 
 PER_CONTENT = 2
@@ -61,12 +61,21 @@ def answer_time(text: str) -> float | None:
     return float(m.group(1)) if m else None
 
 
+def _read(kind: str, answer: str):
+    """The answer's value: a time, a side of the arm or leg asked about, or the kind's label."""
+    if kind == "when":
+        return answer_time(answer)
+    if kind in ("arm_side", "leg_side"):
+        return side_answer(answer, kind.removesuffix("_side"))
+    return normalise(kind, answer)
+
+
 def _asked(model, clip: DevClip, kind: str, questions: list[str], truth) -> list[dict]:
-    """Each question in its own conversation, the answer normalised as `kind` against `truth`."""
+    """Each question in its own conversation, the answer read as `kind` against `truth`."""
     rows = []
     for q in questions:
         a = ask_in_turn(model, clip.motion, [q])[0]
-        p = answer_time(a) if kind == "when" else normalise(kind, a)
+        p = _read(kind, a)
         ok = p is not None and abs(p - truth) <= TIME_TOLERANCE_S if kind == "when" else p == truth
         rows.append({"file": clip.name, "question": q, "answer": a, "pred": p, "truth": truth, "ok": ok})
     return rows
@@ -77,13 +86,13 @@ def _clip_rows(model, clip: DevClip) -> dict[str, list[dict]]:
     rows = {"action": _asked(model, clip, "action", P.ACTION, seg["action"])}
     if seg["action"] in ("wave", "arm_raise"):
         rows["count"] = _asked(model, clip, "count", P.COUNT, seg["reps"])
-        rows["arm_side"] = _asked(model, clip, "side", P.ARM_SIDE, seg["side"])
+        rows["arm_side"] = _asked(model, clip, "arm_side", P.ARM_SIDE, seg["side"])
         if len(seg["rep_peaks"]) >= 2:
             truth = round(seg["rep_peaks"][1] / clip.motion.fps, 1)
             rows["when"] = _asked(model, clip, "when", [q.format(ordinal="second") for q in P.WHEN], truth)
     else:
         rows["direction"] = _asked(model, clip, "direction", P.DIRECTION, seg["direction"])
-    rows["leg_side"] = _asked(model, clip, "side", P.LEG_SIDE, leg_side_truth(clip.motion))
+    rows["leg_side"] = _asked(model, clip, "leg_side", P.LEG_SIDE, leg_side_truth(clip.motion))
     return rows
 
 

@@ -70,6 +70,18 @@ def leg_side_truth(motion: Motion) -> str:
     return limb_side(motion.joints, J["left_ankle"], J["right_ankle"])
 
 
+LIMB_WORDS = {"arm": r"\b(arms?|hands?)\b", "leg": r"\b(legs?|foot|feet)\b"}
+
+
+def side_answer(answer: str, limb: str) -> str | None:
+    """The side an answer gives about `limb`; None when it names only the other limb ("Both
+    arms." to a question about the legs is not an answer about the legs)."""
+    other = "arm" if limb == "leg" else "leg"
+    if re.search(LIMB_WORDS[other], answer, re.I) and not re.search(LIMB_WORDS[limb], answer, re.I):
+        return None
+    return normalise("side", answer)
+
+
 def bandai_content(name: str) -> str | None:
     m = re.match(r"dataset-1_(.+?)_normal", name)
     return m.group(1) if m else None
@@ -97,9 +109,9 @@ def evaluate_bandai(model, folder: str | Path) -> dict:
         )
         if content in ("punch", "bye", "byebye", "kick"):
             truth = leg_side_truth(motion) if content == "kick" else arm_side_truth(motion)
-            qs = P.LEG_SIDE if content == "kick" else P.ARM_SIDE
+            limb, qs = ("leg", P.LEG_SIDE) if content == "kick" else ("arm", P.ARM_SIDE)
             for q, a in zip(qs, [ask_in_turn(model, motion, [q])[0] for q in qs], strict=True):
-                p = normalise("side", a)
+                p = side_answer(a, limb)
                 side_rows.append(asdict(Asked(q, a, p, truth, p == truth)) | {"file": path.name})
         if gold in ("walk", "run"):
             truth = measure(motion).travel_direction

@@ -17,12 +17,7 @@ def pick_answer(ui: Ui, index, state):
     if state is None or index is None:
         return gr.skip()
     state.selected = state.picked = int(index)
-    c = ui.page.chat
-    return {
-        c.fix_box: updates.fix_text(state),
-        c.timeline: updates.timeline(state),
-        c.jump: updates.jump_choices(state),
-    }
+    return updates.selected_answer(ui.page.chat, state)
 
 
 def _rating(rating) -> int | None:
@@ -61,8 +56,7 @@ def on_like(
     turn_index = idx // 2
     state.selected = turn_index
     saved = ui.core.rate(state, turn_index, bool(data.liked), ui.ident(request, profile, name))
-    out = {c.answer_pick: updates.answer_choices(state), c.fix_box: updates.fix_text(state),
-           c.timeline: updates.timeline(state), c.jump: updates.jump_choices(state)}  # fmt: skip
+    out = {c.answer_pick: updates.answer_choices(state), **updates.selected_answer(c, state)}
     if saved is not None:
         out[c.chatbot] = chat_messages(state.turns)
         out[c.stats] = answer_notes(state.turns)

@@ -157,10 +157,8 @@ def answer_update(ui: Ui, s: Session, status: str) -> dict:
     c = ui.page.chat
     return {
         c.chatbot: chat_messages(s.turns),
-        c.timeline: updates.timeline(s),
-        c.jump: updates.jump_choices(s),
         c.answer_pick: updates.answer_choices(s),
-        c.fix_box: updates.fix_text(s),
+        **updates.selected_answer(c, s),
         ui.page.head.status: status,
         c.stats: answer_notes(s.turns),
     }

@@ -67,6 +67,12 @@ def fix_text(s: Session) -> str:
     return turn.corrected if turn.corrected is not None else turn.answer
 
 
+def selected_answer(chat, s: Session) -> dict:
+    """What follows the selected answer, for a handler's output: the correction box, the
+    timeline and the jump buttons (`chat`: the page's chat panel)."""
+    return {chat.fix_box: fix_text(s), chat.timeline: timeline(s), chat.jump: jump_choices(s)}
+
+
 def time_slider(duration: float, fps: float, value: float) -> gr.Slider:
     """A slider over the clip, one step per frame."""
     return gr.Slider(minimum=0, maximum=duration, step=round(1.0 / fps, 4), value=value, interactive=True)
