@@ -29,6 +29,7 @@ def test_a_kick_is_asked_about_the_legs_and_answered_with_the_measured_side(tmp_
     wave = measure(synthesize("wave", reps=4, side="left", noise=False, seed=3))
     assert moving_limbs(wave) == ("arm",)
     assert limb_question(wave, "arm", rng).answer == "The left arm."
+    assert limb_question(wave, "leg", rng).answer == "Neither leg: the legs stay still."
     assert moving_limbs(measure(synthesize("idle", noise=False, seed=4))) in (
         (),
         ("arm",),
@@ -71,6 +72,8 @@ def test_every_one_sided_leg_clip_is_asked_and_sequences_and_plain_chat_never(tm
         ("The right foot.", "leg", "right"),
         ("The left leg.", "arm", None),
         ("Left.", "arm", "left"),
+        ("Neither leg: the legs stay still.", "leg", "none"),
+        ("Her legs don't move.", "leg", "none"),
     ],
 )
 def test_a_side_answer_counts_only_for_the_limb_asked(answer, limb, side):

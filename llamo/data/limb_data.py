@@ -6,9 +6,10 @@ tokens. On a real kick those tokens read "jumping jacks" and the side is lost, a
 evidence line says "leg used: right". These extra turns ask about whichever limbs move most,
 without naming an action, and answer with `Evidence.arm_side` / `Evidence.leg_side`: the same
 measurement the evaluation takes as its truth, so the model learns to read the side from the
-measured facts. Only the limbs that move most are asked about (either, when arms and legs move
+measured facts. Mostly the limbs that move most are asked about (either, when arms and legs move
 alike): asking every walker about the arms made "Both arms." a habit in an earlier trial
-(docs/training.md). One-sided legs (kicks, lunges) are rare, so every such clip is asked.
+(docs/training.md). A pair that stays still (a waver's legs) is asked about a quarter of the
+time, answered "Neither leg". One-sided legs (kicks, lunges) are rare, so every such clip is asked.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ LIMB_QUESTIONS = [
     "Which of the two {limb}s carries the movement?",
 ]
 BOTH_ANSWER = "Both {limbs}, about equally."
+STILL_ANSWER = "Neither {limb}: the {limbs} stay still."
+STILL_ASKED = 0.25  # of the asked clips with a still pair of limbs, the share asked about that pair
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,7 @@ def moving_limbs(ev: Evidence) -> tuple[str, ...]:
 def limb_question(ev: Evidence, limb: str, rng: np.random.Generator) -> LimbQA:
     """Which `limb` moves, answered with the measured side."""
     side = ev.leg_side if limb == "leg" else ev.arm_side
-    template = BOTH_ANSWER if side == "both" else SIDE_ANSWER[side]
+    template = {"both": BOTH_ANSWER, "none": STILL_ANSWER}.get(side) or SIDE_ANSWER[side]
     question = str(rng.choice(LIMB_QUESTIONS)).format(limb=limb)
     return LimbQA(limb, question, template.format(limb=limb, limbs=limb + "s"), side)
 
@@ -94,11 +97,14 @@ def write_limb_questions(src: str | Path, out: str | Path, share: float, seed: i
             if conv.motion not in cache:
                 cache[conv.motion] = measure(load_motion(conv.motion))
             ev = cache[conv.motion]
-            limbs = moving_limbs(ev)
+            limbs = tuple(lb for lb in moving_limbs(ev) if getattr(ev, f"{lb}_side") != "none")
+            still = tuple(lb for lb in ("arm", "leg") if getattr(ev, f"{lb}_side") == "none")
             if "leg" in limbs and ev.leg_side != "both":
                 limbs = ("leg",)  # rare and the point of the exercise: always asked
             elif rng.random() >= share:
                 limbs = ()
+            elif still and (not limbs or rng.random() < STILL_ASKED):
+                limbs = still
             if limbs:
                 qa = limb_question(ev, str(rng.choice(limbs)), rng)
                 conv = with_limb_question(conv, qa)
