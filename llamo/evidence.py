@@ -38,7 +38,6 @@ MIN_SEGMENT_S = 0.4  # still/moving spans shorter than this merge into their nei
 AIRBORNE_M = 0.06  # both feet this far above the local ground is flight
 STAY_M = 0.3  # less horizontal travel than this is "stays in place"
 BOTH_SIDES = 0.75  # the less travelled limb end within this share of the other: "both"
-STILL_SHARE = 0.35  # arms (or legs) slower than this share of the busiest limb end: "none" (still)
 EVIDENCE_PREFIX = "Measured:"
 
 
@@ -65,7 +64,7 @@ class Evidence:
     speed_mps: float  # mean horizontal pelvis speed while moving
     angle_max: dict[str, float] = field(default_factory=dict)
     airborne_times: list[float] = field(default_factory=list)
-    arm_side: str = "both"  # left | right | both | none: the wrist that travels most (`limb_side`)
+    arm_side: str = "both"  # left | right | both: the wrist that travels most (`limb_side`)
     leg_side: str = "both"
 
     @property
@@ -122,14 +121,6 @@ def limb_side(joints: np.ndarray, left: int, right: int) -> str:
     if min(path) > BOTH_SIDES * max(path):
         return "both"
     return "left" if path[0] > path[1] else "right"
-
-
-def side_moving(activity: dict[str, float], limb: str, side: str) -> str:
-    """`side` (from `limb_side`), or "none" when that pair of limbs barely moves next to the
-    busiest limb end: a person who waves keeps the legs still, and "which leg?" then has no
-    side (ds2's standing takes: legs at most 0.08 m/s, a slow one-armed wave 0.16 m/s)."""
-    pair = max(activity[f"left {limb}"], activity[f"right {limb}"])
-    return "none" if pair < STILL_SHARE * max(activity.values()) else side
 
 
 def most_moving(activity: dict[str, float]) -> str:
@@ -220,8 +211,8 @@ def measure(motion: Motion) -> Evidence:
         speed_mps=round(float(hspeed[moving].mean()) if moving.any() else 0.0, 1),
         angle_max={k: round(v) for k, v in angle_max.items()},
         airborne_times=_airborne_times(motion),
-        arm_side=side_moving(activity, "arm", limb_side(joints, J["left_wrist"], J["right_wrist"])),
-        leg_side=side_moving(activity, "leg", limb_side(joints, J["left_ankle"], J["right_ankle"])),
+        arm_side=limb_side(joints, J["left_wrist"], J["right_wrist"]),
+        leg_side=limb_side(joints, J["left_ankle"], J["right_ankle"]),
     )
 
 

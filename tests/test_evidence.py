@@ -138,13 +138,3 @@ def test_the_cross_talker_reads_the_bare_question_in_training_and_chat():
             model.encode_motion(motion), with_evidence(question, measure(motion).text)
         )
     assert told.embeds.shape == bare.embeds.shape and not torch.allclose(told.embeds, bare.embeds)
-
-
-def test_a_still_pair_of_limbs_has_no_side():
-    wave = measure(synthesize("wave", reps=4, side="left", seed=1))  # with tracking noise
-    assert (wave.arm_side, wave.leg_side) == ("left", "none")
-    assert "leg used: none" in wave.text
-    walk = measure(synthesize("walk", reps=8, seed=2))
-    assert walk.leg_side == "both" and walk.arm_side != "none"  # a walker's arms swing too
-    kick = measure(synthesize("kick", reps=3, side="right", seed=3))
-    assert kick.leg_side == "right" and kick.arm_side == "none"

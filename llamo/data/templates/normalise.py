@@ -67,8 +67,6 @@ def normalise_action(text: str) -> str | None:
 
 def normalise_side(text: str) -> str | None:
     t = text.lower()
-    if re.search(r"\bneither\b|\bnone\b|stays? still|(do|does)(n't| not) move", t):
-        return "none"
     if re.search(r"\bboth\b|alternat|each", t):
         return "both"
     left, right = "left" in t, "right" in t
