@@ -91,6 +91,9 @@ def test_dev_clips_are_validation_takes_and_the_evaluation_scores_them(tmp_path)
     assert scores["plain"]["n"] == len(dev_phrasings.PLAIN)
     assert scores["leg_side"]["n"] == 3 * len(dev_phrasings.LEG_SIDE)  # every clip, measured truth
     assert {r["truth"] for r in rep["rows"]["leg_side"]} <= {"left", "right", "both"}
+    kicks = rep["rows"]["kick_leg"]  # the two waves, a kicking leg grafted on each
+    assert scores["kick_leg"]["n"] == 2 * len(dev_phrasings.LEG_SIDE)
+    assert [r["truth"] for r in kicks[:: len(dev_phrasings.LEG_SIDE)]] == ["left", "right"]
     for s in scores.values():
         assert s["n"] == 0 or 0.0 <= s["min_over_phrasings"] <= s["mean_over_phrasings"] <= 1.0
 
