@@ -4,7 +4,6 @@ import pytest
 from test_paraphrases import _norm, _word_edits
 
 from llamo import dev_phrasings, eval_phrasings
-from llamo.data.limb_data import LIMB_QUESTIONS
 from llamo.data.real_questions import PREMISE_Q, STYLE_Q, WHEN_REP_Q, WHEN_SEG_Q
 from llamo.data.synth import synthesize
 from llamo.data.templates.paraphrases import PARAPHRASES
@@ -41,7 +40,7 @@ def test_dev_training_and_test_phrasings_are_three_apart_sets():
     dev = _filled(q for name in DEV_LISTS for q in getattr(dev_phrasings, name))
     test = _filled(_lists(eval_phrasings))
     train = _filled(q for lists in (Q, Q_EXTENDED, PARAPHRASES) for qs in lists.values() for q in qs)
-    train |= _filled(STYLE_Q + WHEN_REP_Q + WHEN_SEG_Q + PREMISE_Q + LIMB_QUESTIONS)
+    train |= _filled(STYLE_Q + WHEN_REP_Q + WHEN_SEG_Q + PREMISE_Q)
     assert all(len(getattr(dev_phrasings, name)) >= 5 for name in DEV_LISTS)
     for q in dev:  # not equal, and not a one- or two-word edit of a training or test phrasing
         assert min(_words_apart(q, t) for t in train | test) > 2, q

@@ -1,11 +1,10 @@
-"""`python -m llamo data synth|chat|real|evidence|mix|limbs ...`: make instruction data.
+"""`python -m llamo data synth|chat|real|evidence|mix ...`: make instruction data.
 
     python -m llamo data synth --n 4000 --seed 0 --split train -o data/train
     python -m llamo data chat --n 96 -o data/chat.jsonl      # text-only rows from the backbone
     python -m llamo data real --source ~/.cache/llamo/bandai_ds2/motions --split train -o data/real
     python -m llamo data evidence data/real/data.jsonl -o data/real/data_ev.jsonl
     python -m llamo data mix --synth S.jsonl --real R.jsonl --chat C.jsonl --clips DIR -o mix.jsonl
-    python -m llamo data limbs mix.jsonl --share 0.25 -o mix_limbs.jsonl
 
 `synth` writes DIR/motions/*.npz and DIR/data.jsonl (LLaVA form, labels in each row's meta).
 Splits draw clip seeds from disjoint residues (seed*3 + split index), and the test split asks
@@ -76,11 +75,6 @@ def add_arguments(parser) -> None:
     m.add_argument("--no-evidence", action="store_true", help="for models that do not read measured facts")
     m.add_argument("--seed", type=int, default=16)
     m.add_argument("-o", "--out", required=True, help="output .jsonl")
-    lq = sub.add_parser("limbs", help="ask which arm or leg moves, answered with the measured side")
-    lq.add_argument("data", help="input .jsonl")
-    lq.add_argument("--share", type=float, default=0.25, help="share of single-action clips asked")
-    lq.add_argument("--seed", type=int, default=0)
-    lq.add_argument("-o", "--out", required=True, help="output .jsonl")
 
 
 def _reporter(what: str) -> Callable[[int, int], None]:
@@ -185,18 +179,7 @@ def _mix(args) -> int:
     return 0
 
 
-def _limbs(args) -> int:
-    from llamo.data.limb_data import write_limb_questions
-
-    if not 0.0 <= args.share <= 1.0:
-        raise LlamoError("--share must be between 0 and 1.")
-    written = write_limb_questions(args.data, args.out, args.share, args.seed)
-    asked = ", ".join(f"{k} {v}" for k, v in written.asked.items())
-    print(f"wrote {written.conversations} conversations to {args.out}; limb questions added: {asked}")
-    return 0
-
-
-ACTIONS = {"synth": _synth, "chat": _chat, "real": _real, "evidence": _evidence, "mix": _mix, "limbs": _limbs}
+ACTIONS = {"synth": _synth, "chat": _chat, "real": _real, "evidence": _evidence, "mix": _mix}
 
 
 def run(args) -> int:
