@@ -98,8 +98,8 @@ def _clip_rows(model, clip: DevClip) -> dict[str, list[dict]]:
 
 
 def _kick_leg_rows(model, clips: list[DevClip]) -> list[dict]:
-    """ "Which leg?" about the standing takes with a kicking leg grafted on (`llamo.eval_probe`),
-    the truth measured as in the test set."""
+    """Ask "which leg?" about the standing takes with a kicking leg grafted on
+    (`llamo.eval_probe`); the truth is measured as in the test set."""
     standing = [c for c in clips if c.label["action"] in ("wave", "arm_raise")]
     rows = []
     for clip, (motion, side) in zip(standing, kick_probe([c.motion for c in standing]), strict=True):
