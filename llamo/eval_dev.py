@@ -102,9 +102,9 @@ def _kick_leg_rows(model, clips: list[DevClip]) -> list[dict]:
     (`llamo.eval_probe`); the truth is measured as in the test set."""
     standing = [c for c in clips if c.label["action"] in ("wave", "arm_raise")]
     rows = []
-    for clip, (motion, side) in zip(standing, kick_probe([c.motion for c in standing]), strict=True):
-        probe = DevClip(f"{clip.name} + {side} kick", motion, clip.label)
-        rows += _asked(model, probe, "leg_side", P.LEG_SIDE, leg_side_truth(motion))
+    for clip, probe in zip(standing, kick_probe([c.motion for c in standing]), strict=True):
+        asked = DevClip(f"{clip.name} + {probe.side} kick", probe.motion, clip.label)
+        rows += _asked(model, asked, "leg_side", P.LEG_SIDE, leg_side_truth(probe.motion))
     return rows
 
 

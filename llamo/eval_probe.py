@@ -12,27 +12,16 @@ needs. It is partly synthetic: it ranks checkpoints, it does not stand in for re
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from llamo.data.synth import synthesize
 from llamo.motion import Motion
 from llamo.skeleton import JOINT_INDEX as J
-from llamo.skeleton import facing_direction
+from llamo.skeleton import heading, rotate_y
 
 LEG_CHAIN = ("knee", "ankle", "foot")
-
-
-def _yaw(joints: np.ndarray) -> np.ndarray:
-    """Heading per frame, radians about +y (0 = facing +z)."""
-    face = facing_direction(joints)
-    return np.arctan2(face[:, 0], face[:, 2])
-
-
-def _turn(vectors: np.ndarray, angle: np.ndarray) -> np.ndarray:
-    """Rotate (T, K, 3) vectors about +y by a per-frame angle (T,)."""
-    c, s = np.cos(angle)[:, None], np.sin(angle)[:, None]
-    x, y, z = vectors[..., 0], vectors[..., 1], vectors[..., 2]
-    return np.stack([x * c + z * s, y, -x * s + z * c], axis=-1)
 
 
 def _leg_length(joints: np.ndarray, side: str) -> float:
@@ -51,7 +40,7 @@ def graft_leg(body: Motion, donor: Motion, side: str) -> Motion:
     hip = J[f"{side}_hip"]
     chain = [J[f"{side}_{j}"] for j in LEG_CHAIN]
     scale = _leg_length(b, side) / max(_leg_length(d, side), 1e-6)
-    rel = _turn(d[:, chain] - d[:, [hip]], _yaw(b) - _yaw(d))  # (n, 3, 3) in the body's heading
+    rel = rotate_y(d[:, chain] - d[:, [hip]], heading(b) - heading(d))  # (n, 3, 3) in the body's heading
     out = b.copy()
     out[:, chain] = b[:, [hip]] + scale * rel
     return Motion(
@@ -64,11 +53,16 @@ def graft_leg(body: Motion, donor: Motion, side: str) -> Motion:
     )
 
 
-def kick_probe(bodies: list[Motion], seed: int = 0) -> list[tuple[Motion, str]]:
-    """One grafted clip per standing body, the kicking side taken in turn: (motion, side)."""
+class Probe(NamedTuple):
+    motion: Motion
+    side: str  # left | right: the grafted kicking leg
+
+
+def kick_probe(bodies: list[Motion], seed: int = 0) -> list[Probe]:
+    """One grafted clip per standing body, the kicking side taken in turn."""
     out = []
     for i, body in enumerate(bodies):
         side = ("left", "right")[i % 2]
         donor = synthesize("kick", reps=3, side=side, noise=False, seed=seed + i, fps=body.fps)
-        out.append((graft_leg(body, donor, side), side))
+        out.append(Probe(graft_leg(body, donor, side), side))
     return out

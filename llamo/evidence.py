@@ -25,7 +25,7 @@ from scipy.ndimage import gaussian_filter1d
 from llamo.kinematics import count_repetitions, flight_height, joint_angles
 from llamo.motion import Motion
 from llamo.skeleton import JOINT_INDEX as J
-from llamo.skeleton import facing_direction
+from llamo.skeleton import facing_direction, heading
 
 LIMBS = {
     "left arm": J["left_wrist"],
@@ -163,8 +163,7 @@ def travel(joints: np.ndarray, fps: float) -> Travel:
         direction = "forward" if fwd > 0 else "backward"
     else:
         direction = "left" if lat > 0 else "right"
-    yaw = np.unwrap(np.arctan2(face[:, 0], face[:, 2]))
-    yaw = gaussian_filter1d(yaw, max(0.2 * fps, 1e-3), mode="nearest")
+    yaw = gaussian_filter1d(heading(joints), max(0.2 * fps, 1e-3), mode="nearest")
     turn = float(np.degrees(yaw[-head:].mean() - yaw[:head].mean()))
     return Travel(dist, direction, turn)
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from llamo.motion import Motion
-from llamo.skeleton import JOINT_INDEX, NUM_JOINTS, facing_direction
+from llamo.skeleton import JOINT_INDEX, NUM_JOINTS, heading, rotate_y
 
 FEATURE_LAYOUT: tuple[tuple[str, int], ...] = (
     ("local_joints", NUM_JOINTS * 3),
@@ -35,15 +35,6 @@ FEATURE_DIM = sum(n for _, n in FEATURE_LAYOUT)
 FEET = tuple(JOINT_INDEX[n] for n in ("left_ankle", "left_foot", "right_ankle", "right_foot"))
 CONTACT_SPEED = 0.5  # m/s
 CONTACT_HEIGHT = 0.12  # m above the clip's lowest foot point
-
-
-def _rotate_y(v: np.ndarray, angle: np.ndarray) -> np.ndarray:
-    """Rotate (..., 3) vectors about +y by `angle` (T,) radians, broadcasting over middle dims."""
-    c, s = np.cos(angle), np.sin(angle)
-    while c.ndim < v.ndim - 1:
-        c, s = c[..., None], s[..., None]
-    x, y, z = v[..., 0], v[..., 1], v[..., 2]
-    return np.stack([x * c + z * s, y, -x * s + z * c], axis=-1)
 
 
 def _velocity(x: np.ndarray, fps: float) -> np.ndarray:
@@ -62,14 +53,13 @@ def motion_features(motion: Motion) -> np.ndarray:
         return np.zeros((0, FEATURE_DIM), np.float32)
     fps = motion.fps
     root = joints[:, 0]  # (T, 3)
-    forward = facing_direction(joints)  # (T, 3), horizontal unit
-    yaw = np.unwrap(np.arctan2(forward[:, 0], forward[:, 2]))  # (T,) angle of forward from +z
+    yaw = heading(joints)  # (T,) angle of forward from +z
     to_facing = -yaw  # rotating by -yaw maps forward onto +z
 
-    local = _rotate_y(joints - root[:, None], to_facing)  # (T, 22, 3)
+    local = rotate_y(joints - root[:, None], to_facing)  # (T, 22, 3)
     floor = float(np.min(joints[:, FEET, 1]))
     height = (root[:, 1] - floor)[:, None]  # (T, 1)
-    root_vel = _rotate_y(_velocity(root, fps), to_facing)  # (T, 3)
+    root_vel = rotate_y(_velocity(root, fps), to_facing)  # (T, 3)
     yaw_rate = _velocity(yaw[:, None], fps)  # (T, 1)
     joint_vel = _velocity(local, fps)  # (T, 22, 3)
     world_foot_speed = np.linalg.norm(_velocity(joints[:, FEET], fps), axis=-1)  # (T, 4)

@@ -84,3 +84,18 @@ def facing_direction(joints: np.ndarray) -> np.ndarray:
     forward[:, 1] = 0.0
     norm = np.linalg.norm(forward, axis=-1, keepdims=True)
     return forward / np.maximum(norm, 1e-8)
+
+
+def heading(joints: np.ndarray) -> np.ndarray:
+    """(T,) radians about +y of the way the body faces (`facing_direction`), 0 = +z, unwrapped."""
+    forward = facing_direction(joints)
+    return np.unwrap(np.arctan2(forward[:, 0], forward[:, 2]))
+
+
+def rotate_y(v: np.ndarray, angle: np.ndarray) -> np.ndarray:
+    """Rotate (..., 3) vectors about +y by `angle` (T,) radians, broadcasting over middle dims."""
+    c, s = np.cos(angle), np.sin(angle)
+    while c.ndim < v.ndim - 1:
+        c, s = c[..., None], s[..., None]
+    x, y, z = v[..., 0], v[..., 1], v[..., 2]
+    return np.stack([x * c + z * s, y, -x * s + z * c], axis=-1)
