@@ -1,8 +1,9 @@
-"""`python -m llamo data synth|chat|real|evidence|mix ...`: make instruction data.
+"""`python -m llamo data synth|chat|real|grafts|evidence|mix ...`: make instruction data.
 
     python -m llamo data synth --n 4000 --seed 0 --split train -o data/train
     python -m llamo data chat --n 96 -o data/chat.jsonl      # text-only rows from the backbone
     python -m llamo data real --source ~/.cache/llamo/bandai_ds2/motions --split train -o data/real
+    python -m llamo data grafts --source ~/.cache/llamo/bandai_ds2/motions --n 600 -o data/grafts
     python -m llamo data evidence data/real/data.jsonl -o data/real/data_ev.jsonl
     python -m llamo data mix --synth S.jsonl --real R.jsonl --chat C.jsonl --clips DIR -o mix.jsonl
 
@@ -63,6 +64,11 @@ def add_arguments(parser) -> None:
     r.add_argument("--unnamed-share", type=float, default=0.0,
                    help="extra conversations (share of the rest) asking for the action as if unknown")  # fmt: skip
     r.add_argument("-o", "--out", required=True, help="output directory")
+    g = sub.add_parser("grafts", help="kicks on real bodies: ds2 training takes with a synthetic kicking leg")
+    g.add_argument("--source", required=True, help="folder of converted dataset-2 clips")
+    g.add_argument("--n", type=int, default=600, help="number of grafted clips (one conversation each)")
+    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("-o", "--out", required=True, help="output directory")
     e = sub.add_parser("evidence", help="open each conversation with its clip's measured facts")
     e.add_argument("data", help="input .jsonl")
     e.add_argument("-o", "--out", required=True, help="output .jsonl")
@@ -151,6 +157,15 @@ def _real(args) -> int:
     return 0
 
 
+def _grafts(args) -> int:
+    from llamo.data.graft_data import write_grafts
+
+    summary = write_grafts(args.source, Path(args.out), args.n, args.seed)
+    print(f"wrote {summary['conversations']} conversations about grafted kicks to {summary['jsonl']}")
+    print(f"licence: {summary['licence']}")
+    return 0
+
+
 def _evidence(args) -> int:
     from llamo.data.evidence_data import write_with_evidence
 
@@ -179,7 +194,14 @@ def _mix(args) -> int:
     return 0
 
 
-ACTIONS = {"synth": _synth, "chat": _chat, "real": _real, "evidence": _evidence, "mix": _mix}
+ACTIONS = {
+    "synth": _synth,
+    "chat": _chat,
+    "real": _real,
+    "grafts": _grafts,
+    "evidence": _evidence,
+    "mix": _mix,
+}
 
 
 def run(args) -> int:
