@@ -1,11 +1,8 @@
-"""`python -m llamo data synth|chat|real|grafts|concat|drop-tokens|evidence|mix ...`: make instruction data.
+"""`python -m llamo data synth|chat|real|evidence|mix ...`: make instruction data.
 
     python -m llamo data synth --n 4000 --seed 0 --split train -o data/train
     python -m llamo data chat --n 96 -o data/chat.jsonl      # text-only rows from the backbone
     python -m llamo data real --source ~/.cache/llamo/bandai_ds2/motions --split train -o data/real
-    python -m llamo data grafts --source ~/.cache/llamo/bandai_ds2/motions --n 600 -o data/grafts
-    python -m llamo data concat A.jsonl B.jsonl -o both.jsonl
-    python -m llamo data drop-tokens mix.jsonl --n 1500 -o mix_dropped.jsonl
     python -m llamo data evidence data/real/data.jsonl -o data/real/data_ev.jsonl
     python -m llamo data mix --synth S.jsonl --real R.jsonl --chat C.jsonl --clips DIR -o mix.jsonl
 
@@ -66,20 +63,6 @@ def add_arguments(parser) -> None:
     r.add_argument("--unnamed-share", type=float, default=0.0,
                    help="extra conversations (share of the rest) asking for the action as if unknown")  # fmt: skip
     r.add_argument("-o", "--out", required=True, help="output directory")
-    g = sub.add_parser("grafts", help="kicks on real bodies: ds2 training takes with a synthetic kicking leg")
-    g.add_argument("--source", required=True, help="folder of converted dataset-2 clips")
-    g.add_argument("--n", type=int, default=600, help="number of grafted clips (one conversation each)")
-    g.add_argument("--seed", type=int, default=0)
-    g.add_argument("-o", "--out", required=True, help="output directory")
-    t = sub.add_parser("concat", help="several instruction sets as one, shuffled")
-    t.add_argument("data", nargs="+", help="instruction .jsonl files")
-    t.add_argument("--seed", type=int, default=19)
-    t.add_argument("-o", "--out", required=True, help="output .jsonl")
-    d = sub.add_parser("drop-tokens", help="add copies of side/direction/when questions without their clip")
-    d.add_argument("data", help="instruction .jsonl with evidence lines (data evidence / data mix)")
-    d.add_argument("--n", type=int, default=1500, help="number of copies")
-    d.add_argument("--seed", type=int, default=23)
-    d.add_argument("-o", "--out", required=True, help="output .jsonl: the input plus the copies, shuffled")
     e = sub.add_parser("evidence", help="open each conversation with its clip's measured facts")
     e.add_argument("data", help="input .jsonl")
     e.add_argument("-o", "--out", required=True, help="output .jsonl")
@@ -168,32 +151,6 @@ def _real(args) -> int:
     return 0
 
 
-def _grafts(args) -> int:
-    from llamo.data.graft_data import write_grafts
-
-    summary = write_grafts(args.source, Path(args.out), args.n, args.seed)
-    print(f"wrote {summary['conversations']} conversations about grafted kicks to {summary['jsonl']}")
-    print(f"licence: {summary['licence']}")
-    return 0
-
-
-def _concat(args) -> int:
-    from llamo.data.mix import concat
-
-    print(
-        f"wrote {concat([Path(p) for p in args.data], Path(args.out), args.seed)} conversations to {args.out}"
-    )
-    return 0
-
-
-def _drop_tokens(args) -> int:
-    from llamo.data.token_drop import add_token_dropped
-
-    counts = add_token_dropped(args.data, args.out, args.n, args.seed)
-    print(f"wrote {args.out}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
-    return 0
-
-
 def _evidence(args) -> int:
     from llamo.data.evidence_data import write_with_evidence
 
@@ -222,16 +179,7 @@ def _mix(args) -> int:
     return 0
 
 
-ACTIONS = {
-    "synth": _synth,
-    "chat": _chat,
-    "real": _real,
-    "grafts": _grafts,
-    "concat": _concat,
-    "drop-tokens": _drop_tokens,
-    "evidence": _evidence,
-    "mix": _mix,
-}
+ACTIONS = {"synth": _synth, "chat": _chat, "real": _real, "evidence": _evidence, "mix": _mix}
 
 
 def run(args) -> int:

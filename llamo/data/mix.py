@@ -59,10 +59,3 @@ def mix(
     order = rng.permutation(len(every))
     n = write_jsonl(out, [every[i] for i in order])
     return {"conversations": n, "synthetic": len(synth), "real": len(real), "plain_with_clip": len(plain)}
-
-
-def concat(paths: list[Path], out: Path, seed: int) -> int:
-    """Several instruction sets as one, shuffled (motion paths re-anchored to `out`)."""
-    rows = [c for path in paths for c in read_jsonl(path)]
-    order = np.random.default_rng(seed).permutation(len(rows))
-    return write_jsonl(out, [rows[i] for i in order])
