@@ -103,7 +103,8 @@ def _kick_leg_rows(model, clips: list[DevClip]) -> list[dict]:
     standing = [c for c in clips if c.label["action"] in ("wave", "arm_raise")]
     rows = []
     for clip, probe in zip(standing, kick_probe([c.motion for c in standing]), strict=True):
-        asked = DevClip(f"{clip.name} + {probe.side} kick", probe.motion, clip.label)
+        label = {**clip.label, "action": "kick", "side": probe.side}
+        asked = DevClip(f"{clip.name} + {probe.side} kick", probe.motion, label)
         rows += _asked(model, asked, "leg_side", P.LEG_SIDE, leg_side_truth(probe.motion))
     return rows
 

@@ -21,10 +21,9 @@ import numpy as np
 from llamo import eval_phrasings as P
 from llamo.chat import ChatSession
 from llamo.data.templates import normalise
-from llamo.evidence import limb_side, measure
+from llamo.evidence import measure, pair_side
 from llamo.importers import load_motion
 from llamo.motion import Motion
-from llamo.skeleton import JOINT_INDEX as J
 
 # Bandai dataset-1 contents -> our action words (None: the model has no word for it).
 BANDAI_ACTIONS = {
@@ -63,11 +62,11 @@ def ask_in_turn(model, motion: Motion | None, questions: list[str], max_new_toke
 
 def arm_side_truth(motion: Motion) -> str:
     """The arm whose wrist travels most relative to the pelvis (left / right / both)."""
-    return limb_side(motion.joints, J["left_wrist"], J["right_wrist"])
+    return pair_side(motion.joints, "arm")
 
 
 def leg_side_truth(motion: Motion) -> str:
-    return limb_side(motion.joints, J["left_ankle"], J["right_ankle"])
+    return pair_side(motion.joints, "leg")
 
 
 LIMB_WORDS = {"arm": r"\b(arms?|hands?)\b", "leg": r"\b(legs?|foot|feet)\b"}

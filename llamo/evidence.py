@@ -25,7 +25,7 @@ from scipy.ndimage import gaussian_filter1d
 from llamo.kinematics import count_repetitions, flight_height, joint_angles
 from llamo.motion import Motion
 from llamo.skeleton import JOINT_INDEX as J
-from llamo.skeleton import facing_direction, heading
+from llamo.skeleton import facing_direction, yaw_of
 
 LIMBS = {
     "left arm": J["left_wrist"],
@@ -123,6 +123,15 @@ def limb_side(joints: np.ndarray, left: int, right: int) -> str:
     return "left" if path[0] > path[1] else "right"
 
 
+SIDE_ENDS = {"arm": ("left_wrist", "right_wrist"), "leg": ("left_ankle", "right_ankle")}
+
+
+def pair_side(joints: np.ndarray, limb: str) -> str:
+    """`limb_side` of the arms (wrists) or the legs (ankles): the evidence's and the truth's side."""
+    left, right = SIDE_ENDS[limb]
+    return limb_side(joints, J[left], J[right])
+
+
 def most_moving(activity: dict[str, float]) -> str:
     """'right arm', 'both legs', 'whole body' ... from mean limb speeds."""
     arms = activity["left arm"] + activity["right arm"]
@@ -163,7 +172,7 @@ def travel(joints: np.ndarray, fps: float) -> Travel:
         direction = "forward" if fwd > 0 else "backward"
     else:
         direction = "left" if lat > 0 else "right"
-    yaw = gaussian_filter1d(heading(joints), max(0.2 * fps, 1e-3), mode="nearest")
+    yaw = gaussian_filter1d(yaw_of(face), max(0.2 * fps, 1e-3), mode="nearest")
     turn = float(np.degrees(yaw[-head:].mean() - yaw[:head].mean()))
     return Travel(dist, direction, turn)
 
@@ -210,8 +219,8 @@ def measure(motion: Motion) -> Evidence:
         speed_mps=round(float(hspeed[moving].mean()) if moving.any() else 0.0, 1),
         angle_max={k: round(v) for k, v in angle_max.items()},
         airborne_times=_airborne_times(motion),
-        arm_side=limb_side(joints, J["left_wrist"], J["right_wrist"]),
-        leg_side=limb_side(joints, J["left_ankle"], J["right_ankle"]),
+        arm_side=pair_side(joints, "arm"),
+        leg_side=pair_side(joints, "leg"),
     )
 
 

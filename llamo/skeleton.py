@@ -86,10 +86,14 @@ def facing_direction(joints: np.ndarray) -> np.ndarray:
     return forward / np.maximum(norm, 1e-8)
 
 
+def yaw_of(forward: np.ndarray) -> np.ndarray:
+    """(T,) radians about +y of (T, 3) horizontal directions, 0 = +z, unwrapped."""
+    return np.unwrap(np.arctan2(forward[:, 0], forward[:, 2]))
+
+
 def heading(joints: np.ndarray) -> np.ndarray:
     """(T,) radians about +y of the way the body faces (`facing_direction`), 0 = +z, unwrapped."""
-    forward = facing_direction(joints)
-    return np.unwrap(np.arctan2(forward[:, 0], forward[:, 2]))
+    return yaw_of(facing_direction(joints))
 
 
 def rotate_y(v: np.ndarray, angle: np.ndarray) -> np.ndarray:
