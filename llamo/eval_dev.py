@@ -19,7 +19,7 @@ from typing import NamedTuple
 from llamo import dev_phrasings as P
 from llamo.data.real import STYLES, index_clips, label_clip
 from llamo.data.templates import normalise
-from llamo.eval_probe import kick_probe
+from llamo.eval_probe import kick_probe, swing_probe
 from llamo.eval_real import ask_in_turn, by_phrasing, evaluate_plain_chat, leg_side_truth, side_answer
 from llamo.motion import Motion
 
@@ -97,21 +97,21 @@ def _clip_rows(model, clip: DevClip) -> dict[str, list[dict]]:
     return rows
 
 
-def _kick_leg_rows(model, clips: list[DevClip]) -> list[dict]:
-    """Ask "which leg?" about the standing takes with a kicking leg grafted on
+def _probe_rows(model, clips: list[DevClip], make_probe, label: str) -> list[dict]:
+    """Ask "which leg?" about the standing takes with one leg moved by `make_probe`
     (`llamo.eval_probe`); the truth is measured as in the test set."""
     standing = [c for c in clips if c.label["action"] in ("wave", "arm_raise")]
     rows = []
-    for clip, probe in zip(standing, kick_probe([c.motion for c in standing]), strict=True):
-        label = {**clip.label, "action": "kick", "side": probe.side}
-        asked = DevClip(f"{clip.name} + {probe.side} kick", probe.motion, label)
+    for clip, probe in zip(standing, make_probe([c.motion for c in standing]), strict=True):
+        seg = {**clip.label, "action": label, "side": probe.side}
+        asked = DevClip(f"{clip.name} + {probe.side} {label}", probe.motion, seg)
         rows += _asked(model, asked, "leg_side", P.LEG_SIDE, leg_side_truth(probe.motion))
     return rows
 
 
 def evaluate_dev(model, folder: str | Path, per_content: int = PER_CONTENT) -> dict:
     """Action, count, arm and leg side, direction and "when" on validation takes, plain chat on
-    one, and the kicking leg of the probe. The leg's truth is the measured one, as in the test set
+    one, and the moving leg of both probes. The leg's truth is the measured one, as in the test set
     (`eval_real.leg_side_truth`)."""
     clips = dev_clips(folder, per_content)
     kinds = ("action", "count", "arm_side", "leg_side", "direction", "when")
@@ -119,7 +119,8 @@ def evaluate_dev(model, folder: str | Path, per_content: int = PER_CONTENT) -> d
     for clip in clips:
         for kind, kind_rows in _clip_rows(model, clip).items():
             rows[kind].extend(kind_rows)
-    rows["kick_leg"] = _kick_leg_rows(model, clips)
+    rows["kick_leg"] = _probe_rows(model, clips, kick_probe, "kick")
+    rows["swing_leg"] = _probe_rows(model, clips, swing_probe, "leg swing")
     rows["plain"] = evaluate_plain_chat(model, clips[0].motion, P.PLAIN)["rows"] if clips else []
     return {"clips": len(clips), "scores": {k: by_phrasing(v) for k, v in rows.items()}, "rows": rows}
 
