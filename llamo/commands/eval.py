@@ -13,6 +13,11 @@ Side by side (the held-out real-motion figures of several reports in one table):
 
     python -m llamo eval --compare native=a.json evidence=b.json both=c.json -o variants.md
 
+A candidate against a baseline over seeds (development reports; margins from the baseline's spread):
+
+    python -m llamo eval --seeds-baseline s17.json s18.json s19.json \
+        --seeds-candidate e17.json e18.json e19.json --gain swing_leg=6 --exempt kick_leg -o judge.md
+
 Ablations (train every variant on the same data, backbone and step budget, then evaluate):
 
     python -m llamo eval --ablations cross_talker,mean_pool,all_frames,vq_tokens,none \\
@@ -53,6 +58,11 @@ def add_arguments(parser) -> None:
         "--compare", nargs="+", metavar="NAME=REPORT",
         help="tabulate the held-out real-motion figures of these reports side by side (-o: the .md table)",
     )  # fmt: skip
+    sd = parser.add_argument_group("a candidate against a baseline over seeds (llamo.eval_seeds)")
+    sd.add_argument("--seeds-baseline", nargs="+", metavar="REPORT", help="development reports, one per seed")
+    sd.add_argument("--seeds-candidate", nargs="+", metavar="REPORT", help="the candidate's, same seeds")
+    sd.add_argument("--gain", nargs="*", default=[], metavar="KIND=N", help="kinds that must gain N askings")
+    sd.add_argument("--exempt", nargs="*", default=[], metavar="KIND", help="kinds shown but not judged")
     ab = parser.add_argument_group("ablations")
     ab.add_argument("--ablations", help="comma-separated motion-token modes to train and compare")
     ab.add_argument("--train-data", help="training JSONL for the ablation runs")
@@ -82,6 +92,8 @@ def run(args) -> int:
 
     if args.ablations:
         return _ablations(args)
+    if args.seeds_baseline or args.seeds_candidate:
+        return _seeds(args)
     if args.compare:
         from llamo.eval_compare import compare_markdown, load_reports
 
@@ -238,3 +250,19 @@ def ablation_markdown(results: dict) -> str:
     lines += ["", f"Budget per variant: {b.get('pretrain_or_vq_steps')} encoder-pretraining (or VQ-VAE) steps, "
               f"{b.get('steps_per_llm_stage')} align + {b.get('steps_per_llm_stage')} instruct steps at batch {b.get('batch_size')}."]  # fmt: skip
     return "\n".join(lines) + "\n"
+
+
+def _seeds(args) -> int:
+    from llamo.eval_seeds import judge, judgement_markdown, load
+
+    if not (args.seeds_baseline and args.seeds_candidate):
+        raise LlamoError("give both --seeds-baseline and --seeds-candidate.")
+    try:
+        gains = {k: int(v) for k, _, v in (g.partition("=") for g in args.gain)}
+    except ValueError:
+        raise LlamoError("--gain takes KIND=N with a whole number N, e.g. swing_leg=6.") from None
+    rows = judge(load(args.seeds_baseline), load(args.seeds_candidate), gains, set(args.exempt))
+    table = judgement_markdown(rows)
+    Path(args.out).write_text(table)
+    print(table + f"wrote {args.out}")
+    return 0
