@@ -124,9 +124,8 @@ def swing_leg(body: Motion, side: str, swing: str, seed: int = 0) -> Motion:
     hip = b[:, J[f"{side}_hip"]]
     knee_at = hip + _bone(b, side, "hip", "knee") * rotate_y(local(hip_flex, abd), yaw)
     ankle_at = knee_at + _bone(b, side, "knee", "ankle") * rotate_y(local(shank, abd), yaw)
-    foot_at = ankle_at + _bone(b, side, "ankle", "foot") * rotate_y(
-        local(shank + np.radians(60), 0 * abd), yaw
-    )
+    toes = local(shank + np.radians(60), np.zeros(n))  # the foot points 60 deg ahead of the shank
+    foot_at = ankle_at + _bone(b, side, "ankle", "foot") * rotate_y(toes, yaw)
     out = b.copy()
     for name, at in (("knee", knee_at), ("ankle", ankle_at), ("foot", foot_at)):
         out[:, J[f"{side}_{name}"]] = at
@@ -141,8 +140,8 @@ def swing_leg(body: Motion, side: str, swing: str, seed: int = 0) -> Motion:
 
 
 def swing_probe(bodies: list[Motion], seed: int = 0) -> list[Probe]:
-    """One clip per standing body; the side alternates and the movement cycles through `SWINGS`
-    (12 bodies: 3 of each, and each on both sides)."""
+    """One clip per standing body; the movement cycles through `SWINGS` and the side alternates,
+    its order swapped each cycle (12 bodies: 3 of each movement, each on both sides)."""
     names = list(SWINGS)
     out = []
     for i, body in enumerate(bodies):

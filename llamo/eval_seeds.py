@@ -9,6 +9,7 @@ baseline's own spread (max - min over its seeds), never less than a floor.
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from pathlib import Path
 from typing import NamedTuple
 
@@ -40,7 +41,7 @@ def rights(report: dict) -> dict[str, tuple[int, int]]:
 
 
 def judge(
-    baseline: list[dict], candidate: list[dict], gains: dict[str, int], exempt: set[str] = frozenset()
+    baseline: list[dict], candidate: list[dict], gains: dict[str, int], exempt: Collection[str] = ()
 ) -> list[KindJudgement]:
     """Per kind: a `gains` kind passes when the mean gain is at least its figure and twice the
     baseline's spread; an exempt kind is shown, not judged; every other kind passes when the mean
