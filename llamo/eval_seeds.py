@@ -67,9 +67,9 @@ def judge(
     return out
 
 
-def judgement_markdown(rows: list[KindJudgement], names: tuple[str, str] = ("baseline", "candidate")) -> str:
+def judgement_markdown(rows: list[KindJudgement]) -> str:
     head = [
-        f"| kind | n | {names[0]} (per seed) | {names[1]} (per seed) | mean change | baseline spread "
+        "| kind | n | baseline (per seed) | candidate (per seed) | mean change | baseline spread "
         "| needed | rule | passes |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
