@@ -12,20 +12,18 @@ Every figure is an accuracy over phrasings x clips, with its minimum and mean ov
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import NamedTuple
 
 from llamo import dev_phrasings as P
+from llamo.answer_check import TIME_TOLERANCE_S, answer_time, side_answer
 from llamo.data.real import STYLES, index_clips, label_clip
 from llamo.data.templates import normalise
 from llamo.eval_probe import kick_probe, swing_probe
-from llamo.eval_real import ask_in_turn, by_phrasing, evaluate_plain_chat, leg_side_truth, side_answer
+from llamo.eval_real import ask_in_turn, by_phrasing, evaluate_plain_chat, leg_side_truth
 from llamo.motion import Motion
 
 PER_CONTENT = 2
-TIME = re.compile(r"(\d+(?:\.\d+)?)\s*(?:s\b|sec)")
-TIME_TOLERANCE_S = 0.5
 
 
 class DevClip(NamedTuple):
@@ -55,11 +53,6 @@ def dev_clips(folder: str | Path, per_content: int = PER_CONTENT) -> list[DevCli
                     out.append(DevClip(clip.path.stem, motion, seg))
                     break
     return out
-
-
-def answer_time(text: str) -> float | None:
-    m = TIME.search(text)
-    return float(m.group(1)) if m else None
 
 
 def _read(kind: str, answer: str):

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from llamo import eval_phrasings as P
+from llamo.answer_check import side_answer
 from llamo.chat import ChatSession
 from llamo.data.templates import normalise
 from llamo.evidence import measure, pair_side
@@ -67,18 +68,6 @@ def arm_side_truth(motion: Motion) -> str:
 
 def leg_side_truth(motion: Motion) -> str:
     return pair_side(motion.joints, "leg")
-
-
-LIMB_WORDS = {"arm": r"\b(arms?|hands?)\b", "leg": r"\b(legs?|foot|feet)\b"}
-
-
-def side_answer(answer: str, limb: str) -> str | None:
-    """The side an answer gives about `limb`; None when it names only the other limb ("Both
-    arms." to a question about the legs is not an answer about the legs)."""
-    other = "arm" if limb == "leg" else "leg"
-    if re.search(LIMB_WORDS[other], answer, re.I) and not re.search(LIMB_WORDS[limb], answer, re.I):
-        return None
-    return normalise("side", answer)
 
 
 def bandai_content(name: str) -> str | None:

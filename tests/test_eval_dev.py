@@ -4,12 +4,12 @@ import pytest
 from test_paraphrases import _norm, _word_edits
 
 from llamo import dev_phrasings, eval_phrasings
+from llamo.answer_check import answer_time, side_answer
 from llamo.data.real_questions import PREMISE_Q, STYLE_Q, WHEN_REP_Q, WHEN_SEG_Q
 from llamo.data.synth import synthesize
 from llamo.data.templates.paraphrases import PARAPHRASES
 from llamo.data.templates.phrasings import HELD_OUT, Q_EXTENDED, Q
-from llamo.eval_dev import answer_time, dev_clips, evaluate_dev
-from llamo.eval_real import side_answer
+from llamo.eval_dev import dev_clips, evaluate_dev
 from llamo.testing import tiny_model
 
 DEV_LISTS = ("ACTION", "COUNT", "ARM_SIDE", "LEG_SIDE", "DIRECTION", "WHEN", "STYLE", "PLAIN")
