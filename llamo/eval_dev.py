@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import NamedTuple
 
 from llamo import dev_phrasings as P
-from llamo.answer_check import TIME_TOLERANCE_S, answer_time, side_answer
+from llamo.answer_check import TIME_TOLERANCE_S, answer_time, check_answer, side_answer
 from llamo.data.real import STYLES, index_clips, label_clip
 from llamo.data.templates import normalise
 from llamo.eval_probe import kick_probe, swing_probe
 from llamo.eval_real import ask_in_turn, by_phrasing, evaluate_plain_chat, leg_side_truth
+from llamo.evidence import measure
 from llamo.motion import Motion
 
 PER_CONTENT = 2
@@ -66,12 +67,14 @@ def _read(kind: str, answer: str):
 
 def _asked(model, clip: DevClip, kind: str, questions: list[str], truth) -> list[dict]:
     """Each question in its own conversation, the answer read as `kind` against `truth`."""
-    rows = []
+    rows, measured = [], measure(clip.motion)
     for q in questions:
         a = ask_in_turn(model, clip.motion, [q])[0]
         p = _read(kind, a)
         ok = p is not None and abs(p - truth) <= TIME_TOLERANCE_S if kind == "when" else p == truth
-        rows.append({"file": clip.name, "question": q, "answer": a, "pred": p, "truth": truth, "ok": ok})
+        found = check_answer(q, a, measured)  # what the app would flag under this answer
+        rows.append({"file": clip.name, "question": q, "answer": a, "pred": p, "truth": truth, "ok": ok,
+                     "flag": found.sentence() if found else ""})  # fmt: skip
     return rows
 
 
@@ -131,4 +134,22 @@ def markdown_dev(rep: dict) -> str:
         if s["n"]:
             lines.append(f"| {kind} | {s['accuracy']:.0%} | {s['min_over_phrasings']:.0%} | "
                          f"{s['mean_over_phrasings']:.0%} | {s['n']} |")  # fmt: skip
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + _flag_lines(rep["rows"])) + "\n"
+
+
+def _flag_lines(rows: dict[str, list[dict]]) -> list[str]:
+    """How the app's measurement check (`llamo.answer_check`) reads the same answers: how many of
+    the wrong ones, and of the right ones, it flags (reports made before it have no flags)."""
+    kinds = [k for k, v in rows.items() if v and "flag" in v[0] and k not in ("action", "plain")]
+    if not kinds:
+        return []
+    out = ["", "The app's measurement check on these answers (flagged / answers):", "",
+           "| kind | wrong answers flagged | right answers flagged |", "|---|---|---|"]  # fmt: skip
+    for k in kinds:
+        wrong, right = [r for r in rows[k] if not r["ok"]], [r for r in rows[k] if r["ok"]]
+        out.append(f"| {k} | {_flagged(wrong)} / {len(wrong)} | {_flagged(right)} / {len(right)} |")
+    return out
+
+
+def _flagged(rows: list[dict]) -> int:
+    return sum(bool(r["flag"]) for r in rows)
