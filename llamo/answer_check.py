@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from llamo.data.templates import normalise
 from llamo.evidence import SIGNAL_WORDS, Evidence
 
-LIMB_WORDS = {"arm": r"\b(arms?|hands?)\b", "leg": r"\b(legs?|foot|feet)\b"}
+LIMB_WORDS = {"arm": r"\b(arms?|hands?)\b", "leg": r"\b(legs?|foot|feet)\b"}  # in answers
+ASKED_LIMB = {"arm": r"\b(arms?|hands?|upper limbs?)\b", "leg": r"\b(legs?|foot|feet|lower limbs?)\b"}
 TIME = re.compile(r"(\d+(?:\.\d+)?)\s*(?:s\b|sec)")
 TIME_TOLERANCE_S = 0.5  # as the evaluation reads "when" answers (llamo.eval_dev)
 ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
@@ -57,8 +58,8 @@ class Mismatch:
 
 
 def _limb(question: str) -> str | None:
-    arm = re.search(LIMB_WORDS["arm"], question, re.I)
-    leg = re.search(LIMB_WORDS["leg"], question, re.I)
+    arm = re.search(ASKED_LIMB["arm"], question, re.I)
+    leg = re.search(ASKED_LIMB["leg"], question, re.I)
     return None if bool(arm) == bool(leg) else ("arm" if arm else "leg")
 
 

@@ -18,6 +18,8 @@ def test_the_wrong_leg_is_flagged_and_the_right_one_is_not(kick):
     assert found == Mismatch("side", "the left leg", "the right leg moving most")
     assert found.sentence() == "The answer says the left leg; the joints show the right leg moving most."
     assert check_answer("Which leg does the person kick with?", "The right leg.", kick) is None
+    # "lower limb" asks about the legs as "leg" does
+    assert check_answer("Which lower limb is most active, left or right?", "The left leg.", kick) == found
     # An answer about the arms says nothing about the legs: the evaluation scores it wrong, but
     # there is no side in it to compare.
     assert check_answer("Left or right: which leg is doing the work?", "Both arms.", kick) is None
