@@ -124,3 +124,29 @@ def check_answer(question: str, answer: str, ev: Evidence) -> Mismatch | None:
     if ASKS_WAY.search(question):
         return _direction(answer, ev)
     return None
+
+
+def flag_of(question: str, answer: str, ev: Evidence) -> str:
+    """`check_answer`'s sentence, or "" (an evaluation row's "flag")."""
+    found = check_answer(question, answer, ev)
+    return found.sentence() if found else ""
+
+
+@dataclass(frozen=True)
+class FlagTally:
+    """How the check reads an evaluation's answers: flags on the wrong ones and on the right ones."""
+
+    wrong_flagged: int
+    wrong: int
+    right_flagged: int
+    right: int
+
+    @classmethod
+    def of(cls, rows: list[dict]) -> FlagTally:
+        wrong, right = [r for r in rows if not r["ok"]], [r for r in rows if r["ok"]]
+        return cls(
+            sum(bool(r["flag"]) for r in wrong), len(wrong), sum(bool(r["flag"]) for r in right), len(right)
+        )
+
+    def words(self) -> str:
+        return f"{self.wrong_flagged} of {self.wrong} wrong answers flagged, {self.right_flagged} of {self.right} right ones"

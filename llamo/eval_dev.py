@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from llamo import dev_phrasings as P
-from llamo.answer_check import TIME_TOLERANCE_S, answer_time, check_answer, side_answer
+from llamo.answer_check import TIME_TOLERANCE_S, FlagTally, answer_time, flag_of, side_answer
 from llamo.data.real import STYLES, index_clips, label_clip
 from llamo.data.templates import normalise
 from llamo.eval_probe import kick_probe, swing_probe
@@ -72,9 +72,8 @@ def _asked(model, clip: DevClip, kind: str, questions: list[str], truth) -> list
         a = ask_in_turn(model, clip.motion, [q])[0]
         p = _read(kind, a)
         ok = p is not None and abs(p - truth) <= TIME_TOLERANCE_S if kind == "when" else p == truth
-        found = check_answer(q, a, measured)  # what the app would flag under this answer
         rows.append({"file": clip.name, "question": q, "answer": a, "pred": p, "truth": truth, "ok": ok,
-                     "flag": found.sentence() if found else ""})  # fmt: skip
+                     "flag": flag_of(q, a, measured)})  # what the app flags under this answer  # fmt: skip
     return rows
 
 
@@ -138,18 +137,14 @@ def markdown_dev(rep: dict) -> str:
 
 
 def _flag_lines(rows: dict[str, list[dict]]) -> list[str]:
-    """How the app's measurement check (`llamo.answer_check`) reads the same answers: how many of
-    the wrong ones, and of the right ones, it flags (reports made before it have no flags)."""
-    kinds = [k for k, v in rows.items() if v and "flag" in v[0] and k not in ("action", "plain")]
+    """How the app's measurement check (`llamo.answer_check`) reads the same answers (reports
+    made before it have no flags)."""
+    kinds = [k for k, v in rows.items() if v and "flag" in v[0]]
     if not kinds:
         return []
-    out = ["", "The app's measurement check on these answers (flagged / answers):", "",
+    out = ["", "The app's measurement check on these answers:", "",
            "| kind | wrong answers flagged | right answers flagged |", "|---|---|---|"]  # fmt: skip
     for k in kinds:
-        wrong, right = [r for r in rows[k] if not r["ok"]], [r for r in rows[k] if r["ok"]]
-        out.append(f"| {k} | {_flagged(wrong)} / {len(wrong)} | {_flagged(right)} / {len(right)} |")
+        t = FlagTally.of(rows[k])
+        out.append(f"| {k} | {t.wrong_flagged} / {t.wrong} | {t.right_flagged} / {t.right} |")
     return out
-
-
-def _flagged(rows: list[dict]) -> int:
-    return sum(bool(r["flag"]) for r in rows)

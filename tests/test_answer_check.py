@@ -58,3 +58,19 @@ def test_questions_the_measurement_does_not_answer_are_not_checked(kick):
                  ("Who wrote Romeo and Juliet?", "William Shakespeare."),
                  ("Does the person look tired?", "Energetic: brisk and lively.")]:  # fmt: skip
         assert check_answer(q, a, kick) is None
+
+
+def test_the_real_motion_report_says_what_the_check_flags():
+    """Each squat-count answer of the real-motion evaluation carries the app's flag, and the
+    report tallies them (a tiny model: what it answers does not matter here)."""
+    from llamo.answer_check import FlagTally, flag_of
+    from llamo.eval_real import evaluate_squat_count, markdown_real
+    from llamo.testing import tiny_model
+
+    motion = synthesize("squat", reps=3, noise=False, seed=5)
+    rep = {"squat_count": evaluate_squat_count(tiny_model(), motion)}
+    rows = rep["squat_count"]["rows"]
+    ev = measure(motion)
+    assert [r["flag"] for r in rows] == [flag_of(r["question"], r["answer"], ev) for r in rows]
+    assert "the app's measurement check: " + FlagTally.of(rows).words() in markdown_real(rep)
+    assert FlagTally.of([{"ok": False, "flag": "x"}, {"ok": True, "flag": ""}]) == FlagTally(1, 1, 0, 1)
