@@ -63,6 +63,7 @@ class ChatMixin:
         with _one_at_a_time(session):
             turn = session.turns[-1]
             turn.answer, turn.partial, turn.timings, turn.looked = "", False, {}, []
+            turn.check = ""
             turn.regenerations += 1
             settings = settings.for_regenerate(turn.regenerations)
             yield from self._generate(session, turn, regenerate=True, settings=settings)
@@ -135,6 +136,7 @@ class ChatMixin:
         offset, fps = ctx.offset, ctx.fps
         turn.answer, turn.partial, turn.timings = result.answer, result.partial, dict(result.timings)
         turn.stopped = result.partial and session.stop.is_set()
+        turn.check = _measured_check(ctx.chat, turn)
         scores = result.frame_scores or [1.0] * len(result.selected_frames)
         turn.looked = [
             (offset + f / fps, float(sc)) for f, sc in zip(result.selected_frames, scores, strict=False)
@@ -166,6 +168,16 @@ class ChatMixin:
         """Forget the conversation (the stored turns stay); the next question starts a new one."""
         session.stop.set()
         session.reset_chat()
+
+
+def _measured_check(chat, turn: ChatTurn) -> str:
+    """The answer against the clip's measured facts: a sentence where they disagree, else ""."""
+    from llamo.answer_check import check_answer
+
+    if turn.partial or chat.measured is None:
+        return ""
+    found = check_answer(turn.question, turn.answer, chat.measured)
+    return found.sentence() if found else ""
 
 
 class _one_at_a_time:

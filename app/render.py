@@ -72,14 +72,17 @@ def chat_messages(turns, streaming: bool = False) -> list[dict]:
 
 
 def answer_notes(turns) -> str:
-    """The small print of every finished answer, one line each (markdown, escaped); under a
-    corrected answer, the model's latest candidate when it says something else."""
+    """The small print of every finished answer, one line each (markdown, escaped); under an
+    answer the measurement contradicts, the sentence that says how (until an expert corrects
+    it); under a corrected answer, the model's latest candidate when it says something else."""
     lines = []
     for i, turn in enumerate(turns):
         line = stats_line(turn)
         if not line:
             continue
         lines.append(f"**{i + 1}.** {esc(line)}")  # our own figures: no markdown in them
+        if turn.check and turn.corrected is None:
+            lines.append(f"↳ ⚠ measured otherwise: {esc_md(turn.check)}")
         if turn.corrected is not None and turn.answer and turn.answer != turn.corrected:
             lines.append(f"↳ the model's latest answer: {esc_md(turn.answer)}")
     return "\n\n".join(lines)

@@ -49,6 +49,7 @@ class ChatTurn:
     correction_id: int | None = None
     regenerations: int = 0
     stopped: bool = False  # the user pressed Stop (partial without it = hit the token limit)
+    check: str = ""  # where the answer and the measurement disagree (llamo.answer_check), one sentence
 
     @property
     def looked_times(self) -> list[float]:

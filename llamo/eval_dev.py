@@ -12,20 +12,19 @@ Every figure is an accuracy over phrasings x clips, with its minimum and mean ov
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import NamedTuple
 
 from llamo import dev_phrasings as P
+from llamo.answer_check import TIME_TOLERANCE_S, FlagTally, answer_time, flag_of, side_answer
 from llamo.data.real import STYLES, index_clips, label_clip
 from llamo.data.templates import normalise
 from llamo.eval_probe import kick_probe, swing_probe
-from llamo.eval_real import ask_in_turn, by_phrasing, evaluate_plain_chat, leg_side_truth, side_answer
+from llamo.eval_real import ask_in_turn, by_phrasing, evaluate_plain_chat, leg_side_truth
+from llamo.evidence import measure
 from llamo.motion import Motion
 
 PER_CONTENT = 2
-TIME = re.compile(r"(\d+(?:\.\d+)?)\s*(?:s\b|sec)")
-TIME_TOLERANCE_S = 0.5
 
 
 class DevClip(NamedTuple):
@@ -57,11 +56,6 @@ def dev_clips(folder: str | Path, per_content: int = PER_CONTENT) -> list[DevCli
     return out
 
 
-def answer_time(text: str) -> float | None:
-    m = TIME.search(text)
-    return float(m.group(1)) if m else None
-
-
 def _read(kind: str, answer: str):
     """The answer's value: a time, a side of the arm or leg asked about, or the kind's label."""
     if kind == "when":
@@ -73,12 +67,13 @@ def _read(kind: str, answer: str):
 
 def _asked(model, clip: DevClip, kind: str, questions: list[str], truth) -> list[dict]:
     """Each question in its own conversation, the answer read as `kind` against `truth`."""
-    rows = []
+    rows, measured = [], measure(clip.motion)
     for q in questions:
         a = ask_in_turn(model, clip.motion, [q])[0]
         p = _read(kind, a)
         ok = p is not None and abs(p - truth) <= TIME_TOLERANCE_S if kind == "when" else p == truth
-        rows.append({"file": clip.name, "question": q, "answer": a, "pred": p, "truth": truth, "ok": ok})
+        rows.append({"file": clip.name, "question": q, "answer": a, "pred": p, "truth": truth, "ok": ok,
+                     "flag": flag_of(q, a, measured)})  # what the app flags under this answer  # fmt: skip
     return rows
 
 
@@ -138,4 +133,18 @@ def markdown_dev(rep: dict) -> str:
         if s["n"]:
             lines.append(f"| {kind} | {s['accuracy']:.0%} | {s['min_over_phrasings']:.0%} | "
                          f"{s['mean_over_phrasings']:.0%} | {s['n']} |")  # fmt: skip
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + _flag_lines(rep["rows"])) + "\n"
+
+
+def _flag_lines(rows: dict[str, list[dict]]) -> list[str]:
+    """How the app's measurement check (`llamo.answer_check`) reads the same answers (reports
+    made before it have no flags)."""
+    kinds = [k for k, v in rows.items() if v and "flag" in v[0]]
+    if not kinds:
+        return []
+    out = ["", "The app's measurement check on these answers:", "",
+           "| kind | wrong answers flagged | right answers flagged |", "|---|---|---|"]  # fmt: skip
+    for k in kinds:
+        t = FlagTally.of(rows[k])
+        out.append(f"| {k} | {t.wrong_flagged} / {t.wrong} | {t.right_flagged} / {t.right} |")
+    return out

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from llamo import eval_phrasings as P
+from llamo.answer_check import FlagTally, flag_of, side_answer
 from llamo.chat import ChatSession
 from llamo.data.templates import normalise
 from llamo.evidence import measure, pair_side
@@ -47,6 +48,7 @@ class Asked:
     pred: object
     truth: object
     ok: bool
+    flag: str = ""  # what the app's measurement check says under this answer (llamo.answer_check)
 
 
 def ask_in_turn(model, motion: Motion | None, questions: list[str], max_new_tokens: int = 40) -> list[str]:
@@ -69,18 +71,6 @@ def leg_side_truth(motion: Motion) -> str:
     return pair_side(motion.joints, "leg")
 
 
-LIMB_WORDS = {"arm": r"\b(arms?|hands?)\b", "leg": r"\b(legs?|foot|feet)\b"}
-
-
-def side_answer(answer: str, limb: str) -> str | None:
-    """The side an answer gives about `limb`; None when it names only the other limb ("Both
-    arms." to a question about the legs is not an answer about the legs)."""
-    other = "arm" if limb == "leg" else "leg"
-    if re.search(LIMB_WORDS[other], answer, re.I) and not re.search(LIMB_WORDS[limb], answer, re.I):
-        return None
-    return normalise("side", answer)
-
-
 def bandai_content(name: str) -> str | None:
     m = re.match(r"dataset-1_(.+?)_normal", name)
     return m.group(1) if m else None
@@ -100,6 +90,7 @@ def evaluate_bandai(model, folder: str | Path) -> dict:
         if content not in BANDAI_ACTIONS:
             continue
         motion, gold = _load(path), BANDAI_ACTIONS[content]
+        measured = measure(motion)  # for the flags the app's measurement check would show
         answers = ask_in_turn(model, motion, [P.ACTION[0]])
         pred = normalise("action", answers[0])
         ok = pred == gold if gold else pred in (None, "other")
@@ -111,14 +102,18 @@ def evaluate_bandai(model, folder: str | Path) -> dict:
             limb, qs = ("leg", P.LEG_SIDE) if content == "kick" else ("arm", P.ARM_SIDE)
             for q, a in zip(qs, [ask_in_turn(model, motion, [q])[0] for q in qs], strict=True):
                 p = side_answer(a, limb)
-                side_rows.append(asdict(Asked(q, a, p, truth, p == truth)) | {"file": path.name})
+                side_rows.append(
+                    asdict(Asked(q, a, p, truth, p == truth, flag_of(q, a, measured))) | {"file": path.name}
+                )
         if gold in ("walk", "run"):
-            truth = measure(motion).travel_direction
+            truth = measured.travel_direction
             for q in P.DIRECTION:
                 a = ask_in_turn(model, motion, [q])[0]
                 p = normalise("direction", a)
                 ok_dir = p == truth or (truth == "forward" and p in ("turn_left", "turn_right"))
-                dir_rows.append(asdict(Asked(q, a, p, truth, ok_dir)) | {"file": path.name})
+                dir_rows.append(
+                    asdict(Asked(q, a, p, truth, ok_dir, flag_of(q, a, measured))) | {"file": path.name}
+                )
     known = [r for r in rows if r["gold"] != "unknown"]
     unknown = [r for r in rows if r["gold"] == "unknown"]
     return {
@@ -148,13 +143,14 @@ def by_phrasing(rows: list[dict]) -> dict:
 
 def evaluate_squat_count(model, motion: Motion, truth: int = 3) -> dict:
     """The count in every held-out wording, asked first and asked after another turn."""
-    rows = []
+    rows, measured = [], measure(motion)
     for q in P.COUNT:
         first = ask_in_turn(model, motion, [q])[0]
         second = ask_in_turn(model, motion, [P.FIRST_TURN, q])[1]
         for turn, a in (("first", first), ("second", second)):
             p = normalise("count", a)
-            rows.append({"question": q, "turn": turn, "answer": a, "pred": p, "ok": p == truth})
+            rows.append({"question": q, "turn": turn, "answer": a, "pred": p, "ok": p == truth,
+                         "flag": flag_of(q, a, measured)})  # fmt: skip
     return {
         "truth": truth,
         "first_turn_right": sum(r["ok"] for r in rows if r["turn"] == "first"),
@@ -186,6 +182,13 @@ def evaluate_real_motion(
     return out
 
 
+def _flags(rows: list[dict]) -> str:
+    """'; the app's measurement check: 2 of 8 wrong answers flagged, ...' (none in older reports)."""
+    return (
+        f"; the app's measurement check: {FlagTally.of(rows).words()}" if rows and "flag" in rows[0] else ""
+    )
+
+
 def markdown_real(rep: dict) -> str:
     """The report section: figures first, then every answer, so a reader can check them."""
     lines = ["## Real motion (held-out phrasings, truth from names and joints)", ""]
@@ -199,11 +202,12 @@ def markdown_real(rep: dict) -> str:
             s = b[key]
             if s["n"]:
                 lines.append(f"- {key} (joint truth): {s['accuracy']:.0%} of {s['n']}; "
-                             f"min over phrasings {s['min_over_phrasings']:.0%}, mean {s['mean_over_phrasings']:.0%}")  # fmt: skip
+                             f"min over phrasings {s['min_over_phrasings']:.0%}, mean {s['mean_over_phrasings']:.0%}"
+                             + _flags(b[f"{key}_rows"]))  # fmt: skip
     if "squat_count" in rep:
         s = rep["squat_count"]
         lines.append(f"- squat video count = {s['truth']}: first turn {s['first_turn_right']} of {s['n_per_turn']}, "
-                     f"second turn {s['second_turn_right']} of {s['n_per_turn']}")  # fmt: skip
+                     f"second turn {s['second_turn_right']} of {s['n_per_turn']}" + _flags(s["rows"]))  # fmt: skip
     if "plain_chat" in rep:
         lines.append(
             f"- plain questions with a clip attached answered normally: {rep['plain_chat']['normal']} of {rep['plain_chat']['n']}"

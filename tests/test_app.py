@@ -83,6 +83,30 @@ def test_chat_text_is_escaped_and_edits_come_back_plain():
     assert strip_display(bot["content"]) == "a < b & c"  # what an in-place edit gives back
 
 
+def test_an_answer_the_measurement_contradicts_is_flagged_until_corrected():
+    """The app's check (llamo.answer_check) on a real conversation: a tiny model, a synthetic kick
+    with the right leg, measured by llamo.evidence; the answers are set as a model might give them."""
+    from app.chatting import _measured_check
+    from app.session import ChatTurn
+    from llamo.chat import ChatSession
+    from llamo.data.synth import synthesize
+    from llamo.testing import tiny_model
+
+    chat = ChatSession(tiny_model(), synthesize("kick", side="right", reps=3, noise=False, seed=5))
+    wrong = ChatTurn(
+        question="Which leg does the person kick with?", answer="The left leg.", timings={"ttft_s": 0.1}
+    )
+    wrong.check = _measured_check(chat, wrong)
+    right = ChatTurn(question=wrong.question, answer="The right leg.", timings={"ttft_s": 0.1})
+    right.check = _measured_check(chat, right)
+    assert wrong.check == "The answer says the left leg; the joints show the right leg moving most."
+    assert right.check == ""
+    notes = answer_notes([wrong, right])
+    assert notes.count("measured otherwise") == 1 and "the right leg moving most" in notes
+    wrong.corrected = "The right leg."  # an expert has decided: the flag goes
+    assert "measured otherwise" not in answer_notes([wrong])
+
+
 def test_identity_rules():
     local = AppConfig()
     typed = identify(local, typed="  ana ")

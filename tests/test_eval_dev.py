@@ -4,12 +4,12 @@ import pytest
 from test_paraphrases import _norm, _word_edits
 
 from llamo import dev_phrasings, eval_phrasings
+from llamo.answer_check import answer_time, side_answer
 from llamo.data.real_questions import PREMISE_Q, STYLE_Q, WHEN_REP_Q, WHEN_SEG_Q
 from llamo.data.synth import synthesize
 from llamo.data.templates.paraphrases import PARAPHRASES
 from llamo.data.templates.phrasings import HELD_OUT, Q_EXTENDED, Q
-from llamo.eval_dev import answer_time, dev_clips, evaluate_dev
-from llamo.eval_real import side_answer
+from llamo.eval_dev import dev_clips, evaluate_dev, markdown_dev
 from llamo.testing import tiny_model
 
 DEV_LISTS = ("ACTION", "COUNT", "ARM_SIDE", "LEG_SIDE", "DIRECTION", "WHEN", "STYLE", "PLAIN")
@@ -96,6 +96,12 @@ def test_dev_clips_are_validation_takes_and_the_evaluation_scores_them(tmp_path)
     assert [r["truth"] for r in kicks[:: len(dev_phrasings.LEG_SIDE)]] == ["left", "right"]
     for s in scores.values():
         assert s["n"] == 0 or 0.0 <= s["min_over_phrasings"] <= s["mean_over_phrasings"] <= 1.0
+    # every asked answer carries what the app's measurement check would say under it
+    asked = [r for k, v in rep["rows"].items() if k != "plain" for r in v]
+    assert all(isinstance(r["flag"], str) for r in asked)
+    wrong = [r for r in rep["rows"]["leg_side"] if not r["ok"]]
+    flagged = sum(bool(r["flag"]) for r in wrong)
+    assert f"| leg_side | {flagged} / {len(wrong)} |" in markdown_dev(rep)
 
 
 @pytest.mark.parametrize(

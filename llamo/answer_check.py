@@ -1,0 +1,152 @@
+"""Does an answer say what the joints measured? A check an expert reads beside each answer.
+
+The model reads the measured facts (`llamo.evidence`) but does not always answer from them: on
+real clips it has named the moving arm's side when asked about the legs, and guessed times. For
+the question kinds the measurement answers (which arm or leg, how many, which way, when the k-th
+repetition is), this reads the answer the way the evaluation does and says so when the two differ.
+
+It only flags; it never changes an answer. The measurement can be the one that is wrong (it
+counts one signal over the whole clip, so a clip of squats then jumps has one count), which is
+why an expert, not this code, decides.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from llamo.data.templates import normalise
+from llamo.evidence import SIGNAL_WORDS, Evidence
+
+LIMB_WORDS = {"arm": r"\b(arms?|hands?)\b", "leg": r"\b(legs?|foot|feet)\b"}  # in answers
+ASKED_LIMB = {"arm": r"\b(arms?|hands?|upper limbs?)\b", "leg": r"\b(legs?|foot|feet|lower limbs?)\b"}
+TIME = re.compile(r"(\d+(?:\.\d+)?)\s*(?:s\b|sec)")
+TIME_TOLERANCE_S = 0.5  # as the evaluation reads "when" answers (llamo.eval_dev)
+ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
+ORDINAL = re.compile(r"\b(" + "|".join(ORDINALS) + r"|(\d+)(?:st|nd|rd|th))\b", re.I)
+ASKS_TIME = re.compile(r"\b(when|what time|timestamp|moment|at what point|time window|time of)\b", re.I)
+ASKS_COUNT = re.compile(r"\b(how many|count|number of|how often|total)\b", re.I)
+ASKS_SIDE = re.compile(r"\b(which|left|right|side)\b", re.I)
+ASKS_WAY = re.compile(r"\b(which way|direction|travel\w*|heading|forwards?|backwards?)\b", re.I)
+
+
+def side_answer(answer: str, limb: str) -> str | None:
+    """The side an answer gives about `limb`; None when it names only the other limb ("Both
+    arms." to a question about the legs is not an answer about the legs)."""
+    other = "arm" if limb == "leg" else "leg"
+    if re.search(LIMB_WORDS[other], answer, re.I) and not re.search(LIMB_WORDS[limb], answer, re.I):
+        return None
+    return normalise("side", answer)
+
+
+def answer_time(text: str) -> float | None:
+    """The first time an answer gives, in seconds ("At 6.7 s." -> 6.7)."""
+    m = TIME.search(text)
+    return float(m.group(1)) if m else None
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """An answer and the measurement disagree about `kind` (side, count, direction, time)."""
+
+    kind: str
+    said: str  # what the answer says, in words
+    measured: str  # what the joints show, in words
+
+    def sentence(self) -> str:
+        return f"The answer says {self.said}; the joints show {self.measured}."
+
+
+def _limb(question: str) -> str | None:
+    arm = re.search(ASKED_LIMB["arm"], question, re.I)
+    leg = re.search(ASKED_LIMB["leg"], question, re.I)
+    return None if bool(arm) == bool(leg) else ("arm" if arm else "leg")
+
+
+def _side_words(side: str, limb: str) -> str:
+    return f"both {limb}s" if side == "both" else f"the {side} {limb}"
+
+
+def _ordinal(question: str) -> int | None:
+    m = ORDINAL.search(question)
+    if m is None:
+        return None
+    return int(m.group(2)) - 1 if m.group(2) else ORDINALS.index(m.group(1).lower())
+
+
+def _time(question: str, answer: str, ev: Evidence) -> Mismatch | None:
+    k, said = _ordinal(question), answer_time(answer)
+    if k is None or said is None:
+        return None
+    nth = ORDINALS[k] if k < len(ORDINALS) else f"{k + 1}th"
+    if k >= len(ev.rep_times):
+        reps = "no repetitions" if not ev.rep_times else f"only {len(ev.rep_times)} repetitions"
+        return Mismatch("time", f"{said:.1f} s", reps)
+    if abs(said - ev.rep_times[k]) > TIME_TOLERANCE_S:
+        return Mismatch("time", f"{said:.1f} s", f"the {nth} repetition at {ev.rep_times[k]:.1f} s")
+    return None
+
+
+def _count(answer: str, ev: Evidence) -> Mismatch | None:
+    said = normalise("count", answer)
+    if said is None or said == ev.rep_count:
+        return None
+    what = SIGNAL_WORDS.get(ev.rep_signal, ev.rep_signal)
+    shown = "no repetitions" if ev.rep_count == 0 else f"{ev.rep_count} repetitions ({what})"
+    return Mismatch("count", str(said), shown)
+
+
+def _side(limb: str, answer: str, ev: Evidence) -> Mismatch | None:
+    said, measured = side_answer(answer, limb), ev.arm_side if limb == "arm" else ev.leg_side
+    if said is None or measured not in ("left", "right", "both") or said == measured:
+        return None
+    return Mismatch("side", _side_words(said, limb), f"{_side_words(measured, limb)} moving most")
+
+
+def _direction(answer: str, ev: Evidence) -> Mismatch | None:
+    said, measured = normalise("direction", answer), ev.travel_direction
+    if said is None or said.startswith("turn") or said == measured:
+        return None
+    shown = "the person staying in place" if measured == "none" else f"{ev.travel_m:.1f} m {measured}"
+    return Mismatch("direction", "in place" if said == "none" else said, shown)
+
+
+def check_answer(question: str, answer: str, ev: Evidence) -> Mismatch | None:
+    """The first way `answer` to `question` disagrees with the measurement `ev`, or None (also
+    for questions the measurement does not answer)."""
+    if ASKS_TIME.search(question):
+        return _time(question, answer, ev)
+    if ASKS_COUNT.search(question):
+        return _count(answer, ev)
+    limb = _limb(question)
+    if limb and ASKS_SIDE.search(question):
+        return _side(limb, answer, ev)
+    if ASKS_WAY.search(question):
+        return _direction(answer, ev)
+    return None
+
+
+def flag_of(question: str, answer: str, ev: Evidence) -> str:
+    """`check_answer`'s sentence, or "" (an evaluation row's "flag")."""
+    found = check_answer(question, answer, ev)
+    return found.sentence() if found else ""
+
+
+@dataclass(frozen=True)
+class FlagTally:
+    """How the check reads an evaluation's answers: flags on the wrong ones and on the right ones."""
+
+    wrong_flagged: int
+    wrong: int
+    right_flagged: int
+    right: int
+
+    @classmethod
+    def of(cls, rows: list[dict]) -> FlagTally:
+        wrong, right = [r for r in rows if not r["ok"]], [r for r in rows if r["ok"]]
+        return cls(
+            sum(bool(r["flag"]) for r in wrong), len(wrong), sum(bool(r["flag"]) for r in right), len(right)
+        )
+
+    def words(self) -> str:
+        return f"{self.wrong_flagged} of {self.wrong} wrong answers flagged, {self.right_flagged} of {self.right} right ones"

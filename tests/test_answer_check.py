@@ -1,0 +1,76 @@
+"""The measurement check beside each answer: real synthesized clips, measured by llamo.evidence."""
+
+import pytest
+
+from llamo.answer_check import Mismatch, check_answer
+from llamo.data.synth import synthesize
+from llamo.evidence import measure
+
+
+@pytest.fixture(scope="module")
+def kick():
+    return measure(synthesize("kick", side="right", reps=3, noise=False, seed=5))
+
+
+def test_the_wrong_leg_is_flagged_and_the_right_one_is_not(kick):
+    assert kick.leg_side == "right"
+    found = check_answer("Which leg does the person kick with?", "The left leg.", kick)
+    assert found == Mismatch("side", "the left leg", "the right leg moving most")
+    assert found.sentence() == "The answer says the left leg; the joints show the right leg moving most."
+    assert check_answer("Which leg does the person kick with?", "The right leg.", kick) is None
+    # "lower limb" asks about the legs as "leg" does
+    assert check_answer("Which lower limb is most active, left or right?", "The left leg.", kick) == found
+    # An answer about the arms says nothing about the legs: the evaluation scores it wrong, but
+    # there is no side in it to compare.
+    assert check_answer("Left or right: which leg is doing the work?", "Both arms.", kick) is None
+
+
+def test_counts_are_compared_and_times_are_not_read_as_counts():
+    ev = measure(synthesize("squat", reps=3, noise=False, seed=5))
+    assert ev.rep_count == 3
+    found = check_answer("How many squats does the person do?", "4 squats.", ev)
+    assert found is not None and found.kind == "count" and found.said == "4"
+    assert found.measured.startswith("3 repetitions (")
+    assert check_answer("How many squats does the person do?", "3 squats.", ev) is None
+    assert check_answer("Give me the rep total for this set.", "3.9 s.", ev) is None
+
+
+def test_the_kth_repetition_time_against_the_measured_one():
+    ev = measure(synthesize("wave", reps=4, side="left", noise=False, seed=5))
+    second = ev.rep_times[1]
+    q = "When does the second rep happen?"
+    assert check_answer(q, f"At {second:.1f} s.", ev) is None
+    late = check_answer(q, f"At {second + 1.5:.1f} s.", ev)
+    assert late == Mismatch("time", f"{second + 1.5:.1f} s", f"the second repetition at {second:.1f} s")
+    assert check_answer("At what time is the 6th wave?", "At 2.0 s.", ev).measured == "only 4 repetitions"
+
+
+def test_direction_against_the_measured_travel():
+    back = measure(synthesize("walk", direction="backward", noise=False, seed=5))
+    assert back.travel_direction == "backward"
+    found = check_answer("Which way does the person travel?", "Forward.", back)
+    assert found == Mismatch("direction", "forward", f"{back.travel_m:.1f} m backward")
+    assert check_answer("Which way does the person travel?", "Backward.", back) is None
+
+
+def test_questions_the_measurement_does_not_answer_are_not_checked(kick):
+    for q, a in [("What is the person doing?", "The person is waving."),
+                 ("Who wrote Romeo and Juliet?", "William Shakespeare."),
+                 ("Does the person look tired?", "Energetic: brisk and lively.")]:  # fmt: skip
+        assert check_answer(q, a, kick) is None
+
+
+def test_the_real_motion_report_says_what_the_check_flags():
+    """Each squat-count answer of the real-motion evaluation carries the app's flag, and the
+    report tallies them (a tiny model: what it answers does not matter here)."""
+    from llamo.answer_check import FlagTally, flag_of
+    from llamo.eval_real import evaluate_squat_count, markdown_real
+    from llamo.testing import tiny_model
+
+    motion = synthesize("squat", reps=3, noise=False, seed=5)
+    rep = {"squat_count": evaluate_squat_count(tiny_model(), motion)}
+    rows = rep["squat_count"]["rows"]
+    ev = measure(motion)
+    assert [r["flag"] for r in rows] == [flag_of(r["question"], r["answer"], ev) for r in rows]
+    assert "the app's measurement check: " + FlagTally.of(rows).words() in markdown_real(rep)
+    assert FlagTally.of([{"ok": False, "flag": "x"}, {"ok": True, "flag": ""}]) == FlagTally(1, 1, 0, 1)
