@@ -172,12 +172,11 @@ class ChatMixin:
 
 def _measured_check(chat, turn: ChatTurn) -> str:
     """The answer against the clip's measured facts: a sentence where they disagree, else ""."""
-    from llamo.answer_check import check_answer
+    from llamo.answer_check import flag_of
 
     if turn.partial or chat.measured is None:
         return ""
-    found = check_answer(turn.question, turn.answer, chat.measured)
-    return found.sentence() if found else ""
+    return flag_of(turn.question, turn.answer, chat.measured)
 
 
 class _one_at_a_time:
