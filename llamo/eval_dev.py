@@ -139,7 +139,7 @@ def markdown_dev(rep: dict) -> str:
 def _flag_lines(rows: dict[str, list[dict]]) -> list[str]:
     """How the app's measurement check (`llamo.answer_check`) reads the same answers (reports
     made before it have no flags)."""
-    kinds = [k for k, v in rows.items() if v and "flag" in v[0]]
+    kinds = [k for k, v in rows.items() if v and "flag" in v[0] and k != "action"]  # names: not checked
     if not kinds:
         return []
     out = ["", "The app's measurement check on these answers:", "",
