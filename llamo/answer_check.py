@@ -23,8 +23,11 @@ ASKED_LIMB = {"arm": r"\b(arms?|hands?|upper limbs?)\b", "leg": r"\b(legs?|foot|
 TIME = re.compile(r"(\d+(?:\.\d+)?)\s*(?:s\b|sec)")
 TIME_TOLERANCE_S = 0.5  # as the evaluation reads "when" answers (llamo.eval_dev)
 ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
-ORDINAL = re.compile(r"\b(" + "|".join(ORDINALS) + r"|(\d+)(?:st|nd|rd|th))\b", re.I)
-ASKS_TIME = re.compile(r"\b(when|what time|timestamp|moment|at what point|time window|time of)\b", re.I)
+# "At what second is the 3rd rep?": a "second" after "what" or "which" is the unit, not the rank
+ORDINAL = re.compile(r"(?<!what )(?<!which )\b(" + "|".join(ORDINALS) + r"|(\d+)(?:st|nd|rd|th))\b", re.I)
+ASKS_TIME = re.compile(
+    r"\b(when|what time|what second|timestamp|moment|at (what|which) point|time window|time of)\b", re.I
+)
 ASKS_COUNT = re.compile(r"\b(how many|count|number of|how often|total)\b", re.I)
 ASKS_SIDE = re.compile(r"\b(which|left|right|side)\b", re.I)
 ASKS_WAY = re.compile(r"\b(which way|direction|travel\w*|heading|forwards?|backwards?)\b", re.I)

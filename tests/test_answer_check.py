@@ -43,6 +43,12 @@ def test_the_kth_repetition_time_against_the_measured_one():
     late = check_answer(q, f"At {second + 1.5:.1f} s.", ev)
     assert late == Mismatch("time", f"{second + 1.5:.1f} s", f"the second repetition at {second:.1f} s")
     assert check_answer("At what time is the 6th wave?", "At 2.0 s.", ev).measured == "only 4 repetitions"
+    q = "At which point in the sequence does the subject perform the second repetition?"
+    assert check_answer(q, f"At {second + 1.5:.1f} s.", ev) == late
+    # "what second" is the unit: the rank is the word after it
+    assert check_answer(
+        "At roughly what second is the third wave?", f"At {ev.rep_times[0]:.1f} s.", ev
+    ).measured == (f"the third repetition at {ev.rep_times[2]:.1f} s")
 
 
 def test_direction_against_the_measured_travel():
