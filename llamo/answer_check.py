@@ -18,9 +18,8 @@ from dataclasses import dataclass
 from llamo.data.templates import normalise
 from llamo.evidence import SIGNAL_WORDS, Evidence
 
-LIMB_WORDS = {"arm": r"\b(arms?|hands?)\b", "leg": r"\b(legs?|foot|feet)\b"}  # in answers
-ASKED_LIMB = {"arm": r"\b(arms?|hands?|upper limbs?)\b", "leg": r"\b(legs?|foot|feet|lower limbs?)\b"}
-TIME = re.compile(r"(\d+(?:\.\d+)?)\s*(?:s\b|sec)")
+LIMB_WORDS = {"arm": r"\b(arms?|hands?|upper limbs?)\b", "leg": r"\b(legs?|foot|feet|lower limbs?)\b"}
+TIME = re.compile(r"(\d+(?:\.\d+)?)\s*(?:s|secs?|seconds?)\b")  # "6.7 s", "7.2 seconds"
 TIME_TOLERANCE_S = 0.5  # as the evaluation reads "when" answers (llamo.eval_dev)
 ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
 # "At what second is the 3rd rep?": a "second" after "what" or "which" is the unit, not the rank
@@ -42,10 +41,14 @@ def side_answer(answer: str, limb: str) -> str | None:
     return normalise("side", answer)
 
 
+def answer_times(text: str) -> list[float]:
+    """Every time an answer gives, in seconds, in order ("From 4.2 s to 5.0 s" -> [4.2, 5.0])."""
+    return [float(x) for x in TIME.findall(text or "")]
+
+
 def answer_time(text: str) -> float | None:
     """The first time an answer gives, in seconds ("At 6.7 s." -> 6.7)."""
-    m = TIME.search(text)
-    return float(m.group(1)) if m else None
+    return next(iter(answer_times(text)), None)
 
 
 @dataclass(frozen=True)
@@ -61,8 +64,8 @@ class Mismatch:
 
 
 def _limb(question: str) -> str | None:
-    arm = re.search(ASKED_LIMB["arm"], question, re.I)
-    leg = re.search(ASKED_LIMB["leg"], question, re.I)
+    arm = re.search(LIMB_WORDS["arm"], question, re.I)
+    leg = re.search(LIMB_WORDS["leg"], question, re.I)
     return None if bool(arm) == bool(leg) else ("arm" if arm else "leg")
 
 

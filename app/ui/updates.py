@@ -2,12 +2,11 @@
 answer picker, the correction box. Pure functions of a `Session`; the handlers decide which
 components get them."""
 
-import re
-
 import gradio as gr
 
 from app.render import clock, timeline_figure
 from app.session import Session
+from llamo.answer_check import answer_times
 
 JUMPS = 8  # "where the model looked" buttons per answer (all selected frames are marked on the timeline)
 
@@ -48,8 +47,7 @@ def jump_choices(s: Session) -> gr.Radio:
 
 def cited_times(text: str, duration: float) -> list[float]:
     """Seconds an answer names ("at 6.7 s", "from 4.2 s to 5.0 s"), within the clip, in order."""
-    found = [float(x) for x in re.findall(r"(\d+(?:\.\d+)?)\s*(?:s|sec|seconds?)\b", text or "")]
-    return list(dict.fromkeys(t for t in found if 0.0 <= t <= duration + 1e-6))[:JUMPS]
+    return list(dict.fromkeys(t for t in answer_times(text) if 0.0 <= t <= duration + 1e-6))[:JUMPS]
 
 
 def answer_choices(s: Session) -> gr.Dropdown:
