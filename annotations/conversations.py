@@ -122,9 +122,12 @@ class ConversationWrites:
         settings: dict | None = None,
         *,
         regenerated: bool = False,
+        measured_flag: str = "",
     ) -> Candidate:
-        """Keep one model generation (Stop -> partial=True; Regenerate -> regenerated=True)."""
+        """Keep one model generation (Stop -> partial=True; Regenerate -> regenerated=True), with
+        the measurement check's sentence where the clip's joints contradict it."""
         check_text(text, "The model's answer", allow_empty=partial)
+        check_text(measured_flag, "The measurement check", allow_empty=True)
         return self._add(
             lambda: Candidate(
                 turn_id=row_id(turn),
@@ -133,6 +136,7 @@ class ConversationWrites:
                 regenerated=regenerated,
                 timings=dict(timings or {}),
                 settings=dict(settings or {}),
+                measured_flag=measured_flag,
             )
         )
 

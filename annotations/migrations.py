@@ -6,6 +6,8 @@ recorded question edits (`question_edit`).
 v3: teams: the `admin` role, team settings (`setting`), clip assignment (`assignment`) and the
 export audit log (`export_audit`).
 v4: time segments on a clip's motion (`segment`), revised like corrections.
+v5: each model answer keeps the measurement check's sentence (`candidate.measured_flag`), so
+reviewers can find the answers the joints contradict.
 
 A new database is created at the current version. An older one is migrated one step at a time;
 each step and its version bump commit together, so a crash leaves a consistent version, and a
@@ -15,7 +17,7 @@ second process opening the same database at once re-checks the version under the
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, DateTime, inspect, text
+from sqlalchemy import Boolean, DateTime, String, inspect, text
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
@@ -49,7 +51,18 @@ def _v3_to_v4(conn) -> None:
     models.Segment.__table__.create(conn)
 
 
-MIGRATIONS = {2: _v1_to_v2, 3: _v2_to_v3, 4: _v3_to_v4}  # target version -> step from the version before
+def _v4_to_v5(conn) -> None:
+    """v5: the measurement check's sentence on each model answer ("" on the answers before it)."""
+    if "measured_flag" not in {c["name"] for c in inspect(conn).get_columns("candidate")}:
+        _add_column(conn, "candidate", "measured_flag", String(), "''")
+
+
+MIGRATIONS = {
+    2: _v1_to_v2,
+    3: _v2_to_v3,
+    4: _v3_to_v4,
+    5: _v4_to_v5,
+}  # target version -> step from the version before
 
 
 def schema_version(engine: Engine) -> int | None:

@@ -1,4 +1,4 @@
-"""The annotation store's tables (SQLModel). Schema version 4; see migrations.py for history.
+"""The annotation store's tables (SQLModel). Schema version 5; see migrations.py for history.
 
 Every write appends: a correction is a new revision row (ordered by its autoincrement id), a
 review names the exact revision it judged, a regeneration is a new candidate. Nothing the expert
@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 STATUSES = ("unreviewed", "corrected", "accepted", "rejected")
 ROLES = ("annotator", "reviewer", "admin")  # each may do what the ones before it do
@@ -97,6 +97,9 @@ class Candidate(SQLModel, table=True):
     timings: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     settings: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=utcnow)
+    # v5: where this answer and the clip's measured joints disagree, the sentence that says how
+    # (`llamo.answer_check`), as shown under the answer; "" when they agree or nothing is compared.
+    measured_flag: str = ""
 
 
 class Correction(SQLModel, table=True):

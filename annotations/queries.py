@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from annotations.models import STATUSES, Annotator, Candidate, Clip, Conversation, Correction, Review, Turn
 from llamo.errors import LlamoError
@@ -57,6 +57,7 @@ class TurnRow:
     clip_sha256: str | None
     updated_at: datetime
     tags: list[str] = field(default_factory=list)  # the latest correction revision's tags
+    flag: str = ""  # the latest candidate's measurement check ("" = no disagreement found)
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ class TurnFilter:
     limit: int = 200
     offset: int = 0
     order: str = "recent"  # "recent": most recently changed first; "position": replay order
+    flagged: bool = False  # only turns whose latest model answer the measured joints contradict
 
     def __post_init__(self) -> None:
         if self.order not in ("recent", "position"):
@@ -93,6 +95,13 @@ def _turn_query(f: TurnFilter):
         q = q.where(Clip.sha256 == f.clip_sha256)
     if f.conversation_id is not None:
         q = q.where(Conversation.id == f.conversation_id)
+    if f.flagged:
+        latest = select(func.max(Candidate.id)).group_by(Candidate.turn_id)
+        q = q.where(
+            Turn.id.in_(
+                select(Candidate.turn_id).where(Candidate.id.in_(latest), Candidate.measured_flag != "")
+            )
+        )
     if f.order == "position":
         q = q.order_by(Conversation.id, Turn.position)
     else:
@@ -104,13 +113,15 @@ def turn_rows(s: Session, f: TurnFilter) -> list[TurnRow]:
     """Turns with their latest answer and latest correction: three SELECTs in all."""
     rows = s.exec(_turn_query(f)).all()
     ids = [t.id for t, *_ in rows]
-    answers: dict[int, str] = {}
+    answers = {}  # turn id -> its latest candidate (text, measured_flag)
     fixes = {}  # turn id -> its latest correction (id, text, tags)
     if ids:
         for cand in s.exec(
-            select(Candidate.turn_id, Candidate.text).where(Candidate.turn_id.in_(ids)).order_by(Candidate.id)
+            select(Candidate.turn_id, Candidate.text, Candidate.measured_flag)
+            .where(Candidate.turn_id.in_(ids))
+            .order_by(Candidate.id)
         ):
-            answers[cand.turn_id] = cand.text
+            answers[cand.turn_id] = cand
         for fix in s.exec(
             select(Correction.turn_id, Correction.id, Correction.text, Correction.tags)
             .where(Correction.turn_id.in_(ids))
@@ -119,7 +130,7 @@ def turn_rows(s: Session, f: TurnFilter) -> list[TurnRow]:
             fixes[fix.turn_id] = fix
     out = []
     for t, c, a, clip in rows:
-        fix = fixes.get(t.id)
+        fix, cand = fixes.get(t.id), answers.get(t.id)
         out.append(
             TurnRow(
                 turn_id=t.id,
@@ -127,7 +138,7 @@ def turn_rows(s: Session, f: TurnFilter) -> list[TurnRow]:
                 conversation_uid=c.uid,
                 position=t.position,
                 question=t.question,
-                answer=answers.get(t.id),
+                answer=cand.text if cand else None,
                 correction=fix.text if fix else None,
                 correction_id=fix.id if fix else None,
                 status=t.status,
@@ -136,6 +147,7 @@ def turn_rows(s: Session, f: TurnFilter) -> list[TurnRow]:
                 clip_sha256=clip.sha256 if clip is not None else None,
                 updated_at=t.updated_at,
                 tags=list(fix.tags or []) if fix else [],
+                flag=(cand.measured_flag or "") if cand else "",
             )
         )
     return out

@@ -15,7 +15,17 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from annotations.agreement import Judgement, agreement_by_kind, normalise, span_overlap
-from annotations.models import STATUSES, Annotator, Clip, Conversation, Correction, Review, Segment, Turn
+from annotations.models import (
+    STATUSES,
+    Annotator,
+    Candidate,
+    Clip,
+    Conversation,
+    Correction,
+    Review,
+    Segment,
+    Turn,
+)
 
 
 class _Fix(NamedTuple):
@@ -72,6 +82,21 @@ def _counts(s: Session, live) -> dict:
     }
 
 
+def _measured_otherwise(s: Session, live) -> dict[str, int]:
+    """Turns whose latest model answer the measured joints contradict, by the turn's status: the
+    answers most worth an expert's correction (the model's known blind spots)."""
+    latest = select(func.max(Candidate.id)).where(Candidate.turn_id.in_(live)).group_by(Candidate.turn_id)
+    by_status = dict.fromkeys(STATUSES, 0)
+    for st, n in s.exec(
+        select(Turn.status, func.count())
+        .join(Candidate, Candidate.turn_id == Turn.id)
+        .where(Candidate.id.in_(latest), Candidate.measured_flag != "")
+        .group_by(Turn.status)
+    ).all():
+        by_status[st] = n
+    return by_status
+
+
 def _reviews(s: Session) -> dict[str, int]:
     reviews = dict.fromkeys(("accepted", "rejected"), 0)
     for accept, n in s.exec(select(Review.accept, func.count()).group_by(Review.accept)).all():
@@ -116,6 +141,7 @@ def store_stats(s: Session) -> dict:
         "corrections": len(fixes),
         "corrections_by_annotator": dict(per_annotator.most_common()),
         "corrections_by_tag": dict(per_tag.most_common()),
+        "measured_otherwise_by_status": _measured_otherwise(s, live),
         "reviews": _reviews(s),
         "agreement": {**_agreement(by_turn), "by_kind": _by_kind(s, latest.values())},
     }

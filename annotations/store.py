@@ -348,11 +348,13 @@ class Store(ConversationWrites, TeamStore, SegmentWrites):
         annotator: str | None = None,
         clip_sha256: str | None = None,
         tag: str | None = None,
+        flagged: bool = False,
         limit: int = 200,
     ) -> list[TurnRow]:
-        """The review table: the `limit` most recently changed turns, then those whose latest
-        correction carries `tag`. Everything the table shows in one batch (no read per row)."""
-        f = TurnFilter(status or None, annotator or None, clip_sha256 or None, limit=limit)
+        """The review table: the `limit` most recently changed turns (only those whose latest
+        answer the measurement contradicts, if `flagged`), then those whose latest correction
+        carries `tag`. Everything the table shows in one batch (no read per row)."""
+        f = TurnFilter(status or None, annotator or None, clip_sha256 or None, limit=limit, flagged=flagged)
         with self._read() as s:
             return queries.review_rows(s, f, tag or None)
 

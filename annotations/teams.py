@@ -117,6 +117,7 @@ class TurnRecord:
     clip_sha256: str | None
     model_answers: tuple[str, ...]  # oldest first
     revisions: tuple[RevisionView, ...]  # oldest first
+    answer_flags: tuple[str, ...] = ()  # model_answers' measurement checks, in the same order
 
 
 class TeamStore:
@@ -251,9 +252,11 @@ class TeamStore:
                 raise LlamoError(f"turn {tid} does not exist.")
             t, c, owner, clip = found
             names = dict(s.exec(select(Annotator.id, Annotator.name)).all())
-            answers = tuple(
-                s.exec(select(Candidate.text).where(Candidate.turn_id == tid).order_by(Candidate.id))
-            )
+            cands = s.exec(
+                select(Candidate.text, Candidate.measured_flag)
+                .where(Candidate.turn_id == tid)
+                .order_by(Candidate.id)
+            ).all()
             fixes = list(s.exec(select(Correction).where(Correction.turn_id == tid).order_by(Correction.id)))
             reviews: dict[int, list[str]] = {}
             for r in s.exec(
@@ -278,4 +281,5 @@ class TeamStore:
             for f in fixes
         )
         return TurnRecord(t.id, c.id, owner.name, t.position, t.question, t.status,
-                          clip.id if clip else None, clip.sha256 if clip else None, answers, revisions)  # fmt: skip
+                          clip.id if clip else None, clip.sha256 if clip else None, tuple(c.text for c in cands),
+                          revisions, tuple(c.measured_flag or "" for c in cands))  # fmt: skip

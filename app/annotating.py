@@ -26,6 +26,7 @@ class ReviewRow:
     annotator: str
     clip: str  # the clip's sha256, shortened
     tags: str  # the latest correction's tags, comma-separated
+    flag: str  # "⚠" where the measured joints contradict the latest model answer
     question: str
     answer: str
     correction: str
@@ -40,7 +41,7 @@ class ReviewRow:
 
 
 REVIEW_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(ReviewRow))[:-1]
-QUEUE_COLUMNS: tuple[str, ...] = REVIEW_COLUMNS[:7]  # turn ... question
+QUEUE_COLUMNS: tuple[str, ...] = REVIEW_COLUMNS[:8]  # turn ... question
 
 
 def _short(value, limit: int = 70):
@@ -195,14 +196,17 @@ class AnnotatingMixin:
         annotator: str = "",
         tag: str = "",
         clip: str = "",
+        flagged: bool = False,
         limit: int = 200,
     ) -> list[ReviewRow]:
+        """The queue; `flagged`: only turns whose latest answer the measured joints contradict."""
         need_reviewer(ident)
         rows = self.store.review_rows(  # one batch for the whole table, tags included
             status=status or None,
             annotator=annotator or None,
             clip_sha256=clip or None,
             tag=tag or None,
+            flagged=bool(flagged),
             limit=limit,
         )
         return [
@@ -213,6 +217,7 @@ class AnnotatingMixin:
                 annotator=r.annotator,
                 clip=(r.clip_sha256 or "")[:12],
                 tags=", ".join(r.tags),
+                flag="⚠" if r.flag else "",
                 question=r.question,
                 answer=r.answer or "",
                 correction=r.correction or "",

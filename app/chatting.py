@@ -150,7 +150,8 @@ class ChatMixin:
         if turn.turn_id is None:
             turn.turn_id = self.store.add_turn(ctx.conversation_id, turn.question, timings=timings).id
         cand = self.store.add_candidate(turn.turn_id, turn.answer, partial=turn.partial, regenerated=regenerate,
-                                        timings=timings, settings=settings.kwargs())  # fmt: skip
+                                        timings=timings, settings=settings.kwargs(),
+                                        measured_flag=turn.check)  # fmt: skip
         turn.candidate_ids.append(cand.id)
 
     def stop(self, session: Session, wait_s: float = 5.0) -> str:

@@ -160,6 +160,7 @@ class ClipsMixin:
                     turn_id=row.turn_id,
                     corrected=row.correction,
                     correction_id=row.correction_id,
+                    check=row.flag,
                 )
             )
         return state

@@ -78,10 +78,11 @@ def answer_notes(turns) -> str:
     lines = []
     for i, turn in enumerate(turns):
         line = stats_line(turn)
-        if not line:
+        flagged = bool(turn.check) and turn.corrected is None
+        if not line and not flagged:  # a reopened turn has no timings, but keeps its flag
             continue
-        lines.append(f"**{i + 1}.** {esc(line)}")  # our own figures: no markdown in them
-        if turn.check and turn.corrected is None:
+        lines.append(f"**{i + 1}.** {esc(line) or 'stored answer'}")  # our own figures: no markdown in them
+        if flagged:
             lines.append(f"↳ ⚠ measured otherwise: {esc_md(turn.check)}")
         if turn.corrected is not None and turn.answer and turn.answer != turn.corrected:
             lines.append(f"↳ the model's latest answer: {esc_md(turn.answer)}")

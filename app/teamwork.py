@@ -29,6 +29,7 @@ class ReviewRecord:
     clip_title: str
     glb: str | None  # the clip's animated skeleton (a temp file), None without a stored motion
     text: str  # what the edit box starts with: the latest revision, else the model's last answer
+    answer_flags: tuple[str, ...] = ()  # model_answers' measurement checks ("" = none), same order
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,7 @@ class TeamMixin:
             rec.revisions[-1].text if rec.revisions else (rec.model_answers[-1] if rec.model_answers else "")
         )
         return ReviewRecord(rec.turn_id, rec.conversation_id, rec.owner, rec.status, rec.question,
-                            rec.model_answers, rec.revisions, title, glb, latest)  # fmt: skip
+                            rec.model_answers, rec.revisions, title, glb, latest, rec.answer_flags)  # fmt: skip
 
     # ---- agreement and the audit log -----------------------------------------------------
 

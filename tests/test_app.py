@@ -246,7 +246,7 @@ def test_api_bad_input_and_hostile_text(app_url, tmp_path):
     with pytest.raises(Exception, match="not in the list of choices"):
         client.predict(0, "fix", 3, ["<b>tag</b>"], "bob", api_name="/correct")
     with pytest.raises(Exception, match="[Oo]nly reviewers"):
-        client.predict("corrected", "", "", "", "bob", api_name="/review_list")
+        client.predict("corrected", "", "", "", False, "bob", api_name="/review_list")
     # the app is still usable afterwards
     chat = texts(client.predict("Still there?", *SAMPLING, "", api_name="/ask")[0])
     assert len(chat) == 4
@@ -264,11 +264,13 @@ def test_reviewer_accepts_and_roles_come_from_auth(tiny, tmp_path):
         with pytest.raises(Exception, match="[Oo]nly reviewers"):
             ana.predict("llava", "all", "", "", api_name="/export")
         rui = Client(url, auth=("rui", "r-pw"), verbose=False, httpx_kwargs=SLOW_MACHINE)
-        rows, note = rui.predict("corrected", "", "wrong action", "", "", api_name="/review_list")
+        rows, note = rui.predict("corrected", "", "wrong action", "", False, "", api_name="/review_list")
         table = rows["data"] if isinstance(rows, dict) else rows
         assert len(table) == 1 and table[0][3] == "ana"  # the auth user, not the typed name
         turn_id = table[0][0]
-        note, rows = rui.predict(turn_id, "", "fine", "", "corrected", "", "", "", api_name="/review_accept")
+        note, rows = rui.predict(
+            turn_id, "", "fine", "", "corrected", "", "", "", False, api_name="/review_accept"
+        )
         assert "accepted" in note
         assert not (rows["data"] if isinstance(rows, dict) else rows)  # no longer "corrected"
         store = demo.llamo_core.store
@@ -382,7 +384,11 @@ def test_handlers_name_their_outputs(tiny, tmp_path):
     rui = SimpleNamespace(username="rui", session_hash=None)
     core.config.users, core.config.reviewers = {"rui": "pw"}, frozenset({"rui"})  # review_pick asks
     row = dict(
-        zip(REVIEW_COLUMNS, [7, 3, "corrected", "ana", "ab12", "", "q?", "the model's", "fixed"], strict=True)
+        zip(
+            REVIEW_COLUMNS,
+            [7, 3, "corrected", "ana", "ab12", "", "", "q?", "the model's", "fixed"],
+            strict=True,
+        )
     )
     table = pd.DataFrame([row])[list(reversed(REVIEW_COLUMNS))]  # by name, whatever the column order
     assert h.review_pick(ui, table, "", SimpleNamespace(index=[0, 1]), rui) == {

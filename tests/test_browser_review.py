@@ -1,8 +1,9 @@
 """Issue 18.3-4 in a real browser (headless Debian chromium, a tiny model): an admin signs in to
 a store where two annotators answered the same questions about one clip. The Review tab's queue
 fills, a row opens its record beside the clip's 3D view with every revision and its author, the
-`j` key steps to the next record, Accept works, the guidelines show beside the form, and the
-Admin tab shows the agreement figures. Screenshots: artifacts/browser/review-*.png (look at them).
+`j` key steps to the next record, Accept works, "Measured otherwise only" lists the answer the
+joints contradict and its record says how, the guidelines show beside the form, and the Admin tab
+shows the agreement figures. Screenshots: artifacts/browser/review-*.png (look at them).
 """
 
 import os
@@ -13,6 +14,7 @@ import pytest  # noqa: E402
 from test_browser_app import ARGS, ART, CHROMIUM, NEEDS_CHROMIUM, serve, sign_in, wait_text  # noqa: E402
 
 GUIDE = "# Counting squats\nA repetition ends **standing**."
+KICK = "Which leg does the person kick with?"
 pytestmark = [pytest.mark.slow, pytest.mark.incremental, NEEDS_CHROMIUM]
 
 
@@ -21,6 +23,8 @@ def app(tmp_path_factory):
     from app import AppConfig
     from app.identity import Identity
     from app.session import Session, Settings
+    from llamo.answer_check import flag_of
+    from llamo.data.synth import synthesize
     from llamo.testing import random_motion, tiny_model
 
     tmp = tmp_path_factory.mktemp("review")
@@ -34,6 +38,14 @@ def app(tmp_path_factory):
         list(core.ask(s, "How many squats?", Settings(max_new_tokens=8), who))
         core.correct(s, 0, fix, who, rating=rating, tags=["wrong count"])
         s.close()
+    # An answer the joints contradict, stored as the app stores it (a tiny model cannot be made to err)
+    who, s = Identity("ana", "annotator", "password"), Session()
+    core.open_file(s, synthesize("kick", side="right", reps=3, noise=False, seed=5).save(tmp / "kick.npz"),
+                   source="import")  # fmt: skip
+    list(core.ask(s, KICK, Settings(max_new_tokens=8), who))
+    flag = flag_of(KICK, "The left leg.", s.chat.measured)
+    core.store.add_candidate(s.turns[0].turn_id, "The left leg.", regenerated=True, measured_flag=flag)
+    s.close()
     core.set_team_settings(Identity("ada", "admin", "password"), guidelines=GUIDE, overlap=2)
     yield demo, url
     demo.close()
@@ -89,10 +101,24 @@ class TestReviewWorkspace:
         wait_text(page, "#llamo-review-note", "accepted", 30)
         shot(page, "2-accepted")
 
+    def test_measured_otherwise_lists_the_contradicted_answer(self, page):
+        page.get_by_label("Status").click()
+        page.get_by_role("option", name="unreviewed", exact=True).click()
+        page.locator("#llamo-review-flagged input").check()  # lists at once, no Refresh
+        wait_text(page, "#llamo-review-note", "1 turns.", 60)
+        table = page.locator("#llamo-review-table").inner_text()
+        assert KICK in table and "How many squats?" not in table and "⚠" in table
+        page.locator("#llamo-review-table span.text", has_text=KICK).first.click()
+        wait_text(page, "#llamo-review-record", "Measured otherwise", 60)
+        record = page.locator("#llamo-review-record").inner_text()
+        assert "the joints show the right leg moving most" in record and "The left leg." in record
+        page.wait_for_timeout(1500)  # the 3D view draws
+        shot(page, "3-measured-otherwise")
+
     def test_admin_sees_agreement(self, page):
         page.get_by_role("tab", name="Admin").click()
         wait_text(page, "#llamo-admin-agreement", "Krippendorff", 30)
         text = page.locator("#llamo-admin-agreement").inner_text()
         assert "rating" in text and "labels" in text and "segments" in text
         assert page.locator("#llamo-admin-guidelines textarea").input_value() == GUIDE
-        shot(page, "3-admin")
+        shot(page, "4-admin")

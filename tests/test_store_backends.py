@@ -124,6 +124,7 @@ def _downgrade_to_v1(store: Store) -> None:
             ("clip", "media_missing"),
             ("conversation", "deleted_at"),
             ("turn", "trainable"),
+            ("candidate", "measured_flag"),
         ]:
             conn.execute(text(f"ALTER TABLE {table} DROP COLUMN {column}"))
         conn.execute(text("UPDATE schema_version SET version = 1"))
@@ -149,6 +150,46 @@ def test_migrations_from_v1_and_a_newer_database_refused(backend, tmp_path):
     store.close()
     with pytest.raises(LlamoError, match="newer than this LLaMo"):
         backend.open()
+
+
+def test_answers_the_measurement_contradicts_are_kept_and_found(backend):
+    """v5: each candidate keeps the measurement check's sentence; the review queue's filter and
+    the statistics read the *latest* candidate, so a regenerated answer that agrees clears it."""
+    store = backend.open()
+    clip = store.add_clip(_motion(4), None, "upload")
+    ana = store.get_or_create_annotator("ana")
+    conv = store.start_conversation(clip, ana)
+    leg, count, side = (store.add_turn(conv, q) for q in ("Which leg?", "How many?", "Which arm?"))
+    flag = "The answer says the left leg; the joints show the right leg moving most."
+    store.add_candidate(leg, "The left leg.", measured_flag=flag)
+    store.add_candidate(count, "Four.", measured_flag="The answer says 4; the joints show 3 repetitions.")
+    store.add_candidate(count, "Three.", regenerated=True)  # the latest answer agrees
+    store.add_candidate(side, "The right arm.")
+    assert [r.turn_id for r in store.review_rows(flagged=True)] == [leg.id]
+    assert store.review_rows(flagged=True)[0].flag == flag
+    assert {r.turn_id: r.flag for r in store.review_rows()} == {leg.id: flag, count.id: "", side.id: ""}
+    assert store.turn_record(count).answer_flags == ("The answer says 4; the joints show 3 repetitions.", "")
+    assert store.stats()["measured_otherwise_by_status"]["unreviewed"] == 1
+    store.add_correction(leg, "The right leg.", annotator=ana)
+    assert store.review_rows(status="unreviewed", flagged=True) == []  # corrected: off that list
+    assert [r.turn_id for r in store.review_rows(status="corrected", flagged=True)] == [leg.id]
+    assert store.stats()["measured_otherwise_by_status"] == {
+        "unreviewed": 0,
+        "corrected": 1,
+        "accepted": 0,
+        "rejected": 0,
+    }
+    # A v4 store (no such column) migrates: its answers have no flag, new ones keep theirs.
+    with store.engine.begin() as conn:
+        conn.execute(text("ALTER TABLE candidate DROP COLUMN measured_flag"))
+        conn.execute(text("UPDATE schema_version SET version = 4"))
+    store.close()
+    store = backend.open()
+    assert store.migrated == [5]
+    assert [r.flag for r in store.review_rows()] == ["", "", ""]
+    store.add_candidate(side, "The left arm.", measured_flag="The answer says the left arm; ...")
+    assert [r.turn_id for r in store.review_rows(flagged=True)] == [side.id]
+    store.close()
 
 
 def _open_and_write(backend: Backend, i: int) -> None:

@@ -158,3 +158,43 @@ def test_review_record_and_queue_steps(core, tmp_path):
     assert ("any clip", "") in picked[r.clip].choices and any(
         c[0].startswith("clip.npz") for c in picked[r.clip].choices
     )
+
+
+def test_answers_the_measurement_contradicts_are_stored_listed_and_shown_again(core, tmp_path):
+    """The app stores each answer's measurement check; reviewers list those answers, see the
+    sentence in the record, and a reopened conversation shows it under the uncorrected answer."""
+    from app.render import answer_notes
+    from app.ui import team_handlers as team
+    from llamo.answer_check import flag_of
+    from llamo.data.synth import synthesize
+
+    clip = synthesize("kick", side="right", reps=3, noise=False, seed=5).save(tmp_path / "kick.npz")
+    s = Session()
+    core.open_file(s, clip, source="import")
+    list(core.ask(s, "Which leg does the person kick with?", Settings(max_new_tokens=6), ANA))
+    turn = s.turns[0]
+    stored = core.store.review_rows()[0]
+    # whatever the tiny model said, the store holds the check of exactly that answer
+    assert stored.answer == turn.answer and stored.flag == turn.check
+    assert turn.check == flag_of(turn.question, turn.answer, s.chat.measured)
+    # A contradicted answer, written as the app writes it (the tiny model cannot be made to err).
+    flag = flag_of("Which leg does the person kick with?", "The left leg.", s.chat.measured)
+    assert flag == "The answer says the left leg; the joints show the right leg moving most."
+    list(core.ask(s, "And which leg kicks?", Settings(max_new_tokens=6), ANA))
+    second = s.turns[1].turn_id
+    core.store.add_candidate(second, "The left leg.", regenerated=True, measured_flag=flag)
+    conv = s.conversation_id
+    s.close()
+    rows = core.review_rows(RUI, flagged=True)
+    assert [r.turn for r in rows] == [second] and rows[0].flag == "⚠"
+    assert rows[0].queue_cells()[6] == "⚠"
+    md = team.record_markdown(core.review_record(RUI, second, workdir=tmp_path / "glb"))
+    assert "Measured otherwise" in md and "the right leg moving most" in md
+    again = Session()
+    core.reopen(again, conv, ANA)
+    notes = answer_notes(again.turns)
+    assert notes.count("measured otherwise") == 1 and "the right leg moving most" in notes
+    core.correct(again, 1, "The right leg.", ANA)
+    assert "measured otherwise" not in answer_notes(again.turns)  # an expert decided: it goes
+    assert core.review_rows(RUI, status="unreviewed", flagged=True) == []
+    again.close()

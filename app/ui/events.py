@@ -165,6 +165,8 @@ def _review_events(ui: Ui) -> None:
     p, r = ui.page, ui.page.review
     name = p.head.name
     r.refresh.click(bind(h.review_list, ui), [*r.filters, name], [r.table, r.note], api_name="review_list")
+    # Ticking "measured otherwise" lists those answers at once (the other filters wait for Refresh).
+    r.flagged.input(bind(h.review_list, ui), [*r.filters, name], [r.table, r.note], api_visibility="private")
     r.table.select(
         bind(h.review_pick, ui), [r.table, name], [r.turn, r.text, r.conversation], api_visibility="private"
     )

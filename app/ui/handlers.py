@@ -247,16 +247,21 @@ def clear(ui: Ui, state):
 # ---- review ----------------------------------------------------------------------------------
 
 
-def _review_table(ui: Ui, ident, status, annotator, tag, clip) -> list[list]:
+def _review_table(ui: Ui, ident, status, annotator, tag, clip, flagged) -> list[list]:
     rows = ui.core.review_rows(
-        ident, status=status or "", annotator=annotator or "", tag=tag or "", clip=clip or ""
+        ident,
+        status=status or "",
+        annotator=annotator or "",
+        tag=tag or "",
+        clip=clip or "",
+        flagged=bool(flagged),
     )
     return [r.queue_cells() for r in rows]
 
 
-def review_list(ui: Ui, status, annotator, tag, clip, name, request: gr.Request,
+def review_list(ui: Ui, status, annotator, tag, clip, flagged, name, request: gr.Request,
                 profile: gr.OAuthProfile | None = None):  # fmt: skip
-    table = _review_table(ui, _reviewer(ui, request, profile, name), status, annotator, tag, clip)
+    table = _review_table(ui, _reviewer(ui, request, profile, name), status, annotator, tag, clip, flagged)
     r = ui.page.review
     return {r.table: table, r.note: f"{len(table)} turns."}
 
@@ -286,15 +291,15 @@ def review_pick(ui: Ui, table, name, evt: gr.SelectData, request: gr.Request = N
         return gr.skip()
 
 
-def review_act(ui: Ui, action: str, turn_id, text, note, name, status, annotator, tag, clip, request: gr.Request,
-               profile: gr.OAuthProfile | None = None):  # fmt: skip
+def review_act(ui: Ui, action: str, turn_id, text, note, name, status, annotator, tag, clip, flagged,
+               request: gr.Request, profile: gr.OAuthProfile | None = None):  # fmt: skip
     """accept | reject | edit the picked turn's correction, then the table again."""
     ident = _reviewer(ui, request, profile, name)
     if not turn_id:
         raise LlamoError("pick a turn in the table first.")
     msg = ui.core.review(ident, int(turn_id), action, text=text, note=note or "")
     r = ui.page.review
-    return {r.note: esc_md(msg), r.table: _review_table(ui, ident, status, annotator, tag, clip)}
+    return {r.note: esc_md(msg), r.table: _review_table(ui, ident, status, annotator, tag, clip, flagged)}
 
 
 def reopen(ui: Ui, conversation_id, state, name, request: gr.Request, progress=gr.Progress(),

@@ -2,7 +2,7 @@
 app/ui/team_handlers.py and events.py give them behaviour).
 
 The workspace is a queue beside one record: filters (status, tag, annotator, clip picked by name
-and date), a compact queue table, Previous / Next (keys j / k), and beside the record the clip's
+and date, answers the measured joints contradict), a compact queue table, Previous / Next (keys j / k), and beside the record the clip's
 animated skeleton, the question, the model's answers, every revision with its author, and
 accept / reject / edit-and-accept, with the team's guidelines at hand."""
 
@@ -23,6 +23,7 @@ class ReviewTab:
     annotator: gr.Dropdown
     tag: gr.Dropdown
     clip: gr.Dropdown  # (label by title and date, sha256)
+    flagged: gr.Checkbox  # only answers the measured joints contradict
     refresh: gr.Button
     table: gr.Dataframe
     note: gr.Markdown
@@ -42,7 +43,7 @@ class ReviewTab:
 
     @property
     def filters(self) -> list:
-        return [self.status, self.annotator, self.tag, self.clip]
+        return [self.status, self.annotator, self.tag, self.clip, self.flagged]
 
 
 @dataclass
@@ -72,6 +73,9 @@ def build_review_tab() -> ReviewTab:
             tag = gr.Dropdown([""] + list(TAGS), value="", label="Tag", min_width=120)
             annotator = gr.Dropdown([""], value="", label="Annotator", allow_custom_value=True, min_width=120)
             clip = gr.Dropdown([("any clip", "")], value="", label="Clip", allow_custom_value=True, scale=2)
+            flagged = gr.Checkbox(
+                label="⚠ Measured otherwise only", min_width=120, elem_id="llamo-review-flagged"
+            )
             refresh = gr.Button("Refresh", elem_id="llamo-review-refresh", scale=0, min_width=90)
         with gr.Row(equal_height=False):
             with gr.Column(scale=5, min_width=360):
@@ -80,7 +84,7 @@ def build_review_tab() -> ReviewTab:
                     interactive=False,
                     wrap=False,
                     max_height=420,
-                    column_widths=["7%", "7%", "14%", "12%", "14%", "16%", "30%"],
+                    column_widths=["7%", "7%", "13%", "11%", "12%", "13%", "8%", "29%"],
                     elem_id="llamo-review-table",
                 )
                 note = gr.Markdown("", elem_id="llamo-review-note")
@@ -101,7 +105,7 @@ def build_review_tab() -> ReviewTab:
                     reject_btn = gr.Button("Reject", variant="stop", elem_id="llamo-review-reject")
                     edit_btn = gr.Button("Save edit and accept", elem_id="llamo-review-edit")
                     reopen_btn = gr.Button("Reopen clip and conversation")
-    return ReviewTab(tab, status, annotator, tag, clip, refresh, table, note, prev_btn, next_btn, turn,
+    return ReviewTab(tab, status, annotator, tag, clip, flagged, refresh, table, note, prev_btn, next_btn, turn,
                      conversation, glb, record, text, review_note, accept_btn, reject_btn, edit_btn, reopen_btn,
                      guidelines)  # fmt: skip
 

@@ -18,7 +18,8 @@ def _quote(text: str) -> str:
 
 
 def record_markdown(rec) -> str:
-    """The record beside the clip: question, the model's answers, every revision with its author."""
+    """The record beside the clip: question, the model's answers (each with the measurement's
+    disagreement, if any), every revision with its author."""
     out = [f"**Turn {rec.turn_id}** of conversation {rec.conversation_id} · {esc_md(rec.owner)} · "
            f"{esc_md(rec.clip_title)} · _{rec.status}_", "", "**Question**", _quote(rec.question), ""]  # fmt: skip
     for i, answer in enumerate(rec.model_answers, 1):
@@ -28,6 +29,9 @@ def record_markdown(rec) -> str:
             else f"Model's answer {i} of {len(rec.model_answers)}"
         )
         out += [f"**{label}**", _quote(answer), ""]
+        flag = rec.answer_flags[i - 1] if i <= len(rec.answer_flags) else ""
+        if flag:
+            out += [f"⚠ **Measured otherwise:** {esc_md(flag)}", ""]
     if not rec.revisions:
         out.append("_No correction yet._")
     for rev in rec.revisions:
