@@ -44,6 +44,7 @@ class ImportedTurn:
     rating: int | None = None
     tags: tuple[str, ...] = ()
     reviewer: int | None = None  # who accepted the correction, when the export says one did
+    candidate_flag: str = ""  # the measurement check of that answer, when the export had one
 
 
 @dataclass(frozen=True)
@@ -260,7 +261,7 @@ class ConversationWrites:
                 s.add(turn)
                 s.flush()
                 if t.candidate:
-                    s.add(Candidate(turn_id=turn.id, text=t.candidate))
+                    s.add(Candidate(turn_id=turn.id, text=t.candidate, measured_flag=t.candidate_flag))
                 if t.correction is None:
                     continue
                 fix = Correction(

@@ -267,6 +267,8 @@ def _turn_meta(t: ExportTurn) -> dict:
         "status": t.status,
         "trainable_decision": t.trainable_decision,
         "model_answer": t.model_answers[0] if t.model_answers else None,
+        # where the measured joints contradict that answer, the app's sentence (llamo.answer_check)
+        **({"model_answer_flag": t.model_flags[0]} if t.model_flags and t.model_flags[0] else {}),
         "candidates": len(t.model_answers),
         "correction": t.correction,
         "corrected_by": t.corrected_by,

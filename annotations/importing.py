@@ -64,7 +64,8 @@ def _question(text: str) -> str:
 
 def _turn(question: str, answer: str, tm: dict, person: _People) -> ImportedTurn:
     """One turn from its meta `tm` (empty for a row without meta: the answer is the model's)."""
-    base = {"question": _question(question), "trainable": tm.get("trainable_decision")}
+    base = {"question": _question(question), "trainable": tm.get("trainable_decision"),
+            "candidate_flag": str(tm.get("model_answer_flag") or "")}  # fmt: skip
     if tm.get("correction") is None:
         candidate = (tm.get("model_answer") or None) if tm else (answer or None)
         return ImportedTurn(status="unreviewed", candidate=candidate, **base)

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlmodel import Session, func, select
 
@@ -195,6 +196,7 @@ class ExportTurn:
     rated_by: str | None = None
     tagged_by: str | None = None
     segments: tuple[dict, ...] = ()  # a segment question's time segments (annotations.segment_qa)
+    model_flags: tuple[str, ...] = ()  # model_answers' measurement checks ("" = none), same order
 
 
 @dataclass(frozen=True)
@@ -278,9 +280,10 @@ def _export_turn(
     t,  # a row of _TURN_COLUMNS
     owner: str | None,
     revs: list[_Revision],
-    model_answers: tuple[str, ...],
+    cands: tuple[_Answer, ...],
     f: ExportFilters,
 ) -> ExportTurn:
+    model_answers = tuple(c.text for c in cands)
     chosen, context = _pick(revs, f.latest)
     eligible = t.status in f.statuses and (f.since is None or t.updated_at >= f.since)
     author = chosen.author if chosen else owner
@@ -308,6 +311,7 @@ def _export_turn(
         reviewed_by=chosen.reviewed_by if chosen else None,
         rated_by=rated_by,
         tagged_by=tagged_by,
+        model_flags=tuple(c.measured_flag or "" for c in cands),
     )
 
 
@@ -334,11 +338,18 @@ def _revisions(s: Session, names: dict[int, str]) -> dict[int, list[_Revision]]:
     return revs
 
 
-def _model_answers(s: Session) -> dict[int, tuple[str, ...]]:
-    cands: dict[int, list[str]] = {}
-    for cand in s.exec(select(Candidate.turn_id, Candidate.text).order_by(Candidate.id)):
-        cands.setdefault(cand.turn_id, []).append(cand.text)
-    return {tid: tuple(texts) for tid, texts in cands.items()}
+class _Answer(NamedTuple):
+    text: str
+    measured_flag: str
+
+
+def _model_answers(s: Session) -> dict[int, tuple[_Answer, ...]]:
+    cands: dict[int, list[_Answer]] = {}
+    for c in s.exec(
+        select(Candidate.turn_id, Candidate.text, Candidate.measured_flag).order_by(Candidate.id)
+    ):
+        cands.setdefault(c.turn_id, []).append(_Answer(c.text, c.measured_flag or ""))
+    return {tid: tuple(answers) for tid, answers in cands.items()}
 
 
 def export_rows(s: Session, f: ExportFilters) -> list[ExportConversation]:

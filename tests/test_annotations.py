@@ -557,3 +557,26 @@ def test_schema_ddl_compiles_for_postgresql():
     ):
         assert f"CREATE TABLE {table}" in ddl
     assert "JSON" in ddl and "AUTOINCREMENT" not in ddl
+
+
+def test_the_measurement_check_travels_with_the_export(store, tmp_path):
+    """An answer's measurement check is in the export's turn meta (only where there is one) and
+    comes back on import, so a merged store's review queue still lists the contradicted answer."""
+    flag = "The answer says 4; the joints show 3 repetitions."
+    conv = store.start_conversation(
+        store.add_clip(motion(0), None, "example"), store.get_or_create_annotator("ana")
+    )
+    counted, sided = store.add_turn(conv, "How many squats?"), store.add_turn(conv, "Which knee?")
+    store.add_candidate(counted, "Four squats.", measured_flag=flag)
+    store.add_candidate(sided, "The left knee.")
+    store.add_candidate(sided, "Four.", regenerated=True, measured_flag=flag)  # not the first answer
+    store.add_correction(counted, "Three squats.", annotator=conv.annotator_id)  # the export's trained turn
+    export_dataset(store, tmp_path / "exp", "llava", status="corrected")
+    turns = json.loads((tmp_path / "exp" / "data.jsonl").read_text())["meta"]["turns"]
+    assert turns[0]["model_answer_flag"] == flag and "model_answer_flag" not in turns[1]  # the first answer's
+    other = Store.open(tmp_path / "other", announce=False)
+    import_dataset(other, tmp_path / "exp")
+    assert [(r.question, r.flag, r.correction) for r in other.review_rows(flagged=True)] == [
+        ("How many squats?", flag, "Three squats.")
+    ]
+    other.close()
