@@ -114,6 +114,12 @@ class TestReviewWorkspace:
         assert "the joints show the right leg moving most" in record and "The left leg." in record
         page.wait_for_timeout(1500)  # the 3D view draws
         shot(page, "3-measured-otherwise")
+        # Reopened, the conversation shows the sentence under the stored answer again
+        page.get_by_role("button", name="Reopen clip and conversation").click()
+        wait_text(page, "#llamo-answer-stats", "measured otherwise", 60)
+        assert "the right leg moving most" in page.locator("#llamo-answer-stats").inner_text()
+        page.wait_for_selector("#llamo-skeleton .js-plotly-plot", timeout=30_000)
+        shot(page, "3b-reopened-with-its-flag")
 
     def test_admin_sees_agreement(self, page):
         page.get_by_role("tab", name="Admin").click()
