@@ -80,6 +80,12 @@ class TurnFilter:
         object.__setattr__(self, "statuses", check_statuses(self.statuses))
 
 
+def flagged_turns():
+    """The ids of turns whose latest model answer the measured joints contradict (a subquery)."""
+    latest = select(func.max(Candidate.id)).group_by(Candidate.turn_id)
+    return select(Candidate.turn_id).where(Candidate.id.in_(latest), Candidate.measured_flag != "")
+
+
 def _turn_query(f: TurnFilter):
     q = (
         select(Turn, Conversation, Annotator, Clip)
@@ -97,12 +103,7 @@ def _turn_query(f: TurnFilter):
     if f.conversation_id is not None:
         q = q.where(Conversation.id == f.conversation_id)
     if f.flagged:
-        latest = select(func.max(Candidate.id)).group_by(Candidate.turn_id)
-        q = q.where(
-            Turn.id.in_(
-                select(Candidate.turn_id).where(Candidate.id.in_(latest), Candidate.measured_flag != "")
-            )
-        )
+        q = q.where(Turn.id.in_(flagged_turns()))
     if f.order == "position":
         q = q.order_by(Conversation.id, Turn.position)
     else:

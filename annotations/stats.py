@@ -15,17 +15,8 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from annotations.agreement import Judgement, agreement_by_kind, normalise, span_overlap
-from annotations.models import (
-    STATUSES,
-    Annotator,
-    Candidate,
-    Clip,
-    Conversation,
-    Correction,
-    Review,
-    Segment,
-    Turn,
-)
+from annotations.models import STATUSES, Annotator, Clip, Conversation, Correction, Review, Segment, Turn
+from annotations.queries import flagged_turns
 
 
 class _Fix(NamedTuple):
@@ -85,12 +76,10 @@ def _counts(s: Session, live) -> dict:
 def _measured_otherwise(s: Session, live) -> dict[str, int]:
     """Turns whose latest model answer the measured joints contradict, by the turn's status: the
     answers most worth an expert's correction (the model's known blind spots)."""
-    latest = select(func.max(Candidate.id)).where(Candidate.turn_id.in_(live)).group_by(Candidate.turn_id)
     by_status = dict.fromkeys(STATUSES, 0)
     for st, n in s.exec(
         select(Turn.status, func.count())
-        .join(Candidate, Candidate.turn_id == Turn.id)
-        .where(Candidate.id.in_(latest), Candidate.measured_flag != "")
+        .where(Turn.id.in_(live), Turn.id.in_(flagged_turns()))
         .group_by(Turn.status)
     ).all():
         by_status[st] = n
