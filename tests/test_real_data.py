@@ -2,6 +2,7 @@
 The Bandai-Namco dataset-2 cache is read in place (see docs/training.md) and skipped when absent."""
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,7 @@ from llamo.data.real import compose, reversed_walk, side_from_joints, spans_from
 from llamo.data.real_questions import premise_answer, real_questions
 from llamo.data.synth import synthesize
 from llamo.evidence import measure
+from llamo.motion import Motion
 
 DS2 = Path.home() / ".cache/llamo/bandai_ds2/motions"
 
@@ -119,3 +121,70 @@ def test_the_writer_adds_backward_walks_and_unnamed_questions(tmp_path):
     assert len(unnamed) == int(0.5 * (len(convs) - len(unnamed)))
     assert all(c.turns[1].text.startswith("I can't name this movement.") for c in unnamed)
     assert all(c.meta["qa"][0]["kind"] == "action" for c in unnamed)
+
+
+def _standing_source(folder: Path) -> Path:
+    """Two standing training takes (numbers 2 and 3 are training takes), named as dataset 2 names them."""
+    folder.mkdir()
+    synthesize("wave", reps=3, side="left", seed=8, noise=False).save(
+        folder / "dataset-2_wave-left-hand_normal_002.npz"
+    )
+    synthesize("arm_raise", reps=2, side="right", seed=8, noise=False).save(
+        folder / "dataset-2_raise-up-right-hand_elderly_003.npz"
+    )
+    return folder
+
+
+def test_grafted_kicks_are_labelled_with_the_leg_that_moves(tmp_path):
+    from llamo.conversation import read_jsonl
+    from llamo.data.graft_data import write_grafts
+
+    summary = write_grafts(_standing_source(tmp_path / "clips"), tmp_path / "out", n=8, seed=3)
+    convs = list(read_jsonl(tmp_path / "out/data.jsonl"))
+    assert summary["conversations"] == len(convs) > 0 and sum(summary["sides"].values()) == len(convs)
+    for conv in convs:
+        seg = conv.meta["segments"][0]
+        assert seg["action"] == "kick" and conv.meta["graft"]
+        motion = Motion.load(conv.motion)
+        assert measure(motion).leg_side == seg["side"]  # the joints agree with the label
+        assert seg["reps"] == len(motion.meta["labels"]["rep_peaks"])
+        # the standing take's own arm stays, so no "I see no waves/raises" premise is asked
+        assert not any(q["kind"] in ("no_wave", "no_arm_raise") for q in conv.meta["qa"])
+
+
+def test_grafts_need_standing_training_takes(tmp_path):
+    from llamo.data.graft_data import write_grafts
+    from llamo.errors import LlamoError
+
+    src = tmp_path / "clips"
+    src.mkdir()
+    synthesize("walk", reps=8, seed=6, noise=False).save(src / "dataset-2_walk_normal_001.npz")
+    with pytest.raises(LlamoError, match="no standing"):
+        write_grafts(src, tmp_path / "out", n=4)
+
+
+def test_append_keeps_the_mix_and_draws_per_side(tmp_path):
+    from llamo.conversation import read_jsonl, write_jsonl
+    from llamo.data.graft_data import write_grafts
+    from llamo.data.mix import append_rows
+    from llamo.errors import LlamoError
+
+    write_grafts(_standing_source(tmp_path / "clips"), tmp_path / "g", n=16, seed=4)
+    base = tmp_path / "base.jsonl"
+    extra = list(read_jsonl(tmp_path / "g/data.jsonl"))
+    write_jsonl(base, extra[:1])
+    sides = Counter(c.meta["segments"][0]["side"] for c in extra)
+    k = min(sides.values())
+    (tmp_path / "mixes").mkdir()
+    out = tmp_path / "mixes/out.jsonl"  # another folder: the motion paths must still resolve
+    counts = append_rows(base, tmp_path / "g/data.jsonl", out, per_side=k, seed=1)
+    rows = list(read_jsonl(out))
+    assert counts == {"conversations": 1 + 2 * k, "base": 1, "appended": 2 * k}
+    assert rows[0].id == extra[0].id and all(Path(r.motion).is_file() for r in rows)
+    assert Counter(r.meta["segments"][0]["side"] for r in rows[1:]) == {"left": k, "right": k}
+    again = append_rows(base, tmp_path / "g/data.jsonl", tmp_path / "again.jsonl", per_side=k, seed=1)
+    assert again == counts and [r.id for r in read_jsonl(tmp_path / "again.jsonl")] == [r.id for r in rows]
+    whole = append_rows(base, tmp_path / "g/data.jsonl", tmp_path / "all.jsonl")
+    assert whole["appended"] == len(extra) == len(list(read_jsonl(tmp_path / "all.jsonl"))) - 1
+    with pytest.raises(LlamoError, match="fewer than"):
+        append_rows(base, tmp_path / "g/data.jsonl", out, per_side=max(sides.values()) + 1)

@@ -1,10 +1,12 @@
-"""`python -m llamo data synth|chat|real|evidence|mix ...`: make instruction data.
+"""`python -m llamo data synth|chat|real|grafts|evidence|mix|append ...`: make instruction data.
 
     python -m llamo data synth --n 4000 --seed 0 --split train -o data/train
     python -m llamo data chat --n 96 -o data/chat.jsonl      # text-only rows from the backbone
     python -m llamo data real --source ~/.cache/llamo/bandai_ds2/motions --split train -o data/real
+    python -m llamo data grafts --source ~/.cache/llamo/bandai_ds2/motions --n 600 -o data/grafts
     python -m llamo data evidence data/real/data.jsonl -o data/real/data_ev.jsonl
     python -m llamo data mix --synth S.jsonl --real R.jsonl --chat C.jsonl --clips DIR -o mix.jsonl
+    python -m llamo data append mix.jsonl --rows data/grafts/data_ev.jsonl --per-side 100 -o mix2.jsonl
 
 `synth` writes DIR/motions/*.npz and DIR/data.jsonl (LLaVA form, labels in each row's meta).
 Splits draw clip seeds from disjoint residues (seed*3 + split index), and the test split asks
@@ -63,6 +65,11 @@ def add_arguments(parser) -> None:
     r.add_argument("--unnamed-share", type=float, default=0.0,
                    help="extra conversations (share of the rest) asking for the action as if unknown")  # fmt: skip
     r.add_argument("-o", "--out", required=True, help="output directory")
+    g = sub.add_parser("grafts", help="kicks on real bodies: ds2 training takes with a synthetic kicking leg")
+    g.add_argument("--source", required=True, help="folder of converted dataset-2 clips")
+    g.add_argument("--n", type=int, default=600, help="number of grafted clips (one conversation each)")
+    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("-o", "--out", required=True, help="output directory")
     e = sub.add_parser("evidence", help="open each conversation with its clip's measured facts")
     e.add_argument("data", help="input .jsonl")
     e.add_argument("-o", "--out", required=True, help="output .jsonl")
@@ -75,6 +82,13 @@ def add_arguments(parser) -> None:
     m.add_argument("--no-evidence", action="store_true", help="for models that do not read measured facts")
     m.add_argument("--seed", type=int, default=16)
     m.add_argument("-o", "--out", required=True, help="output .jsonl")
+    a = sub.add_parser("append", help="a mix with another set's rows after it (all, or a draw per side)")
+    a.add_argument("base", help="the mix .jsonl")
+    a.add_argument("--rows", required=True, help="the .jsonl whose rows are appended, in file order")
+    a.add_argument("--per-side", type=int, default=0,
+                   help="append a seeded draw of this many left-side and right-side rows (0: all)")  # fmt: skip
+    a.add_argument("--seed", type=int, default=2207)
+    a.add_argument("-o", "--out", required=True, help="output .jsonl")
 
 
 def _reporter(what: str) -> Callable[[int, int], None]:
@@ -151,6 +165,15 @@ def _real(args) -> int:
     return 0
 
 
+def _grafts(args) -> int:
+    from llamo.data.graft_data import write_grafts
+
+    summary = write_grafts(args.source, Path(args.out), args.n, args.seed)
+    print(f"wrote {summary['conversations']} conversations about grafted kicks to {summary['jsonl']}")
+    print(f"licence: {summary['licence']}")
+    return 0
+
+
 def _evidence(args) -> int:
     from llamo.data.evidence_data import write_with_evidence
 
@@ -179,7 +202,27 @@ def _mix(args) -> int:
     return 0
 
 
-ACTIONS = {"synth": _synth, "chat": _chat, "real": _real, "evidence": _evidence, "mix": _mix}
+def _append(args) -> int:
+    from llamo.data.mix import append_rows
+
+    if args.per_side < 0:
+        raise LlamoError("--per-side must be 0 (all rows) or more.")
+    counts = append_rows(
+        Path(args.base), Path(args.rows), Path(args.out), per_side=args.per_side, seed=args.seed
+    )
+    print(f"wrote {args.out}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    return 0
+
+
+ACTIONS = {
+    "synth": _synth,
+    "chat": _chat,
+    "real": _real,
+    "grafts": _grafts,
+    "evidence": _evidence,
+    "mix": _mix,
+    "append": _append,
+}
 
 
 def run(args) -> int:

@@ -8,6 +8,7 @@ synthetic, and, for evidence models, with the clip's measured facts too.
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,7 @@ import numpy as np
 from llamo.conversation import Conversation, Turn, read_jsonl, write_jsonl
 from llamo.data.evidence_data import add_evidence
 from llamo.data.real import index_clips
+from llamo.errors import LlamoError
 from llamo.evidence import measure
 from llamo.motion import Motion
 
@@ -59,3 +61,22 @@ def mix(
     order = rng.permutation(len(every))
     n = write_jsonl(out, [every[i] for i in order])
     return {"conversations": n, "synthetic": len(synth), "real": len(real), "plain_with_clip": len(plain)}
+
+
+def append_rows(base: Path, extra: Path, out: Path, *, per_side: int = 0, seed: int = 2207) -> dict:
+    """`base`'s rows, then `extra`'s in file order (all, or a seeded draw of `per_side` per
+    side of the first segment), written to `out`; motion paths follow the new folder. The trainer
+    draws rows at random, so appending needs no shuffle; returns the counts."""
+    rows = list(read_jsonl(base))
+    more = list(read_jsonl(extra))
+    if per_side:
+        by_side: dict[str, list[Conversation]] = {"left": [], "right": []}
+        for conv in more:
+            by_side.setdefault(conv.meta["segments"][0].get("side", ""), []).append(conv)
+        short = [s for s in ("left", "right") if len(by_side[s]) < per_side]
+        if short:
+            raise LlamoError(f"{extra} has fewer than {per_side} conversations on the {short[0]} side.")
+        draw = random.Random(seed)
+        more = draw.sample(by_side["left"], per_side) + draw.sample(by_side["right"], per_side)
+    n = write_jsonl(out, rows + more)
+    return {"conversations": n, "base": len(rows), "appended": len(more)}

@@ -12,6 +12,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -53,7 +54,16 @@ def _set_labels(motion: Motion, seg: dict) -> None:
                              "rep_spans": spans_from_peaks(seg["rep_peaks"], motion.num_frames)}  # fmt: skip
 
 
-def _labelled(clips: list[RealClip]) -> tuple[list[tuple[RealClip, Motion, dict]], int]:
+class LabelledClip(NamedTuple):
+    """A real clip, its motion (labels set) and its checked segment."""
+
+    clip: RealClip
+    motion: Motion
+    seg: dict
+
+
+def labelled_clips(clips: list[RealClip]) -> tuple[list[LabelledClip], int]:
+    """The clips whose labels the joints confirm, and how many were dropped."""
     kept, dropped = [], 0
     for clip in clips:
         motion = Motion.load(clip.path)
@@ -62,7 +72,7 @@ def _labelled(clips: list[RealClip]) -> tuple[list[tuple[RealClip, Motion, dict]
             dropped += 1
             continue
         _set_labels(motion, seg)
-        kept.append((clip, motion, seg))
+        kept.append(LabelledClip(clip, motion, seg))
     return kept, dropped
 
 
@@ -128,7 +138,7 @@ def write_real(
         raise LlamoError(f"{source} has no converted dataset-2 clips of the {cfg.split} split.")
     (out / "motions").mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng([cfg.seed, {"train": 0, "val": 1, "test": 2}[cfg.split]])
-    labelled, dropped = _labelled(clips)
+    labelled, dropped = labelled_clips(clips)
     if cfg.reverse_walks:
         labelled += _reversed_walks(labelled, out / "motions")
     convs: list[Conversation] = []
