@@ -266,9 +266,13 @@ def _turn_meta(t: ExportTurn) -> dict:
         "position": t.position,
         "status": t.status,
         "trainable_decision": t.trainable_decision,
-        "model_answer": t.model_answers[0] if t.model_answers else None,
+        "model_answer": t.model_answers[0].text if t.model_answers else None,
         # where the measured joints contradict that answer, the app's sentence (llamo.answer_check)
-        **({"model_answer_flag": t.model_flags[0]} if t.model_flags and t.model_flags[0] else {}),
+        **(
+            {"model_answer_flag": t.model_answers[0].measured_flag}
+            if t.model_answers and t.model_answers[0].measured_flag
+            else {}
+        ),
         "candidates": len(t.model_answers),
         "correction": t.correction,
         "corrected_by": t.corrected_by,
@@ -283,7 +287,7 @@ def _turn_meta(t: ExportTurn) -> dict:
 
 def _rejected(t: ExportTurn) -> list[str]:
     """The distinct non-empty model answers that differ from the exported one (DPO's rejected side)."""
-    return [a for a in dict.fromkeys(t.model_answers) if a.strip() and a != t.answer]
+    return [a for a in dict.fromkeys(a.text for a in t.model_answers) if a.strip() and a != t.answer]
 
 
 def _conversation_meta(conv: ExportConversation) -> dict:

@@ -114,7 +114,7 @@ def _rows(conv: ExportConversation, m: Motion, said: dict[tuple[str, int], list[
             "motion": m.joints.astype(np.float32, copy=False),
             "fps": m.fps,
             "question": t.question,
-            "model_answer": t.model_answers[-1] if t.model_answers else None,
+            "model_answer": t.model_answers[-1].text if t.model_answers else None,
             "status": t.status,
             "annotator": conv.annotator,
             "responses": [asdict(r) for r in said.get((conv.uid, t.position), [])],

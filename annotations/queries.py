@@ -186,7 +186,7 @@ class ExportTurn:
     trainable_decision: bool | None  # the turn's own decision (None: derived)
     answer: str
     train: bool
-    model_answers: tuple[str, ...]  # every model candidate, oldest first
+    model_answers: tuple[ModelAnswer, ...]  # every model candidate with its check, oldest first
     correction: str | None  # the correction revision the answer comes from (or the context's)
     corrected_by: str | None
     rating: int | None
@@ -197,7 +197,6 @@ class ExportTurn:
     rated_by: str | None = None
     tagged_by: str | None = None
     segments: tuple[dict, ...] = ()  # a segment question's time segments (annotations.segment_qa)
-    model_flags: tuple[str, ...] = ()  # model_answers' measurement checks ("" = none), same order
 
 
 @dataclass(frozen=True)
@@ -281,10 +280,10 @@ def _export_turn(
     t,  # a row of _TURN_COLUMNS
     owner: str | None,
     revs: list[_Revision],
-    cands: tuple[_Answer, ...],
+    cands: tuple[ModelAnswer, ...],
     f: ExportFilters,
 ) -> ExportTurn:
-    model_answers = tuple(c.text for c in cands)
+    model_answers = tuple(cands)
     chosen, context = _pick(revs, f.latest)
     eligible = t.status in f.statuses and (f.since is None or t.updated_at >= f.since)
     author = chosen.author if chosen else owner
@@ -294,7 +293,7 @@ def _export_turn(
         train = bool(t.trainable) if t.trainable is not None else chosen is not None
     else:
         chosen, train = context, False
-    answer = chosen.text if chosen else (model_answers[-1] if model_answers else "")
+    answer = chosen.text if chosen else (model_answers[-1].text if model_answers else "")
     rating, rated_by = _carried(revs, chosen, "rating")
     tags, tagged_by = _carried(revs, chosen, "tags")
     return ExportTurn(
@@ -312,7 +311,6 @@ def _export_turn(
         reviewed_by=chosen.reviewed_by if chosen else None,
         rated_by=rated_by,
         tagged_by=tagged_by,
-        model_flags=tuple(c.measured_flag or "" for c in cands),
     )
 
 
@@ -339,17 +337,19 @@ def _revisions(s: Session, names: dict[int, str]) -> dict[int, list[_Revision]]:
     return revs
 
 
-class _Answer(NamedTuple):
+class ModelAnswer(NamedTuple):
+    """One model candidate and the measurement's check of it ("" where none disagreed)."""
+
     text: str
-    measured_flag: str
+    measured_flag: str = ""
 
 
-def _model_answers(s: Session) -> dict[int, tuple[_Answer, ...]]:
-    cands: dict[int, list[_Answer]] = {}
+def _model_answers(s: Session) -> dict[int, tuple[ModelAnswer, ...]]:
+    cands: dict[int, list[ModelAnswer]] = {}
     for c in s.exec(
         select(Candidate.turn_id, Candidate.text, Candidate.measured_flag).order_by(Candidate.id)
     ):
-        cands.setdefault(c.turn_id, []).append(_Answer(c.text, c.measured_flag or ""))
+        cands.setdefault(c.turn_id, []).append(ModelAnswer(c.text, c.measured_flag or ""))
     return {tid: tuple(answers) for tid, answers in cands.items()}
 
 

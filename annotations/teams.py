@@ -29,6 +29,7 @@ from annotations.models import (
     Turn,
     row_id,
 )
+from annotations.queries import ModelAnswer
 from llamo.errors import LlamoError
 
 # key -> (default, check): what an admin may set
@@ -115,9 +116,8 @@ class TurnRecord:
     status: str
     clip_id: int | None
     clip_sha256: str | None
-    model_answers: tuple[str, ...]  # oldest first
+    model_answers: tuple[ModelAnswer, ...]  # each with the measurement's check, oldest first
     revisions: tuple[RevisionView, ...]  # oldest first
-    answer_flags: tuple[str, ...] = ()  # model_answers' measurement checks, in the same order
 
 
 class TeamStore:
@@ -281,5 +281,5 @@ class TeamStore:
             for f in fixes
         )
         return TurnRecord(t.id, c.id, owner.name, t.position, t.question, t.status,
-                          clip.id if clip else None, clip.sha256 if clip else None, tuple(c.text for c in cands),
-                          revisions, tuple(c.measured_flag or "" for c in cands))  # fmt: skip
+                          clip.id if clip else None, clip.sha256 if clip else None,
+                          tuple(ModelAnswer(c.text, c.measured_flag or "") for c in cands), revisions)  # fmt: skip

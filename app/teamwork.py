@@ -24,12 +24,11 @@ class ReviewRecord:
     owner: str
     status: str
     question: str
-    model_answers: tuple[str, ...]
+    model_answers: tuple  # annotations.queries.ModelAnswer (text, measured_flag), oldest first
     revisions: tuple  # annotations.teams.RevisionView, oldest first
     clip_title: str
     glb: str | None  # the clip's animated skeleton (a temp file), None without a stored motion
     text: str  # what the edit box starts with: the latest revision, else the model's last answer
-    answer_flags: tuple[str, ...] = ()  # model_answers' measurement checks ("" = none), same order
 
 
 @dataclass(frozen=True)
@@ -109,10 +108,12 @@ class TeamMixin:
             glb = str(views_io.glb(self.store.load_motion(clip), out))
         title = ((clip.meta or {}).get("title") if clip is not None else None) or (rec.clip_sha256 or "")[:12]
         latest = (
-            rec.revisions[-1].text if rec.revisions else (rec.model_answers[-1] if rec.model_answers else "")
+            rec.revisions[-1].text
+            if rec.revisions
+            else (rec.model_answers[-1].text if rec.model_answers else "")
         )
         return ReviewRecord(rec.turn_id, rec.conversation_id, rec.owner, rec.status, rec.question,
-                            rec.model_answers, rec.revisions, title, glb, latest, rec.answer_flags)  # fmt: skip
+                            rec.model_answers, rec.revisions, title, glb, latest)  # fmt: skip
 
     # ---- agreement and the audit log -----------------------------------------------------
 

@@ -168,7 +168,8 @@ def test_answers_the_measurement_contradicts_are_kept_and_found(backend):
     assert [r.turn_id for r in store.review_rows(flagged=True)] == [leg.id]
     assert store.review_rows(flagged=True)[0].flag == flag
     assert {r.turn_id: r.flag for r in store.review_rows()} == {leg.id: flag, count.id: "", side.id: ""}
-    assert store.turn_record(count).answer_flags == ("The answer says 4; the joints show 3 repetitions.", "")
+    flags = [a.measured_flag for a in store.turn_record(count).model_answers]
+    assert flags == ["The answer says 4; the joints show 3 repetitions.", ""]
     assert store.stats()["measured_otherwise_by_status"]["unreviewed"] == 1
     store.add_correction(leg, "The right leg.", annotator=ana)
     assert store.review_rows(status="unreviewed", flagged=True) == []  # corrected: off that list

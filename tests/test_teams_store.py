@@ -94,7 +94,7 @@ def test_turn_record_has_every_revision_with_its_author(backend: Backend):
     store.add_correction(turn, "38 cm.", annotator=rui)
     rec = store.turn_record(turn)
     assert (rec.owner, rec.question, rec.clip_sha256) == ("ana", "How high?", clip.sha256)
-    assert rec.model_answers == ("Ten metres.", "Half a metre.")
+    assert [a.text for a in rec.model_answers] == ["Ten metres.", "Half a metre."]
     assert [(r.revision, r.author, r.text, r.rating, r.tags) for r in rec.revisions] == [
         (1, "ana", "About 40 cm.", 2, ("wrong count",)),
         (2, "rui", "38 cm.", None, ()),

@@ -28,10 +28,9 @@ def record_markdown(rec) -> str:
             if len(rec.model_answers) == 1
             else f"Model's answer {i} of {len(rec.model_answers)}"
         )
-        out += [f"**{label}**", _quote(answer), ""]
-        flag = rec.answer_flags[i - 1] if i <= len(rec.answer_flags) else ""
-        if flag:
-            out += [f"⚠ **Measured otherwise:** {esc_md(flag)}", ""]
+        out += [f"**{label}**", _quote(answer.text), ""]
+        if answer.measured_flag:
+            out += [f"⚠ **Measured otherwise:** {esc_md(answer.measured_flag)}", ""]
     if not rec.revisions:
         out.append("_No correction yet._")
     for rev in rec.revisions:
