@@ -1,6 +1,7 @@
 """Training on a tiny random backbone: encoder pretraining learns, the LLM stages lower the loss,
 checkpoints save, and an interrupted run resumes where it stopped."""
 
+import hashlib
 import json
 
 import numpy as np
@@ -128,6 +129,12 @@ def test_train_saves_and_resumes(tiny_data, tmp_path):
     assert main(["package", str(out), "-o", str(tmp_path / "ckpt"), "--command", "pytest"]) == 0
     provenance = json.loads((tmp_path / "ckpt" / "provenance.json").read_text())
     assert provenance["command"] == "pytest" and provenance["steps"]["instruct"] == 3
+    # the same run packaged again gives the same file, so the same model sha in the store
+    for i in range(3):
+        assert main(["package", str(out), "-o", str(tmp_path / f"again{i}")]) == 0
+    sums = {hashlib.sha256((tmp_path / d / "llamo_modules.safetensors").read_bytes()).hexdigest()
+            for d in ("ckpt", "again0", "again1", "again2")}  # fmt: skip
+    assert len(sums) == 1
     shipped = Llamo.from_pretrained(tmp_path / "ckpt", backbone=tiny_backbone())
     data = InstructionData(tiny_data / "train" / "data.jsonl")
     batch = model.collate(*data.batch([0, 1]), generation=True)

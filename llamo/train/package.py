@@ -30,7 +30,9 @@ def package_checkpoint(
     shutil.copy2(src / CONFIG_FILE, dst / CONFIG_FILE)
     state = load_file(str(src / MODULES_FILE))
     half = {k: (v.half() if v.is_floating_point() else v).contiguous() for k, v in state.items()}
-    save_file(half, str(dst / MODULES_FILE), metadata={"format": "pt", "stored_dtype": "float16"})
+    # One metadata key: safetensors keeps metadata in a hash map whose order changes from run to
+    # run, and the file's sha256 names the model in every stored annotation.
+    save_file(half, str(dst / MODULES_FILE), metadata={"format": "pt"})
     if (dst / ADAPTER_DIR).exists():
         shutil.rmtree(dst / ADAPTER_DIR)
     if (src / ADAPTER_DIR).is_dir():
