@@ -129,6 +129,9 @@ def test_train_saves_and_resumes(tiny_data, tmp_path):
     assert main(["package", str(out), "-o", str(tmp_path / "ckpt"), "--command", "pytest"]) == 0
     provenance = json.loads((tmp_path / "ckpt" / "provenance.json").read_text())
     assert provenance["command"] == "pytest" and provenance["steps"]["instruct"] == 3
+    card = (tmp_path / "ckpt" / "README.md").read_text()  # the model card states the terms
+    assert card.startswith("---\nlicense: other\n") and "not stated" in card and "`pytest`" in card
+    assert not (tmp_path / "ckpt" / "adapter" / "README.md").exists()  # PEFT's template is gone
     # the same run packaged again gives the same file, so the same model sha in the store
     for i in range(3):
         assert main(["package", str(out), "-o", str(tmp_path / f"again{i}")]) == 0
@@ -222,3 +225,25 @@ def test_heads_stage_needs_a_trained_model(tiny_data, tmp_path):
 
     with pytest.raises(LlamoError, match="--init"):
         train(_cfg(tiny_data, tmp_path / "x", stage="heads"), backbone=tiny_backbone())
+
+
+def test_the_model_card_states_the_weights_terms():
+    from llamo.train.model_card import model_card
+
+    nc = model_card(
+        {"license": "cc-by-nc-4.0", "steps": {"instruct": 300}, "seed": 17}, {"backbone": "default"}
+    )
+    assert "license: cc-by-nc-4.0\nbase_model: HuggingFaceTB/SmolLM2-135M-Instruct\n" in nc
+    assert "non-commercial use only" in nc and "instruct 300 steps" in nc
+    free = model_card({"license": "apache-2.0"}, {"backbone": "org/some-lm"})
+    assert "base_model: org/some-lm" in free and "Apache-2.0" in free and "use only" not in free
+
+
+def test_the_shipped_checkpoint_card_agrees_with_its_provenance():
+    from pathlib import Path
+
+    ckpt = Path(__file__).resolve().parents[1] / "assets" / "checkpoint"
+    licence = json.loads((ckpt / "provenance.json").read_text())["license"]
+    card = (ckpt / "README.md").read_text()
+    assert card.startswith(f"---\nlicense: {licence}\n") and licence == "cc-by-nc-4.0"
+    assert "non-commercial" in card and not (ckpt / "adapter" / "README.md").exists()

@@ -1,5 +1,5 @@
 """Package a trained run for shipping: config + motion modules (stored in fp16, half the size;
-they load back into fp32 parameters) + LoRA adapter + provenance.json.
+they load back into fp32 parameters) + LoRA adapter + provenance.json + a model card (README.md).
 
     python -m llamo package RUN_DIR -o assets/checkpoint --command "..." [--note "..."]
 """
@@ -24,6 +24,7 @@ def package_checkpoint(
     from safetensors.torch import load_file, save_file
 
     from llamo.model.checkpoint import ADAPTER_DIR, CONFIG_FILE, MODULES_FILE, PROVENANCE_FILE
+    from llamo.train.model_card import write_model_card
 
     src, dst = Path(src), Path(dst)
     dst.mkdir(parents=True, exist_ok=True)
@@ -58,4 +59,5 @@ def package_checkpoint(
         "parameters": int(sum(v.numel() for v in state.values())),
     }
     (dst / PROVENANCE_FILE).write_text(json.dumps(provenance, indent=2))
+    write_model_card(dst, provenance, json.loads((dst / CONFIG_FILE).read_text()))
     return provenance
