@@ -30,6 +30,7 @@ ASKS_TIME = re.compile(
 ASKS_COUNT = re.compile(r"\b(how many|count|number of|how often|total)\b", re.I)
 ASKS_SIDE = re.compile(r"\b(which|left|right|side)\b", re.I)
 ASKS_WAY = re.compile(r"\b(which way|direction|travel\w*|heading|forwards?|backwards?)\b", re.I)
+DENIES = re.compile(r"^\s*I see no\b", re.I)  # the false-premise form: "I see no second rep; ..."
 
 
 def side_answer(answer: str, limb: str) -> str | None:
@@ -82,9 +83,15 @@ def _ordinal(question: str) -> int | None:
 
 def _time(question: str, answer: str, ev: Evidence) -> Mismatch | None:
     k, said = _ordinal(question), answer_time(answer)
-    if k is None or said is None:
+    if k is None:
         return None
     nth = ORDINALS[k] if k < len(ORDINALS) else f"{k + 1}th"
+    if said is None:  # only a denial is read: "I see no second rep" where the joints show one
+        if DENIES.match(answer) and k < len(ev.rep_times):
+            return Mismatch(
+                "time", f"there is no {nth} repetition", f"the {nth} repetition at {ev.rep_times[k]:.1f} s"
+            )
+        return None
     if k >= len(ev.rep_times):
         reps = "no repetitions" if not ev.rep_times else f"only {len(ev.rep_times)} repetitions"
         return Mismatch("time", f"{said:.1f} s", reps)
@@ -94,19 +101,36 @@ def _time(question: str, answer: str, ev: Evidence) -> Mismatch | None:
 
 
 def _count(answer: str, ev: Evidence) -> Mismatch | None:
-    said = normalise("count", answer)
-    if said is None or said == ev.rep_count:
+    said, time = normalise("count", answer), answer_time(answer)
+    if said == ev.rep_count or (said is None and time is None):
         return None
     what = SIGNAL_WORDS.get(ev.rep_signal, ev.rep_signal)
     shown = "no repetitions" if ev.rep_count == 0 else f"{ev.rep_count} repetitions ({what})"
-    return Mismatch("count", str(said), shown)
+    # "3.9 s." to "how many?" gives a time where a count was asked
+    return Mismatch("count", str(said) if said is not None else f"a time ({time:.1f} s), not a count", shown)
 
 
 def _side(limb: str, answer: str, ev: Evidence) -> Mismatch | None:
     said, measured = side_answer(answer, limb), ev.arm_side if limb == "arm" else ev.leg_side
-    if said is None or measured not in ("left", "right", "both") or said == measured:
+    if measured not in ("left", "right", "both") or said == measured:
         return None
-    return Mismatch("side", _side_words(said, limb), f"{_side_words(measured, limb)} moving most")
+    # "both" is the measurement's word for two limbs alike, also two still legs under a wave
+    shown = (
+        f"neither {limb} moving more than the other"
+        if measured == "both"
+        else f"the {measured} {limb} moving most"
+    )
+    if said is None:  # "Both arms." to "which leg?": a side, of the limb not asked about
+        other = "arm" if limb == "leg" else "leg"
+        wrong = normalise("side", answer) if re.search(LIMB_WORDS[other], answer, re.I) else None
+        return (
+            Mismatch(
+                "side", f"{_side_words(wrong, other)} (not {'an' if limb == 'arm' else 'a'} {limb})", shown
+            )
+            if wrong
+            else None
+        )
+    return Mismatch("side", _side_words(said, limb), shown)
 
 
 def _direction(answer: str, ev: Evidence) -> Mismatch | None:

@@ -92,16 +92,36 @@ def _clip_rows(model, clip: DevClip) -> dict[str, list[dict]]:
     return rows
 
 
-def _probe_rows(model, clips: list[DevClip], make_probe, label: str) -> list[dict]:
-    """Ask "which leg?" about the standing takes with one leg moved by `make_probe`
-    (`llamo.eval_probe`); the truth is measured as in the test set."""
+# report kind: (make_probe, the label in each probe's name)
+PROBES = {"kick_leg": (kick_probe, "kick"), "swing_leg": (swing_probe, "leg swing")}
+
+
+def _probes(clips: list[DevClip], make_probe, label: str) -> list[DevClip]:
+    """The standing takes with one leg moved by `make_probe` (`llamo.eval_probe`)."""
     standing = [c for c in clips if c.label["action"] in ("wave", "arm_raise")]
+    return [
+        DevClip(
+            f"{clip.name} + {probe.side} {label}",
+            probe.motion,
+            {**clip.label, "action": label, "side": probe.side},
+        )
+        for clip, probe in zip(standing, make_probe([c.motion for c in standing]), strict=True)
+    ]
+
+
+def _probe_rows(model, clips: list[DevClip], make_probe, label: str) -> list[dict]:
+    """Ask "which leg?" about the probes; the truth is measured as in the test set."""
     rows = []
-    for clip, probe in zip(standing, make_probe([c.motion for c in standing]), strict=True):
-        seg = {**clip.label, "action": label, "side": probe.side}
-        asked = DevClip(f"{clip.name} + {probe.side} {label}", probe.motion, seg)
-        rows += _asked(model, asked, "leg_side", P.LEG_SIDE, leg_side_truth(probe.motion))
+    for asked in _probes(clips, make_probe, label):
+        rows += _asked(model, asked, "leg_side", P.LEG_SIDE, leg_side_truth(asked.motion))
     return rows
+
+
+def dev_motions(folder: str | Path, per_content: int = PER_CONTENT) -> dict[str, Motion]:
+    """Every motion a development report names in its rows' "file", probes included."""
+    clips = dev_clips(folder, per_content)
+    probes = [p for make, label in PROBES.values() for p in _probes(clips, make, label)]
+    return {c.name: c.motion for c in clips + probes}
 
 
 def evaluate_dev(model, folder: str | Path, per_content: int = PER_CONTENT) -> dict:
@@ -114,8 +134,8 @@ def evaluate_dev(model, folder: str | Path, per_content: int = PER_CONTENT) -> d
     for clip in clips:
         for kind, kind_rows in _clip_rows(model, clip).items():
             rows[kind].extend(kind_rows)
-    rows["kick_leg"] = _probe_rows(model, clips, kick_probe, "kick")
-    rows["swing_leg"] = _probe_rows(model, clips, swing_probe, "leg swing")
+    for kind, (make_probe, label) in PROBES.items():
+        rows[kind] = _probe_rows(model, clips, make_probe, label)
     rows["plain"] = evaluate_plain_chat(model, clips[0].motion, P.PLAIN)["rows"] if clips else []
     return {"clips": len(clips), "scores": {k: by_phrasing(v) for k, v in rows.items()}, "rows": rows}
 

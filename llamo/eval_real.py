@@ -76,7 +76,8 @@ def bandai_content(name: str) -> str | None:
     return m.group(1) if m else None
 
 
-def _load(path: Path) -> Motion:
+def load_real_clip(path: Path) -> Motion:
+    """A dataset-1 file as the evaluation reads it: 20 fps, at most MAX_CLIP_S seconds."""
     motion = load_motion(path, fps=20.0)
     limit = int(MAX_CLIP_S * motion.fps)
     return motion.slice(0, limit) if motion.num_frames > limit else motion
@@ -89,7 +90,7 @@ def evaluate_bandai(model, folder: str | Path) -> dict:
         content = bandai_content(path.name)
         if content not in BANDAI_ACTIONS:
             continue
-        motion, gold = _load(path), BANDAI_ACTIONS[content]
+        motion, gold = load_real_clip(path), BANDAI_ACTIONS[content]
         measured = measure(motion)  # for the flags the app's measurement check would show
         answers = ask_in_turn(model, motion, [P.ACTION[0]])
         pred = normalise("action", answers[0])

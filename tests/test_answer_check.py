@@ -1,5 +1,7 @@
 """The measurement check beside each answer: real synthesized clips, measured by llamo.evidence."""
 
+from dataclasses import replace
+
 import pytest
 
 from llamo.answer_check import Mismatch, check_answer
@@ -20,9 +22,17 @@ def test_the_wrong_leg_is_flagged_and_the_right_one_is_not(kick):
     assert check_answer("Which leg does the person kick with?", "The right leg.", kick) is None
     # "lower limb" asks about the legs as "leg" does
     assert check_answer("Which lower limb is most active, left or right?", "The left leg.", kick) == found
-    # An answer about the arms says nothing about the legs: the evaluation scores it wrong, but
-    # there is no side in it to compare.
-    assert check_answer("Left or right: which leg is doing the work?", "Both arms.", kick) is None
+    # An answer about the arms names no leg: the evaluation scores it wrong, and the check says
+    # which limb it named and what the legs do.
+    arms = check_answer("Left or right: which leg is doing the work?", "Both arms.", kick)
+    assert arms == Mismatch("side", "both arms (not a leg)", "the right leg moving most")
+    assert check_answer("Which leg does the person kick with?", "The person kicks.", kick) is None
+    wave = measure(synthesize("wave", reps=3, side="left", noise=False, seed=5))
+    still = replace(wave, leg_side="both")  # as the measurement reads two legs alike (or still)
+    assert check_answer("Which leg is she using?", "The right arm.", still).sentence() == (
+        "The answer says the right arm (not a leg); the joints show neither leg moving more than the other."
+    )
+    assert check_answer("Which arm waves?", "The left leg.", wave).said == "the left leg (not an arm)"
 
 
 def test_counts_are_compared_and_times_are_not_read_as_counts():
@@ -32,7 +42,9 @@ def test_counts_are_compared_and_times_are_not_read_as_counts():
     assert found is not None and found.kind == "count" and found.said == "4"
     assert found.measured.startswith("3 repetitions (")
     assert check_answer("How many squats does the person do?", "3 squats.", ev) is None
-    assert check_answer("Give me the rep total for this set.", "3.9 s.", ev) is None
+    # a time where a count was asked is not read as a count, and is flagged as no count at all
+    found = check_answer("Give me the rep total for this set.", "3.9 s.", ev)
+    assert found.said == "a time (3.9 s), not a count" and found.measured.startswith("3 repetitions (")
 
 
 def test_the_kth_repetition_time_against_the_measured_one():
@@ -43,6 +55,13 @@ def test_the_kth_repetition_time_against_the_measured_one():
     late = check_answer(q, f"At {second + 1.5:.1f} s.", ev)
     assert late == Mismatch("time", f"{second + 1.5:.1f} s", f"the second repetition at {second:.1f} s")
     assert check_answer("At what time is the 6th wave?", "At 2.0 s.", ev).measured == "only 4 repetitions"
+    # a denial is read only where the joints show that repetition
+    denied = check_answer(q, "I see no second rep; the person is waving with the left arm, 4 times.", ev)
+    assert denied == Mismatch(
+        "time", "there is no second repetition", f"the second repetition at {second:.1f} s"
+    )
+    assert check_answer("When is the 6th wave?", "I see no sixth wave.", ev) is None
+    assert check_answer(q, "The person waves.", ev) is None
     q = "At which point in the sequence does the subject perform the second repetition?"
     assert check_answer(q, f"At {second + 1.5:.1f} s.", ev) == late
     # "what second" is the unit: the rank is the word after it

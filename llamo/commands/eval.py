@@ -9,6 +9,11 @@
     --dev-clips DIR          the development set (llamo.eval_dev): converted ds2 clips' validation
                              takes with the development phrasings, to choose checkpoints by
 
+A stored report's flags read again by the current measurement check (no model run; each section
+needs the clips it came from):
+
+    python -m llamo eval --reflag old.json --dev-clips DIR --mocap DIR --squat-video MP4 -o new.json
+
 Side by side (the held-out real-motion figures of several reports in one table):
 
     python -m llamo eval --compare native=a.json evidence=b.json both=c.json -o variants.md
@@ -58,6 +63,9 @@ def add_arguments(parser) -> None:
         "--compare", nargs="+", metavar="NAME=REPORT",
         help="tabulate the held-out real-motion figures of these reports side by side (-o: the .md table)",
     )  # fmt: skip
+    parser.add_argument(
+        "--reflag", metavar="REPORT", help="read a report's answers again with the current measurement check"
+    )
     sd = parser.add_argument_group("a candidate against a baseline over seeds (llamo.eval_seeds)")
     sd.add_argument("--seeds-baseline", nargs="+", metavar="REPORT", help="development reports, one per seed")
     sd.add_argument("--seeds-candidate", nargs="+", metavar="REPORT", help="the candidate's, same seeds")
@@ -88,12 +96,14 @@ def _progress(fraction: float, message: str) -> None:
 
 def run(args) -> int:
     from llamo.data.instructions import InstructionData
-    from llamo.eval import evaluate, evaluate_real, write_report
+    from llamo.eval import evaluate, evaluate_real
 
     if args.ablations:
         return _ablations(args)
     if args.seeds_baseline or args.seeds_candidate:
         return _seeds(args)
+    if args.reflag:
+        return _reflag(args)
     if args.compare:
         from llamo.eval_compare import compare_markdown, load_reports
 
@@ -139,17 +149,46 @@ def run(args) -> int:
         )
     if args.held_out:
         report["real_held_out"] = _held_out(model, args)
-    js, md = write_report(report, args.out)
-    if args.held_out:
+    _write(report, args.out)
+    return 0
+
+
+def _write(report: dict, out: str) -> None:
+    """The report as .json and .md, with the held-out and development sections where present."""
+    from llamo.eval import write_report
+
+    js, md = write_report(report, out)
+    if report.get("real_held_out"):
         from llamo.eval_real import markdown_real
 
         md.write_text(md.read_text() + "\n" + markdown_real(report["real_held_out"]))
-    if args.dev_clips:
+    if report.get("dev"):
         from llamo.eval_dev import markdown_dev
 
         md.write_text(md.read_text() + "\n" + markdown_dev(report["dev"]))
     print(md.read_text())
     print(f"wrote {js} and {md}")
+
+
+def _reflag(args) -> int:
+    from llamo.eval_reflag import reflag_report
+
+    path = Path(args.reflag)
+    try:
+        report = json.loads(path.read_text())
+    except (OSError, ValueError) as e:
+        raise LlamoError(f"{path} is not a readable evaluation report ({e.__class__.__name__}).") from None
+    squat = None
+    if args.squat_video:
+        from llamo.importers import load_motion
+        from llamo.motion import Motion
+
+        cached = path.parent / "cache" / "pose_squats.npz"  # where the run that made it cached it
+        squat = Motion.load(cached) if cached.is_file() else load_motion(args.squat_video)
+    done = reflag_report(report, dev_clips=args.dev_clips, mocap=args.mocap, squat=squat)
+    _write(report, args.out)
+    for r in done:
+        print(f"{r.section}: {r.rows} answers read again, {r.changed} flags changed")
     return 0
 
 
