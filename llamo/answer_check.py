@@ -110,27 +110,27 @@ def _count(answer: str, ev: Evidence) -> Mismatch | None:
     return Mismatch("count", str(said) if said is not None else f"a time ({time:.1f} s), not a count", shown)
 
 
+def _other_limb(limb: str, answer: str) -> str | None:
+    """ "both arms (not a leg)" for "Both arms." to a question about the legs, else None."""
+    other = "arm" if limb == "leg" else "leg"
+    side = normalise("side", answer) if re.search(LIMB_WORDS[other], answer, re.I) else None
+    return f"{_side_words(side, other)} (not {'an' if limb == 'arm' else 'a'} {limb})" if side else None
+
+
 def _side(limb: str, answer: str, ev: Evidence) -> Mismatch | None:
     said, measured = side_answer(answer, limb), ev.arm_side if limb == "arm" else ev.leg_side
     if measured not in ("left", "right", "both") or said == measured:
         return None
+    said_words = _side_words(said, limb) if said else _other_limb(limb, answer)
+    if said_words is None:
+        return None
     # "both" is the measurement's word for two limbs alike, also two still legs under a wave
     shown = (
-        f"neither {limb} moving more than the other"
-        if measured == "both"
-        else f"the {measured} {limb} moving most"
+        f"the {measured} {limb} moving most"
+        if measured != "both"
+        else f"neither {limb} moving more than the other"
     )
-    if said is None:  # "Both arms." to "which leg?": a side, of the limb not asked about
-        other = "arm" if limb == "leg" else "leg"
-        wrong = normalise("side", answer) if re.search(LIMB_WORDS[other], answer, re.I) else None
-        return (
-            Mismatch(
-                "side", f"{_side_words(wrong, other)} (not {'an' if limb == 'arm' else 'a'} {limb})", shown
-            )
-            if wrong
-            else None
-        )
-    return Mismatch("side", _side_words(said, limb), shown)
+    return Mismatch("side", said_words, shown)
 
 
 def _direction(answer: str, ev: Evidence) -> Mismatch | None:

@@ -72,7 +72,8 @@ def append_rows(base: Path, extra: Path, out: Path, *, per_side: int = 0, seed: 
     if per_side:
         by_side: dict[str, list[Conversation]] = {"left": [], "right": []}
         for conv in more:
-            by_side.setdefault(conv.meta["segments"][0].get("side", ""), []).append(conv)
+            segments = conv.meta.get("segments") or [{}]  # rows with no segment have no side
+            by_side.setdefault(segments[0].get("side", ""), []).append(conv)
         short = [s for s in ("left", "right") if len(by_side[s]) < per_side]
         if short:
             raise LlamoError(f"{extra} has fewer than {per_side} conversations on the {short[0]} side.")
