@@ -247,3 +247,12 @@ def test_the_shipped_checkpoint_card_agrees_with_its_provenance():
     card = (ckpt / "README.md").read_text()
     assert card.startswith(f"---\nlicense: {licence}\n") and licence == "cc-by-nc-4.0"
     assert "non-commercial" in card and not (ckpt / "adapter" / "README.md").exists()
+
+
+def test_the_synthetic_checkpoint_card_states_its_terms():
+    from pathlib import Path
+
+    ckpt = Path(__file__).resolve().parents[1] / "assets" / "checkpoint_synthetic"
+    card = (ckpt / "README.md").read_text()
+    assert card.startswith("---\nlicense: apache-2.0\n") and "Apache-2.0" in card
+    assert not (ckpt / "adapter" / "README.md").exists()  # no PEFT template saying "More Information Needed"
