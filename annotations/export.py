@@ -262,17 +262,14 @@ def _user_text(i: int, question: str) -> str:
 
 def _turn_meta(t: ExportTurn) -> dict:
     """A turn's provenance in the row's meta; `import_dataset` reads it back."""
+    first = t.model_answers[0] if t.model_answers else None
     return {
         "position": t.position,
         "status": t.status,
         "trainable_decision": t.trainable_decision,
-        "model_answer": t.model_answers[0].text if t.model_answers else None,
+        "model_answer": first.text if first else None,
         # where the measured joints contradict that answer, the app's sentence (llamo.answer_check)
-        **(
-            {"model_answer_flag": t.model_answers[0].measured_flag}
-            if t.model_answers and t.model_answers[0].measured_flag
-            else {}
-        ),
+        **({"model_answer_flag": first.measured_flag} if first and first.measured_flag else {}),
         "candidates": len(t.model_answers),
         "correction": t.correction,
         "corrected_by": t.corrected_by,

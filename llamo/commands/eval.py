@@ -178,13 +178,7 @@ def _reflag(args) -> int:
         report = json.loads(path.read_text())
     except (OSError, ValueError) as e:
         raise LlamoError(f"{path} is not a readable evaluation report ({e.__class__.__name__}).") from None
-    squat = None
-    if args.squat_video:
-        from llamo.importers import load_motion
-        from llamo.motion import Motion
-
-        cached = path.parent / "cache" / "pose_squats.npz"  # where the run that made it cached it
-        squat = Motion.load(cached) if cached.is_file() else load_motion(args.squat_video)
+    squat = _squat_motion(args.squat_video, path.parent / "cache") if args.squat_video else None
     done = reflag_report(report, dev_clips=args.dev_clips, mocap=args.mocap, squat=squat)
     _write(report, args.out)
     for r in done:
@@ -192,15 +186,19 @@ def _reflag(args) -> int:
     return 0
 
 
-def _held_out(model, args) -> dict:
-    from llamo.eval_real import evaluate_real_motion
+def _squat_motion(video: str, cache_dir: Path):
+    """The squat video's motion: the pose the run extracted (its cache), else extracted now."""
     from llamo.importers import load_motion
     from llamo.motion import Motion
 
-    squat = None
-    if args.squat_video:
-        cached = Path(args.out).parent / "cache" / "pose_squats.npz"
-        squat = Motion.load(cached) if cached.is_file() else load_motion(args.squat_video)
+    cached = cache_dir / "pose_squats.npz"
+    return Motion.load(cached) if cached.is_file() else load_motion(video)
+
+
+def _held_out(model, args) -> dict:
+    from llamo.eval_real import evaluate_real_motion
+
+    squat = _squat_motion(args.squat_video, Path(args.out).parent / "cache") if args.squat_video else None
     return evaluate_real_motion(model, args.mocap, squat)
 
 

@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 
 from llamo.conversation import Conversation, write_jsonl
-from llamo.data.real import LICENSE, index_clips, spans_from_peaks
+from llamo.data.real import LICENSE, index_clips
 from llamo.data.real_questions import KIND_WEIGHT, real_questions
-from llamo.data.real_writer import labelled_clips
+from llamo.data.real_writer import labelled_clips, set_labels
 from llamo.data.synth import synthesize
 from llamo.data.templates import choose_by_kind, qa_conversation
 from llamo.errors import LlamoError
@@ -81,12 +81,7 @@ def write_grafts(source: str | Path, out: str | Path, n: int, seed: int = 0) -> 
         seg = graft_segment(body_seg, donor.meta["labels"], side, motion.num_frames)
         if seg is None:
             continue
-        motion.meta["labels"] = {
-            "segments": [{k: v for k, v in seg.items() if k != "rep_peaks"}],
-            "rep_peaks": seg["rep_peaks"],
-            "rep_spans": spans_from_peaks(seg["rep_peaks"], motion.num_frames),
-            "source": seg["source"],
-        }
+        set_labels(motion, seg, source=seg["source"])
         path = out / "motions" / f"graftkick-{i:05d}-{clip.path.stem}.npz"
         motion.save(path)
         convs.append(_conversation(f"graftkick-{i:05d}", str(path.resolve()), seg, rng))

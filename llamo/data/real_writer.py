@@ -48,9 +48,10 @@ class RealDataConfig:
     unnamed_share: float = 0.0  # extra conversations: a clip asked about as if its action were unknown
 
 
-def _set_labels(motion: Motion, seg: dict) -> None:
+def set_labels(motion: Motion, seg: dict, source: str = LICENSE) -> None:
+    """The clip's labels in its meta: one segment (frames), its repetitions and their spans."""
     motion.meta["labels"] = {"segments": [{k: v for k, v in seg.items() if k != "rep_peaks"}],
-                             "rep_peaks": seg["rep_peaks"], "source": LICENSE,
+                             "rep_peaks": seg["rep_peaks"], "source": source,
                              "rep_spans": spans_from_peaks(seg["rep_peaks"], motion.num_frames)}  # fmt: skip
 
 
@@ -71,7 +72,7 @@ def labelled_clips(clips: list[RealClip]) -> tuple[list[LabelledClip], int]:
         if seg is None:
             dropped += 1
             continue
-        _set_labels(motion, seg)
+        set_labels(motion, seg)
         kept.append(LabelledClip(clip, motion, seg))
     return kept, dropped
 
@@ -84,7 +85,7 @@ def _reversed_walks(labelled: list, folder: Path) -> list[tuple[RealClip, Motion
         if made is None:
             continue
         rev, rseg = made
-        _set_labels(rev, rseg)
+        set_labels(rev, rseg)
         path = folder / f"realrev-{clip.path.stem}.npz"
         rev.save(path)
         out.append((replace(clip, path=path, content="walk-back"), rev, rseg))
