@@ -63,7 +63,7 @@ class ChatMixin:
         with _one_at_a_time(session):
             turn = session.turns[-1]
             turn.answer, turn.partial, turn.timings, turn.looked = "", False, {}, []
-            turn.check = ""
+            turn.check = turn.grounded = ""
             turn.regenerations += 1
             settings = settings.for_regenerate(turn.regenerations)
             yield from self._generate(session, turn, regenerate=True, settings=settings)
@@ -136,7 +136,7 @@ class ChatMixin:
         offset, fps = ctx.offset, ctx.fps
         turn.answer, turn.partial, turn.timings = result.answer, result.partial, dict(result.timings)
         turn.stopped = result.partial and session.stop.is_set()
-        turn.check = _measured_check(ctx.chat, turn)
+        turn.check, turn.grounded = _measured_check(ctx.chat, turn), result.grounded
         scores = result.frame_scores or [1.0] * len(result.selected_frames)
         turn.looked = [
             (offset + f / fps, float(sc)) for f, sc in zip(result.selected_frames, scores, strict=False)
@@ -146,6 +146,7 @@ class ChatMixin:
             **turn.timings,
             "selected_frames": list(result.selected_frames),
             "frame_scores": [round(float(sc), 4) for sc in result.frame_scores],
+            "grounded": result.grounded,
         }
         if turn.turn_id is None:
             turn.turn_id = self.store.add_turn(ctx.conversation_id, turn.question, timings=timings).id

@@ -64,7 +64,8 @@ class Mismatch:
         return f"The answer says {self.said}; the joints show {self.measured}."
 
 
-def _limb(question: str) -> str | None:
+def asked_limb(question: str) -> str | None:
+    """"arm" or "leg" when the question is about exactly one of them, else None."""
     arm = re.search(LIMB_WORDS["arm"], question, re.I)
     leg = re.search(LIMB_WORDS["leg"], question, re.I)
     return None if bool(arm) == bool(leg) else ("arm" if arm else "leg")
@@ -148,7 +149,7 @@ def check_answer(question: str, answer: str, ev: Evidence) -> Mismatch | None:
         return _time(question, answer, ev)
     if ASKS_COUNT.search(question):
         return _count(answer, ev)
-    limb = _limb(question)
+    limb = asked_limb(question)
     if limb and ASKS_SIDE.search(question):
         return _side(limb, answer, ev)
     if ASKS_WAY.search(question):

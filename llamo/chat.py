@@ -21,7 +21,9 @@ import torch
 from llamo.backbone import stop_token_ids
 from llamo.errors import LlamoError
 from llamo.evidence import Evidence, measure, with_evidence
+from llamo.grounding import banned_words, grounded_count, grounded_side
 from llamo.motion import Motion
+from llamo.serving.constrain import DigitsConstraint, WordsConstraint
 from llamo.serving.turn import Sampling, TurnDecoder
 
 
@@ -33,6 +35,7 @@ class TurnResult:
     timings: dict = field(default_factory=dict)
     selected_frames: list[int] = field(default_factory=list)  # motion frame indices
     frame_scores: list[float] = field(default_factory=list)
+    grounded: str = ""  # how the answer's count or side was measured (llamo.grounding), or ""
 
 
 @dataclass
@@ -282,9 +285,26 @@ class ChatSession:
         except BaseException:
             m.train(was_training)
             raise
-        return TurnDecoder(self.tok, self.stop_ids, sampling, result, started.record.answer_ids,
-                           started.logits, t_start, started.prefill_s, started.n_new, stop,
-                           was_training)  # fmt: skip
+        decoder = TurnDecoder(self.tok, self.stop_ids, sampling, result, started.record.answer_ids,
+                              started.logits, t_start, started.prefill_s, started.n_new, stop,
+                              was_training)  # fmt: skip
+        decoder.constraint = self._grounding(question, result)
+        return decoder
+
+    def _grounding(self, question: str, result: TurnResult) -> DigitsConstraint | WordsConstraint | None:
+        """For the kinds in `Llamo.grounded`, a count's digits or a side's words held to the
+        measurement (`llamo.grounding`); the result says how it was measured."""
+        kinds = getattr(self.model, "grounded", ())
+        if not kinds or self.motion is None:
+            return None
+        summary = self.model.motion_summary(self.state) if self.state is not None else []
+        if "count" in kinds and (found := grounded_count(question, self.motion, summary)):
+            result.grounded = found.sentence()
+            return DigitsConstraint(self.tok, found.value)
+        if "side" in kinds and (found := grounded_side(question, self.motion, summary)):
+            result.grounded = found.sentence()
+            return WordsConstraint(self.tok, banned_words(found, question))
+        return None
 
     def end(self, decoder: TurnDecoder) -> None:
         """Close the turn: restore the model's mode, write the answer and timings."""

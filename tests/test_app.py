@@ -107,6 +107,16 @@ def test_an_answer_the_measurement_contradicts_is_flagged_until_corrected():
     assert "measured otherwise" not in answer_notes([wrong])
 
 
+def test_a_grounded_count_says_where_it_was_counted():
+    from app.session import ChatTurn
+
+    turn = ChatTurn(question="How many squats?", answer="3 squats.", timings={"ttft_s": 0.1})
+    turn.grounded = "The number is counted from the joints: 3 (pelvis up-down, 0.0-12.5 s)."
+    assert "↳ The number is counted from the joints: 3" in answer_notes([turn])
+    turn.corrected = "4 squats."  # an expert has decided: the note goes with the model's number
+    assert "counted from the joints" not in answer_notes([turn])
+
+
 def test_identity_rules():
     local = AppConfig()
     typed = identify(local, typed="  ana ")

@@ -94,6 +94,7 @@ class Llamo(nn.Module):
         self.register_buffer("feature_std", std, persistent=False)
         self.lora_state = "none"  # none | adapter | merged
         self.check_actions = False  # True: gate the heads' names (action_gate; off: see its docstring)
+        self.grounded: tuple[str, ...] = ()  # "count", "side": answers held to the measurement (llamo.grounding)
         self.checkpoint_dir: str | None = None
         self.to(self.llm_device)
         self.set_stage("align")

@@ -62,6 +62,7 @@ class TurnDecoder:
     finished: bool = False  # ended with an end-of-turn token (not cut short)
     t_first: float | None = None
     text: str = ""
+    constraint: object | None = None  # e.g. serving.constrain.DigitsConstraint: .apply(logits, text)
     gen: torch.Generator | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
@@ -82,6 +83,8 @@ class TurnDecoder:
         logits = logits.float().cpu()
         if len(self.answer_ids) < s.min_new_tokens:
             logits[list(self.stop_ids)] = float("-inf")
+        if self.constraint is not None:
+            logits = self.constraint.apply(logits, self.text)
         token = sample(logits, s.temperature, s.top_p, self.gen)
         if self.t_first is None:
             self.t_first = time.perf_counter()

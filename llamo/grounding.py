@@ -1,0 +1,143 @@
+"""Grounded answers: the count or side an answer may give, measured instead of guessed.
+
+The model words the answer; decoding keeps its number to the measured count and its side to the
+measured side (`llamo.serving.constrain`). On the shared squat video the model said "3.9 s." and
+"1 arm raise" to "Give me the rep total for this set." while `llamo.kinematics` counted 3.
+
+When the measurement is trusted (set on the synthetic validation split against the generator's
+labels, docs/evaluation.md, "Counts from the joints"):
+- Counts: the whole clip's count (the number the kinematics view shows) when the question names
+  no action or the encoder's summary shows one action; the named action's own signal inside the
+  summary's spans of it when the summary shows several.
+- Sides, for "which arm / which leg": only where one limb end travels at least twice as far as
+  the other (`SIDE_MARGIN`), over the same spans.
+- Nothing is grounded when the question names an action the summary does not show, so that a
+  false premise ("how many squats?" about punches) stays the model's to correct; nor for a count
+  question that is not about the clip ("How many days are in a leap year?").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from llamo.answer_check import ASKS_COUNT, ASKS_SIDE, ASKS_TIME, asked_limb
+from llamo.data.templates import normalise
+from llamo.evidence import SIDE_ENDS, SIGNAL_WORDS
+from llamo.kinematics import count_repetitions
+from llamo.labels import OTHER, REST
+from llamo.motion import Motion
+from llamo.skeleton import JOINT_INDEX as J
+
+KINDS = ("count", "side")
+# the signal that counts one repetition of each action (as the synthetic labels count them)
+ACTION_SIGNALS = {
+    "squat": "pelvis_height", "lunge": "pelvis_height", "sit_down": "pelvis_height",
+    "stand_up": "pelvis_height", "jump": "jump_height", "jumping_jack": "airborne",
+    "wave": "wrist_sway", "arm_raise": "wrist_height", "punch": "wrist_reach", "kick": "foot_height",
+    "bow": "trunk_lean", "bend_forward": "trunk_lean", "walk": "ankle_gap", "run": "ankle_gap",
+    "torso_twist": "torso_twist",
+}  # fmt: skip
+NOT_ACTIONS = ("idle", OTHER, REST)
+# a count question is about the clip when it names an action, a repetition or the person in it
+ABOUT_CLIP = re.compile(
+    r"\b(reps?|repetitions?|times|sets?|cycles?|strides?|steps?|person|people|s?he|her|him|they|them|"
+    r"subject|athlete|patient|client|clip|video|recording|motion|movements?|exercises?)\b",
+    re.I,
+)
+SIDE_MARGIN = 0.5  # the other limb end's path is at most this share of the moving one's
+OTHER_LIMB_WORDS = {"arm": ("leg", "legs", "foot", "feet"), "leg": ("arm", "arms", "hand", "hands")}
+Spans = list[tuple[float, float]]  # seconds
+
+
+@dataclass(frozen=True)
+class Grounded:
+    """What an answer is held to, and where it was measured (the sentence the expert sees)."""
+
+    kind: str  # count | side
+    value: str  # "3"; "right"
+    detail: str  # "pelvis up-down"; "the right leg's end travels 3.2 times as far as the left's"
+    start_s: float
+    end_s: float
+
+    def sentence(self) -> str:
+        what = "number is counted" if self.kind == "count" else "side is measured"
+        value = f"{self.value} ({self.detail}" if self.kind == "count" else f"{self.detail} ("
+        return f"The {what} from the joints: {value}, {self.start_s:.1f}-{self.end_s:.1f} s)."
+
+
+def _scope(question: str, summary: list[dict], duration: float) -> tuple[str | None, Spans] | None:
+    """The action the question names and the spans to measure it in, or None (a false premise)."""
+    named = normalise("action", question)
+    shown = [r for r in summary if r["action"] not in NOT_ACTIONS]
+    actions = {r["action"] for r in shown}
+    if named is not None and summary and named not in actions:
+        return None
+    if named is None or len(actions) <= 1:
+        return named, [(0.0, duration)]
+    return named, sorted((r["start_s"], r["end_s"]) for r in shown if r["action"] == named)
+
+
+def _frames(motion: Motion, span: tuple[float, float]) -> slice:
+    return slice(int(span[0] * motion.fps), min(int(span[1] * motion.fps) + 1, motion.num_frames))
+
+
+def grounded_count(question: str, motion: Motion | None, summary: list[dict]) -> Grounded | None:
+    """The measured count for a count question about `motion`, or None. `summary`: the encoder's
+    rows (`Llamo.motion_summary`), empty for models without summary tokens."""
+    if motion is None or not ASKS_COUNT.search(question) or ASKS_TIME.search(question):
+        return None
+    scope = _scope(question, summary, motion.duration)
+    if scope is None or (scope[0] is None and not ABOUT_CLIP.search(question)):
+        return None
+    named, spans = scope
+    if len(spans) == 1 and spans[0] == (0.0, motion.duration):
+        reps = count_repetitions(motion)
+        total, signal = reps.count, reps.signal_name
+    elif named in ACTION_SIGNALS:
+        signal, parts = ACTION_SIGNALS[named], [_frames(motion, s) for s in spans]
+        total = sum(
+            count_repetitions(motion.slice(p.start, p.stop), signal=signal).count
+            for p in parts
+            if p.stop - p.start >= 3
+        )
+    else:
+        return None
+    words = SIGNAL_WORDS.get(signal, signal)
+    return Grounded("count", str(total), words, spans[0][0], spans[-1][1]) if total else None
+
+
+def grounded_side(question: str, motion: Motion | None, summary: list[dict]) -> Grounded | None:
+    """The measured side for "which arm / which leg" about `motion` where it is clear, or None."""
+    limb = asked_limb(question)
+    if motion is None or limb is None or not ASKS_SIDE.search(question):
+        return None
+    if ASKS_TIME.search(question) or ASKS_COUNT.search(question):  # read as those kinds
+        return None
+    scope = _scope(question, summary, motion.duration)
+    if scope is None:
+        return None
+    ends = [J[SIDE_ENDS[limb][0]], J[SIDE_ENDS[limb][1]]]
+    path = np.zeros(2)
+    for span in scope[1]:
+        joints = motion.joints[_frames(motion, span)]
+        rel = joints[:, ends] - joints[:, [J["pelvis"]]]
+        path += np.linalg.norm(np.diff(rel, axis=0), axis=-1).sum(axis=0) if len(joints) > 1 else 0.0
+    if path.max() <= 0 or path.min() > SIDE_MARGIN * path.max():
+        return None
+    side, other = ("left", "right") if path[0] > path[1] else ("right", "left")
+    far = (
+        f"travels {path.max() / path.min():.1f} times as far as the {other}'s"
+        if path.min() > 0.01 * path.max()
+        else f"moves while the {other}'s stays put"
+    )
+    detail = f"the {side} {limb}'s end {far}"
+    return Grounded("side", side, detail, scope[1][0][0], scope[1][-1][1])
+
+
+def banned_words(found: Grounded, question: str) -> tuple[str, ...]:
+    """For a grounded side: the other side, "both", "neither" and the other limb's words."""
+    other = "left" if found.value == "right" else "right"
+    return (other, "both", "neither") + OTHER_LIMB_WORDS[asked_limb(question) or "arm"]
