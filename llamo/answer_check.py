@@ -65,7 +65,7 @@ class Mismatch:
 
 
 def asked_limb(question: str) -> str | None:
-    """"arm" or "leg" when the question is about exactly one of them, else None."""
+    """ "arm" or "leg" when the question is about exactly one of them, else None."""
     arm = re.search(LIMB_WORDS["arm"], question, re.I)
     leg = re.search(LIMB_WORDS["leg"], question, re.I)
     return None if bool(arm) == bool(leg) else ("arm" if arm else "leg")

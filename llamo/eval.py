@@ -300,9 +300,11 @@ def evaluate_real(
 def markdown(report: dict, title: str = "LLaMo evaluation") -> str:
     lines = [f"# {title}", ""]
     if "model" in report:
-        checks = (report.get("describe") or {}).get("action_checks", "off")
+        d = report.get("describe") or {}
+        grounded = ", ".join(d.get("grounded", [])) or "none"
         lines += [f"Model: `{report['model']}`  ", f"Data: `{report.get('data', '')}`  ",
-                  f"Action checks (llamo/action_checks.py): {checks}", ""]  # fmt: skip
+                  f"Action checks (llamo/action_checks.py): {d.get('action_checks', 'off')}  ",
+                  f"Grounded answers (llamo/grounding.py): {grounded}", ""]  # fmt: skip
     syn = report.get("synthetic") or {}
     if syn:
         lines += ["| question kind | accuracy | n |", "|---|---|---|"]

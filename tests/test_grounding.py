@@ -97,7 +97,9 @@ def test_a_clear_side_is_grounded_and_an_unclear_one_is_not():
 def test_words_are_kept_out_in_every_spelling(default_model):
     tok = default_model.tokenizer  # the served tokenizer: SmolLM2 spells " left" as one token
     words = WordsConstraint(tok, ("left",))
-    spellings = {i for s in (" left", "left", " Left", "Left") for i in tok.encode(s, add_special_tokens=False)}
+    spellings = {
+        i for s in (" left", "left", " Left", "Left") for i in tok.encode(s, add_special_tokens=False)
+    }
     assert spellings <= set(words.banned.tolist())
     out = words.apply(torch.zeros(len(tok)), "")
     assert torch.isfinite(out).sum() == len(tok) - len(words.banned)
@@ -113,9 +115,7 @@ def ChatSession_of(model, motion):
 def default_model():
     from llamo.model import load_default
 
-    model = load_default()
-    yield model
-    model.grounded = ()
+    return load_default()
 
 
 def test_the_shipped_model_writes_the_measured_count_in_both_serving_paths(default_model):
@@ -155,14 +155,20 @@ def test_the_number_is_the_grounded_one_not_the_models(default_model, monkeypatc
     from llamo.serving import Scheduler
 
     squat = synthesize("squat", reps=7, noise=False, seed=3)
-    monkeypatch.setattr(llamo.chat, "grounded_count", lambda q, m, s: Grounded("count", "13", "pelvis up-down", 0.0, 1.0))
+    monkeypatch.setattr(
+        llamo.chat, "grounded_count", lambda q, m, s: Grounded("count", "13", "pelvis up-down", 0.0, 1.0)
+    )
     default_model.grounded = ("count", "side")
     alone = ChatSession(default_model, squat)
     assert "".join(alone.ask("How many squats?", max_new_tokens=12)).startswith("13")
     sched = Scheduler(default_model)
     try:
-        assert "".join(sched.ask(ChatSession(default_model, squat), "How many squats?", max_new_tokens=12)).startswith("13")
+        assert "".join(
+            sched.ask(ChatSession(default_model, squat), "How many squats?", max_new_tokens=12)
+        ).startswith("13")
     finally:
         sched.close()
     default_model.grounded = ()
-    assert "".join(ChatSession(default_model, squat).ask("How many squats?", max_new_tokens=12)).startswith("7")
+    assert "".join(ChatSession(default_model, squat).ask("How many squats?", max_new_tokens=12)).startswith(
+        "7"
+    )

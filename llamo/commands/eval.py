@@ -57,8 +57,8 @@ def add_arguments(parser) -> None:
         help="on: check the summary's action names against the measured movement (llamo.model.action_gate)",
     )  # fmt: skip
     parser.add_argument(
-        "--grounded", nargs="*", choices=("count", "side"), default=[],
-        help="the answers held to the measurement (llamo.grounding); none: the model's own",
+        "--grounded", nargs="+", choices=("count", "side", "none"), default=["count", "side"],
+        help="the answers held to the measurement (llamo.grounding; default both); none: the model's own",
     )  # fmt: skip
     parser.add_argument("--max-new-tokens", type=int, default=48)
     parser.add_argument("--device")
@@ -120,11 +120,12 @@ def run(args) -> int:
     model = Llamo.from_pretrained(args.model, device=args.device) if args.model else load_default(args.device)
     model.merge_lora()
     model.check_actions = args.action_checks == "on"
-    model.grounded = tuple(args.grounded)
+    model.grounded = tuple(k for k in args.grounded if k != "none")
     report: dict = {
         "model": args.model or model.describe()["checkpoint"],
         "data": args.data,
-        "describe": model.describe() | {"action_checks": args.action_checks, "grounded": list(args.grounded)},
+        "describe": model.describe()
+        | {"action_checks": args.action_checks, "grounded": list(model.grounded)},
     }
     if args.data:
         report["synthetic"] = evaluate(

@@ -94,7 +94,9 @@ class Llamo(nn.Module):
         self.register_buffer("feature_std", std, persistent=False)
         self.lora_state = "none"  # none | adapter | merged
         self.check_actions = False  # True: gate the heads' names (action_gate; off: see its docstring)
-        self.grounded: tuple[str, ...] = ()  # "count", "side": answers held to the measurement (llamo.grounding)
+        # answers held to the measurement (llamo.grounding); on by the development rule of
+        # docs/evaluation.md ("Counts from the joints"); () = the model's own
+        self.grounded: tuple[str, ...] = ("count", "side")
         self.checkpoint_dir: str | None = None
         self.to(self.llm_device)
         self.set_stage("align")
