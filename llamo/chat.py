@@ -21,7 +21,7 @@ import torch
 from llamo.backbone import stop_token_ids
 from llamo.errors import LlamoError
 from llamo.evidence import Evidence, measure, with_evidence
-from llamo.grounding import banned_words, grounded_count, grounded_side
+from llamo.grounding import COUNT_UNITS, banned_words, grounded_count, grounded_side
 from llamo.motion import Motion
 from llamo.serving.constrain import DigitsConstraint, WordsConstraint
 from llamo.serving.turn import Sampling, TurnDecoder
@@ -300,7 +300,7 @@ class ChatSession:
         summary = self.model.motion_summary(self.state) if self.state is not None else []
         if "count" in kinds and (found := grounded_count(question, self.motion, summary)):
             result.grounded = found.sentence()
-            return DigitsConstraint(self.tok, found.value)
+            return DigitsConstraint(self.tok, found.value, COUNT_UNITS)
         if "side" in kinds and (found := grounded_side(question, self.motion, summary)):
             result.grounded = found.sentence()
             return WordsConstraint(self.tok, banned_words(found, question))

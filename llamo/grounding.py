@@ -25,6 +25,7 @@ import numpy as np
 
 from llamo.answer_check import ASKS_COUNT, ASKS_SIDE, ASKS_TIME, asked_limb
 from llamo.data.templates import normalise
+from llamo.data.templates.answers import ACTION_WORDS
 from llamo.evidence import SIDE_ENDS, SIGNAL_WORDS
 from llamo.kinematics import count_repetitions
 from llamo.labels import OTHER, REST
@@ -46,6 +47,13 @@ ABOUT_CLIP = re.compile(
     r"\b(reps?|repetitions?|times|sets?|cycles?|strides?|steps?|person|people|s?he|her|him|they|them|"
     r"subject|athlete|patient|client|clip|video|recording|motion|movements?|exercises?)\b",
     re.I,
+)
+# what a grounded count may count: every action's noun (singular and plural) and the generic ones
+COUNT_UNITS = tuple(
+    sorted(
+        {n for _, _, nouns in ACTION_WORDS.values() if nouns for n in nouns}
+        | {"reps", "rep", "repetitions", "repetition", "times", "steps", "strides"}
+    )
 )
 SIDE_MARGIN = 0.5  # the other limb end's path is at most this share of the moving one's
 OTHER_LIMB_WORDS = {"arm": ("leg", "legs", "foot", "feet"), "leg": ("arm", "arms", "hand", "hands")}

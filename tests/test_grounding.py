@@ -32,6 +32,18 @@ def test_every_number_in_the_answer_spells_the_count(tok):
     assert _allowed(c, tok, "12 squats, then ") == {"1"}
 
 
+def test_the_opening_count_is_followed_by_what_was_counted(tok):
+    """ "3.9 s." to "how many?" held to 3 wrote "3." or "3 psi."; now a unit follows the count."""
+    c = DigitsConstraint(tok, "3", ("squats", "reps"))
+    out = c.apply(torch.zeros(len(tok)), "3")
+    firsts = {
+        tok.encode(" squats", add_special_tokens=False)[0],
+        tok.encode(" reps", add_special_tokens=False)[0],
+    }
+    assert {int(i) for i in torch.nonzero(torch.isfinite(out))} == firsts
+    assert torch.isfinite(c.apply(torch.zeros(len(tok)), "3 squats")[tok.convert_tokens_to_ids(".")])
+
+
 def test_mid_number_only_the_next_digit_is_left(tok):
     c = DigitsConstraint(tok, "12")
     out = c.apply(torch.randn(len(tok)), "1")

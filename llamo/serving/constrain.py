@@ -1,9 +1,9 @@
 """Restricting what an answer may write, at decoding time: its numbers, or some words.
 
 `DigitsConstraint` lets the model choose the words but only one number: the answer opens with
-`digits` (as the training answers do, "3 squats."; a model held off its own number otherwise
-tends to deny the action instead), every later run of digits must spell it too, and number words
-("three") are not allowed at all. The tokenizers we
+`digits` and then one of `units` (as the training answers do, "3 squats."; a model held off its
+own number otherwise tended to deny the action or to go on as if it had written a time), every
+later run of digits must spell it too, and number words ("three") are not allowed at all. The tokenizers we
 serve write a number one digit token at a time (SmolLM2: " 12" is "Ġ", "1", "2"), so the state is
 read from the answer's text: the digits at its end decide which digit token may come next.
 """
@@ -49,7 +49,7 @@ TRAILING_NUMBER = re.compile(r"(\d+)(\.?)$")
 class DigitsConstraint:
     """Masks next-token logits so that every number in the answer is `digits` ("3", "12")."""
 
-    def __init__(self, tokenizer, digits: str) -> None:
+    def __init__(self, tokenizer, digits: str, units: tuple[str, ...] = ()) -> None:
         if not digits.isdigit():
             raise ValueError(f"not a count: {digits!r}")
         self.digits = digits
@@ -63,6 +63,11 @@ class DigitsConstraint:
             elif bare[:1].isdigit() or bare.lower() in NUMBER_WORDS:
                 banned.append(i)
         self.banned = torch.tensor(banned, dtype=torch.long)
+        # what may follow the opening number: the first token of " squats", " reps", ... (a model
+        # held off "3.9 s." otherwise went on "3." or "3 psi.")
+        self.unit_starts = torch.tensor(
+            sorted({tokenizer.encode(" " + u, add_special_tokens=False)[0] for u in units}), dtype=torch.long
+        )
         self.all_digits = torch.tensor(sorted(self.digit_ids.values()), dtype=torch.long)
 
     def allowed_digit(self, text: str) -> str | None:
@@ -89,6 +94,11 @@ class DigitsConstraint:
             out[self.digit_ids[nxt]] = keep
             return out
         out[self.all_digits] = float("-inf")
+        if text.strip() == self.digits and len(self.unit_starts):  # "3" -> "3 squats", "3 reps"
+            unit = out[self.unit_starts].clone()
+            out.fill_(float("-inf"))
+            out[self.unit_starts] = unit
+            return out
         if nxt is not None:
             out[self.digit_ids[nxt]] = logits[self.digit_ids[nxt]]
         return out
