@@ -71,9 +71,10 @@ class Grounded:
     end_s: float
 
     def sentence(self) -> str:
-        what = "number is counted" if self.kind == "count" else "side is measured"
-        value = f"{self.value} ({self.detail}" if self.kind == "count" else f"{self.detail} ("
-        return f"The {what} from the joints: {value}, {self.start_s:.1f}-{self.end_s:.1f} s)."
+        span = f"{self.start_s:.1f}-{self.end_s:.1f} s"
+        if self.kind == "count":
+            return f"The number is counted from the joints: {self.value} ({self.detail}, {span})."
+        return f"The side is measured from the joints: {self.detail} ({span})."
 
 
 def _scope(question: str, summary: list[dict], duration: float) -> tuple[str | None, Spans] | None:

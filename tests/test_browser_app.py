@@ -186,6 +186,8 @@ class TestFlow:
             chat.scroll_into_view_if_needed()
             shot(page, f"answer-{i}")
         assert "How many repetitions?" in chat.inner_text()
+        # the count is held to the measured one, and the small print says where it was counted
+        wait_text(page, "#llamo-answer-stats", "The number is counted from the joints:", 30)
 
     def test_regenerate(self, flow, shot):
         page = flow.page
