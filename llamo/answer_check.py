@@ -75,7 +75,8 @@ def _side_words(side: str, limb: str) -> str:
     return f"both {limb}s" if side == "both" else f"the {side} {limb}"
 
 
-def _ordinal(question: str) -> int | None:
+def asked_ordinal(question: str) -> int | None:
+    """The repetition a question asks about, from 0 ("the second rep" -> 1), or None."""
     m = ORDINAL.search(question)
     if m is None:
         return None
@@ -83,7 +84,7 @@ def _ordinal(question: str) -> int | None:
 
 
 def _time(question: str, answer: str, ev: Evidence) -> Mismatch | None:
-    k, said = _ordinal(question), answer_time(answer)
+    k, said = asked_ordinal(question), answer_time(answer)
     if k is None:
         return None
     nth = ORDINALS[k] if k < len(ORDINALS) else f"{k + 1}th"

@@ -21,9 +21,9 @@ import torch
 from llamo.backbone import stop_token_ids
 from llamo.errors import LlamoError
 from llamo.evidence import Evidence, measure, with_evidence
-from llamo.grounding import COUNT_UNITS, banned_words, grounded_count, grounded_side
+from llamo.grounding import COUNT_UNITS, banned_words, grounded_count, grounded_side, grounded_time
 from llamo.motion import Motion
-from llamo.serving.constrain import DigitsConstraint, WordsConstraint
+from llamo.serving.constrain import NumberConstraint, WordsConstraint
 from llamo.serving.turn import Sampling, TurnDecoder
 
 
@@ -291,20 +291,23 @@ class ChatSession:
         decoder.constraint = self._grounding(question, result)
         return decoder
 
-    def _grounding(self, question: str, result: TurnResult) -> DigitsConstraint | WordsConstraint | None:
-        """For the kinds in `Llamo.grounded`, a count's digits or a side's words held to the
-        measurement (`llamo.grounding`); the result says how it was measured."""
+    def _grounding(self, question: str, result: TurnResult) -> NumberConstraint | WordsConstraint | None:
+        """For the kinds in `Llamo.grounded`, a count's or a time's digits or a side's words held
+        to the measurement (`llamo.grounding`); the result says how it was measured."""
         kinds = getattr(self.model, "grounded", ())
         if not kinds or self.motion is None:
             return None
         summary = self.model.motion_summary(self.state) if self.state is not None else []
         if "count" in kinds and (found := grounded_count(question, self.motion, summary)):
-            result.grounded = found.sentence()
-            return DigitsConstraint(self.tok, found.value, COUNT_UNITS)
-        if "side" in kinds and (found := grounded_side(question, self.motion, summary)):
-            result.grounded = found.sentence()
-            return WordsConstraint(self.tok, banned_words(found, question))
-        return None
+            constraint = NumberConstraint(self.tok, found.value, COUNT_UNITS)
+        elif "time" in kinds and (found := grounded_time(question, self.motion, summary)):
+            constraint = NumberConstraint(self.tok, found.value, opening=False, only_first=True)
+        elif "side" in kinds and (found := grounded_side(question, self.motion, summary)):
+            constraint = WordsConstraint(self.tok, banned_words(found, question))
+        else:
+            return None
+        result.grounded = found.sentence()
+        return constraint
 
     def end(self, decoder: TurnDecoder) -> None:
         """Close the turn: restore the model's mode, write the answer and timings."""

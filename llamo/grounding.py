@@ -9,6 +9,8 @@ labels, docs/evaluation.md, "Counts from the joints"):
 - Counts: the whole clip's count (the number the kinematics view shows) when the question names
   no action or the encoder's summary shows one action; the named action's own signal inside the
   summary's spans of it when the summary shows several.
+- Times, for "when is the k-th repetition?": the first time the answer gives is that peak, from
+  the same signal and spans as the count; later times stay the model's.
 - Sides, for "which arm / which leg": only where one limb end travels at least twice as far as
   the other (`SIDE_MARGIN`), over the same spans.
 - Nothing is grounded when the question names an action the summary does not show, so that a
@@ -20,10 +22,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
-from llamo.answer_check import ASKS_COUNT, ASKS_SIDE, ASKS_TIME, asked_limb
+from llamo.answer_check import ASKS_COUNT, ASKS_SIDE, ASKS_TIME, ORDINALS, asked_limb, asked_ordinal
 from llamo.data.templates import normalise
 from llamo.data.templates.answers import ACTION_WORDS
 from llamo.evidence import SIDE_ENDS, SIGNAL_WORDS
@@ -32,7 +35,7 @@ from llamo.labels import OTHER, REST
 from llamo.motion import Motion
 from llamo.skeleton import JOINT_INDEX as J
 
-KINDS = ("count", "side")
+KINDS = ("count", "time", "side")
 # the signal that counts one repetition of each action (as the synthetic labels count them)
 ACTION_SIGNALS = {
     "squat": "pelvis_height", "lunge": "pelvis_height", "sit_down": "pelvis_height",
@@ -64,8 +67,8 @@ Spans = list[tuple[float, float]]  # seconds
 class Grounded:
     """What an answer is held to, and where it was measured (the sentence the expert sees)."""
 
-    kind: str  # count | side
-    value: str  # "3"; "right"
+    kind: str  # count | time | side
+    value: str  # "3"; "6.7"; "right"
     detail: str  # "pelvis up-down"; "the right leg's end travels 3.2 times as far as the left's"
     start_s: float
     end_s: float
@@ -74,6 +77,8 @@ class Grounded:
         span = f"{self.start_s:.1f}-{self.end_s:.1f} s"
         if self.kind == "count":
             return f"The number is counted from the joints: {self.value} ({self.detail}, {span})."
+        if self.kind == "time":
+            return f"The time is measured from the joints: {self.value} s, the {self.detail} ({span})."
         return f"The side is measured from the joints: {self.detail} ({span})."
 
 
@@ -93,6 +98,28 @@ def _frames(motion: Motion, span: tuple[float, float]) -> slice:
     return slice(int(span[0] * motion.fps), min(int(span[1] * motion.fps) + 1, motion.num_frames))
 
 
+class _Peaks(NamedTuple):
+    times: list[float]  # seconds into the clip, in order
+    signal: str
+
+
+def _peaks(motion: Motion, named: str | None, spans: Spans) -> _Peaks | None:
+    """The repetitions' peak times: the whole clip's signal, or the named action's own signal
+    inside its spans; None when that action has no signal here."""
+    if len(spans) == 1 and spans[0] == (0.0, motion.duration):
+        reps = count_repetitions(motion)
+        return _Peaks([float(t) for t in reps.peak_times], reps.signal_name)
+    if named not in ACTION_SIGNALS:
+        return None
+    signal, times = ACTION_SIGNALS[named], []
+    for span in spans:
+        part = _frames(motion, span)
+        if part.stop - part.start >= 3:
+            reps = count_repetitions(motion.slice(part.start, part.stop), signal=signal)
+            times += [part.start / motion.fps + float(t) for t in reps.peak_times]
+    return _Peaks(times, signal)
+
+
 def grounded_count(question: str, motion: Motion | None, summary: list[dict]) -> Grounded | None:
     """The measured count for a count question about `motion`, or None. `summary`: the encoder's
     rows (`Llamo.motion_summary`), empty for models without summary tokens."""
@@ -101,21 +128,25 @@ def grounded_count(question: str, motion: Motion | None, summary: list[dict]) ->
     scope = _scope(question, summary, motion.duration)
     if scope is None or (scope[0] is None and not ABOUT_CLIP.search(question)):
         return None
-    named, spans = scope
-    if len(spans) == 1 and spans[0] == (0.0, motion.duration):
-        reps = count_repetitions(motion)
-        total, signal = reps.count, reps.signal_name
-    elif named in ACTION_SIGNALS:
-        signal, parts = ACTION_SIGNALS[named], [_frames(motion, s) for s in spans]
-        total = sum(
-            count_repetitions(motion.slice(p.start, p.stop), signal=signal).count
-            for p in parts
-            if p.stop - p.start >= 3
-        )
-    else:
+    peaks = _peaks(motion, *scope)
+    if not peaks or not peaks.times:
         return None
-    words = SIGNAL_WORDS.get(signal, signal)
-    return Grounded("count", str(total), words, spans[0][0], spans[-1][1]) if total else None
+    words = SIGNAL_WORDS.get(peaks.signal, peaks.signal)
+    return Grounded("count", str(len(peaks.times)), words, scope[1][0][0], scope[1][-1][1])
+
+
+def grounded_time(question: str, motion: Motion | None, summary: list[dict]) -> Grounded | None:
+    """The k-th repetition's peak (0.1 s) for "when is the k-th rep?" about `motion`, or None
+    (no ordinal, or no k-th repetition: "I see no third rep" stays the model's to say)."""
+    k = asked_ordinal(question)
+    if motion is None or k is None or not ASKS_TIME.search(question):
+        return None
+    scope = _scope(question, summary, motion.duration)
+    peaks = _peaks(motion, *scope) if scope else None
+    if not peaks or k >= len(peaks.times):
+        return None
+    words = f"{ORDINALS[k] if k < len(ORDINALS) else f'{k + 1}th'} peak of the {SIGNAL_WORDS.get(peaks.signal, peaks.signal)}"
+    return Grounded("time", f"{peaks.times[k]:.1f}", words, scope[1][0][0], scope[1][-1][1])
 
 
 def grounded_side(question: str, motion: Motion | None, summary: list[dict]) -> Grounded | None:

@@ -5,9 +5,9 @@ import torch
 
 from llamo.data.synth import synthesize, synthesize_sequence
 from llamo.data.synth.spec import SegmentSpec
-from llamo.grounding import banned_words, grounded_count, grounded_side
+from llamo.grounding import banned_words, grounded_count, grounded_side, grounded_time
 from llamo.kinematics import count_repetitions
-from llamo.serving.constrain import DigitsConstraint, WordsConstraint
+from llamo.serving.constrain import NumberConstraint, WordsConstraint
 from llamo.testing import tiny_tokenizer
 
 
@@ -16,14 +16,14 @@ def tok():
     return tiny_tokenizer()
 
 
-def _allowed(c: DigitsConstraint, tok, text: str) -> set[str]:
+def _allowed(c: NumberConstraint, tok, text: str) -> set[str]:
     """The digits that keep a finite logit after `text`."""
     out = c.apply(torch.zeros(len(tok)), text)
-    return {d for d, i in c.digit_ids.items() if torch.isfinite(out[i])}
+    return {d for d, i in c.char_ids.items() if d != "." and torch.isfinite(out[i])}
 
 
 def test_every_number_in_the_answer_spells_the_count(tok):
-    c = DigitsConstraint(tok, "12")
+    c = NumberConstraint(tok, "12")
     assert _allowed(c, tok, "") == {"1"}  # the answer opens with the number
     assert _allowed(c, tok, "Exactly ") == {"1"}
     assert _allowed(c, tok, "1") == {"2"}
@@ -34,7 +34,7 @@ def test_every_number_in_the_answer_spells_the_count(tok):
 
 def test_the_opening_count_is_followed_by_what_was_counted(tok):
     """ "3.9 s." to "how many?" held to 3 wrote "3." or "3 psi."; now a unit follows the count."""
-    c = DigitsConstraint(tok, "3", ("squats", "reps"))
+    c = NumberConstraint(tok, "3", ("squats", "reps"))
     out = c.apply(torch.zeros(len(tok)), "3")
     firsts = {
         tok.encode(" squats", add_special_tokens=False)[0],
@@ -45,16 +45,39 @@ def test_the_opening_count_is_followed_by_what_was_counted(tok):
 
 
 def test_mid_number_only_the_next_digit_is_left(tok):
-    c = DigitsConstraint(tok, "12")
+    c = NumberConstraint(tok, "12")
     out = c.apply(torch.randn(len(tok)), "1")
-    assert torch.isfinite(out).sum() == 1 and torch.isfinite(out[c.digit_ids["2"]])
+    assert torch.isfinite(out).sum() == 1 and torch.isfinite(out[c.char_ids["2"]])
     words = c.apply(torch.zeros(len(tok)), "3 squats")
     assert torch.isfinite(words).sum() == len(tok) - len(c.banned) - 9  # words stay free
 
 
-def test_a_count_must_be_digits(tok):
+def test_a_value_must_be_a_number(tok):
     with pytest.raises(ValueError):
-        DigitsConstraint(tok, "3.5")
+        NumberConstraint(tok, "3.5.1")
+
+
+def test_a_time_holds_only_the_first_number(tok):
+    c = NumberConstraint(tok, "6.7", opening=False, only_first=True)
+    assert c.next_char("") == "6" and c.next_char("At ") == "6"
+    assert (c.next_char("At 6"), c.next_char("At 6."), c.next_char("At 6.7")) == (".", "7", "")
+    out = c.apply(torch.zeros(len(tok)), "At 6")
+    assert torch.isfinite(out).sum() == 1 and torch.isfinite(out[c.char_ids["."]])
+    assert c.next_char("From 6.7 s to ") is None  # later times are the model's
+    assert torch.equal(c.apply(torch.ones(len(tok)), "From 6.7 s to "), torch.ones(len(tok)))
+
+
+def test_the_kth_repetition_time_is_its_peak():
+    squat = synthesize("squat", reps=4, noise=False, seed=3)
+    peaks = count_repetitions(squat).peak_times
+    found = grounded_time("When does the second squat happen?", squat, [])
+    assert found is not None and found.value == f"{peaks[1]:.1f}"
+    assert found.sentence().startswith(
+        f"The time is measured from the joints: {peaks[1]:.1f} s, the second peak"
+    )
+    assert grounded_time("When does the fifth squat happen?", squat, []) is None  # there is none
+    assert grounded_time("When does the person squat?", squat, []) is None  # no ordinal
+    assert grounded_time("How many squats?", squat, []) is None
 
 
 def test_the_whole_clip_is_counted_when_the_question_names_no_action():

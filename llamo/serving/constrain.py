@@ -1,11 +1,12 @@
 """Restricting what an answer may write, at decoding time: its numbers, or some words.
 
-`DigitsConstraint` lets the model choose the words but only one number: the answer opens with
-`digits` and then one of `units` (as the training answers do, "3 squats."; a model held off its
+`NumberConstraint` lets the model choose the words but only one number: a count's answer opens
+with it and then one of `units` (as the training answers do, "3 squats."; a model held off its
 own number otherwise tended to deny the action or to go on as if it had written a time), every
-later run of digits must spell it too, and number words ("three") are not allowed at all. The tokenizers we
-serve write a number one digit token at a time (SmolLM2: " 12" is "Ġ", "1", "2"), so the state is
-read from the answer's text: the digits at its end decide which digit token may come next.
+later run of digits must spell it too (a time's only its first), and number words ("three") are
+not allowed at all. The tokenizers we serve write a number one digit token at a time (SmolLM2:
+" 12" is "Ġ", "1", "2"; "6.7" is "6", ".", "7"), so the state is read from the answer's text: the
+number at its end decides which token may come next.
 """
 
 from __future__ import annotations
@@ -43,23 +44,33 @@ NUMBER_WORDS = frozenset(
         "dozen",
     ]
 )
-TRAILING_NUMBER = re.compile(r"(\d+)(\.?)$")
+TRAILING_RUN = re.compile(r"\d[\d.]*$")  # the number being written at the end of the text
 
 
-class DigitsConstraint:
-    """Masks next-token logits so that every number in the answer is `digits` ("3", "12")."""
+class NumberConstraint:
+    """Masks next-token logits so that the numbers in an answer spell `value` ("3", "12", "6.7").
 
-    def __init__(self, tokenizer, digits: str, units: tuple[str, ...] = ()) -> None:
-        if not digits.isdigit():
-            raise ValueError(f"not a count: {digits!r}")
-        self.digits = digits
-        self.digit_ids: dict[str, int] = {}  # "0".."9" -> the token that is exactly that digit
+    `opening`: the answer opens with the number, then one of `units` ("3 squats."). `only_first`:
+    only the first number is held (a time: "From 6.7 s to 7.4 s" keeps its second number)."""
+
+    def __init__(
+        self,
+        tokenizer,
+        value: str,
+        units: tuple[str, ...] = (),
+        opening: bool = True,
+        only_first: bool = False,
+    ) -> None:
+        if not re.fullmatch(r"\d+(\.\d+)?", value):
+            raise ValueError(f"not a count or a time: {value!r}")
+        self.value, self.opening, self.only_first = value, opening, only_first
+        self.char_ids: dict[str, int] = {}  # "0".."9" and "." -> the token that is exactly it
         banned = []  # tokens that start a number some other way: "12", "³", "three", " Three"
         for token, i in tokenizer.get_vocab().items():
             text = tokenizer.convert_tokens_to_string([token])
             bare = text.strip()
-            if text in "0123456789" and len(text) == 1:
-                self.digit_ids[text] = i
+            if len(text) == 1 and text in "0123456789.":
+                self.char_ids[text] = i
             elif bare[:1].isdigit() or bare.lower() in NUMBER_WORDS:
                 banned.append(i)
         self.banned = torch.tensor(banned, dtype=torch.long)
@@ -68,40 +79,46 @@ class DigitsConstraint:
         self.unit_starts = torch.tensor(
             sorted({tokenizer.encode(" " + u, add_special_tokens=False)[0] for u in units}), dtype=torch.long
         )
-        self.all_digits = torch.tensor(sorted(self.digit_ids.values()), dtype=torch.long)
+        self.digits = torch.tensor(sorted(i for c, i in self.char_ids.items() if c != "."), dtype=torch.long)
 
-    def allowed_digit(self, text: str) -> str | None:
-        """The one digit that may come next after `text`, or None when no digit may."""
-        m = TRAILING_NUMBER.search(text)
-        if m is None:
-            return self.digits[0]
-        run, point = m.groups()
-        if point or not self.digits.startswith(run) or run == self.digits:
-            return None  # a decimal ("3.9"), or the number is already written in full
-        return self.digits[len(run)]
+    def next_char(self, text: str) -> str | None:
+        """What may come next after `text`: a character of `value` to write now ("6", "."), ""
+        when no digit may (a number has just been written in full), or None when numbers are free
+        (`only_first`, after the first)."""
+        m = TRAILING_RUN.search(text)
+        run = m.group(0) if m else ""
+        if self.only_first and re.search(r"\d", text[: len(text) - len(run)]):
+            return None
+        if not run:
+            return self.value[0]
+        if self.value.startswith(run) and run != self.value:
+            return self.value[len(run)]
+        return ""  # written in full ("3"), or ended by a point ("3." is not "3.9")
 
     def apply(self, logits: torch.Tensor, text: str) -> torch.Tensor:
-        """`logits` (V,) with every number-starting token but the allowed digit at -inf; at the
-        start and mid-number (text ends in a proper prefix of `digits`), only the next digit is left."""
+        """`logits` (V,) with every number-starting token but the allowed one at -inf. At the
+        opening and mid-number only the next character of `value` is left; right after an
+        opening count, only the units."""
+        nxt = self.next_char(text)
+        if nxt is None:
+            return logits
         out = logits.clone()
         out[self.banned] = float("-inf")
-        nxt = self.allowed_digit(text)
-        m = TRAILING_NUMBER.search(text)
-        starting = not text.strip()  # a grounded answer opens with its number: "3 squats."
-        if nxt is not None and (starting or (m is not None and not m.group(2))):  # force the digit
-            keep = out[self.digit_ids[nxt]].clone()
-            out.fill_(float("-inf"))
-            out[self.digit_ids[nxt]] = keep
-            return out
-        out[self.all_digits] = float("-inf")
-        if text.strip() == self.digits and len(self.unit_starts):  # "3" -> "3 squats", "3 reps"
-            unit = out[self.unit_starts].clone()
-            out.fill_(float("-inf"))
-            out[self.unit_starts] = unit
-            return out
-        if nxt is not None:
-            out[self.digit_ids[nxt]] = logits[self.digit_ids[nxt]]
+        mid = TRAILING_RUN.search(text) is not None and nxt != ""
+        if mid or (self.opening and not text.strip()):
+            return _only(out, self.char_ids[nxt])
+        if self.opening and text.strip() == self.value and len(self.unit_starts):
+            return _only(out, self.unit_starts)  # "3" -> "3 squats", "3 reps"
+        out[self.digits] = float("-inf")
+        if nxt:
+            out[self.char_ids[nxt]] = logits[self.char_ids[nxt]]
         return out
+
+
+def _only(logits: torch.Tensor, keep) -> torch.Tensor:
+    out = torch.full_like(logits, float("-inf"))
+    out[keep] = logits[keep]
+    return out
 
 
 class WordsConstraint:
