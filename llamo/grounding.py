@@ -1,7 +1,7 @@
-"""Grounded answers: the count or side an answer may give, measured instead of guessed.
+"""Grounded answers: the count, time or side an answer may give, measured instead of guessed.
 
-The model words the answer; decoding keeps its number to the measured count and its side to the
-measured side (`llamo.serving.constrain`). On the shared squat video the model said "3.9 s." and
+The model words the answer; decoding keeps its number to the measured count or time and its side
+to the measured side (`llamo.serving.constrain`). On the shared squat video the model said "3.9 s." and
 "1 arm raise" to "Give me the rep total for this set." while `llamo.kinematics` counted 3.
 
 When the measurement is trusted (set on the synthetic validation split against the generator's
@@ -35,7 +35,6 @@ from llamo.labels import OTHER, REST
 from llamo.motion import Motion
 from llamo.skeleton import JOINT_INDEX as J
 
-KINDS = ("count", "time", "side")
 # the signal that counts one repetition of each action (as the synthetic labels count them)
 ACTION_SIGNALS = {
     "squat": "pelvis_height", "lunge": "pelvis_height", "sit_down": "pelvis_height",

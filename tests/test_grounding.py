@@ -161,7 +161,7 @@ def test_the_shipped_model_writes_the_measured_count_in_both_serving_paths(defau
 
     squat = synthesize("squat", reps=4, noise=False, seed=3)
     question = "How many reps does the person do?"
-    default_model.grounded = ("count", "side")
+    default_model.grounded = ("count", "time", "side")
     alone = ChatSession(default_model, squat)
     answer = "".join(alone.ask(question, max_new_tokens=12)).strip()
     assert answer.startswith("4") and "counted from the joints: 4" in alone.last_turn.grounded
@@ -195,7 +195,7 @@ def test_the_number_is_the_grounded_one_not_the_models(default_model, monkeypatc
     monkeypatch.setattr(
         llamo.chat, "grounded_count", lambda q, m, s: Grounded("count", "13", "pelvis up-down", 0.0, 1.0)
     )
-    default_model.grounded = ("count", "side")
+    default_model.grounded = ("count", "time", "side")
     alone = ChatSession(default_model, squat)
     assert "".join(alone.ask("How many squats?", max_new_tokens=12)).startswith("13")
     sched = Scheduler(default_model)

@@ -57,8 +57,8 @@ def add_arguments(parser) -> None:
         help="on: check the summary's action names against the measured movement (llamo.model.action_gate)",
     )  # fmt: skip
     parser.add_argument(
-        "--grounded", nargs="+", choices=("count", "time", "side", "none"), default=["count", "side"],
-        help="the answers held to the measurement (llamo.grounding; default count side); none: the model's own",
+        "--grounded", nargs="+", choices=("count", "time", "side", "none"), default=["count", "time", "side"],
+        help="the answers held to the measurement (llamo.grounding; default all three); none: the model's own",
     )  # fmt: skip
     parser.add_argument("--max-new-tokens", type=int, default=48)
     parser.add_argument("--device")

@@ -96,7 +96,7 @@ class Llamo(nn.Module):
         self.check_actions = False  # True: gate the heads' names (action_gate; off: see its docstring)
         # answers held to the measurement (llamo.grounding); on by the development rule of
         # docs/evaluation.md ("Counts from the joints"); () = the model's own
-        self.grounded: tuple[str, ...] = ("count", "side")
+        self.grounded: tuple[str, ...] = ("count", "time", "side")
         self.checkpoint_dir: str | None = None
         self.to(self.llm_device)
         self.set_stage("align")
