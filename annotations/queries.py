@@ -59,6 +59,7 @@ class TurnRow:
     updated_at: datetime
     tags: list[str] = field(default_factory=list)  # the latest correction revision's tags
     flag: str = ""  # the latest candidate's measurement check ("" = no disagreement found)
+    grounded: str = ""  # where its grounded value was measured (llamo.grounding; "" = none)
 
 
 @dataclass(frozen=True)
@@ -115,11 +116,11 @@ def turn_rows(s: Session, f: TurnFilter) -> list[TurnRow]:
     """Turns with their latest answer and latest correction: three SELECTs in all."""
     rows = s.exec(_turn_query(f)).all()
     ids = [t.id for t, *_ in rows]
-    answers = {}  # turn id -> its latest candidate (text, measured_flag)
+    answers = {}  # turn id -> its latest candidate (text, measured_flag, timings)
     fixes = {}  # turn id -> its latest correction (id, text, tags)
     if ids:
         for cand in s.exec(
-            select(Candidate.turn_id, Candidate.text, Candidate.measured_flag)
+            select(Candidate.turn_id, Candidate.text, Candidate.measured_flag, Candidate.timings)
             .where(Candidate.turn_id.in_(ids))
             .order_by(Candidate.id)
         ):
@@ -150,6 +151,7 @@ def turn_rows(s: Session, f: TurnFilter) -> list[TurnRow]:
                 updated_at=t.updated_at,
                 tags=list(fix.tags or []) if fix else [],
                 flag=(cand.measured_flag or "") if cand else "",
+                grounded=str((cand.timings or {}).get("grounded", "")) if cand else "",
             )
         )
     return out

@@ -161,6 +161,7 @@ class ClipsMixin:
                     corrected=row.correction,
                     correction_id=row.correction_id,
                     check=row.flag,
+                    grounded=row.grounded,
                 )
             )
         return state

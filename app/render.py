@@ -74,17 +74,19 @@ def chat_messages(turns, streaming: bool = False) -> list[dict]:
 def answer_notes(turns) -> str:
     """The small print of every finished answer, one line each (markdown, escaped); under an
     answer the measurement contradicts, the sentence that says how (until an expert corrects
-    it); under a count held to the measured number, where it was counted; under a corrected answer, the model's latest candidate when it says something else."""
+    it); under a count, time or side held to the measurement, where it was measured; under a
+    corrected answer, the model's latest candidate when it says something else."""
     lines = []
     for i, turn in enumerate(turns):
         line = stats_line(turn)
         flagged = bool(turn.check) and turn.corrected is None
-        if not line and not flagged:  # a reopened turn has no timings, but keeps its flag
+        grounded = bool(turn.grounded) and turn.corrected is None
+        if not line and not flagged and not grounded:  # a reopened turn has no timings, but keeps its notes
             continue
         lines.append(f"**{i + 1}.** {esc(line) or 'stored answer'}")  # our own figures: no markdown in them
         if flagged:
             lines.append(f"↳ ⚠ measured otherwise: {esc_md(turn.check)}")
-        if turn.grounded and turn.corrected is None:
+        if grounded:
             lines.append(f"↳ {esc_md(turn.grounded)}")
         if turn.corrected is not None and turn.answer and turn.answer != turn.corrected:
             lines.append(f"↳ the model's latest answer: {esc_md(turn.answer)}")

@@ -50,7 +50,7 @@ class ChatTurn:
     regenerations: int = 0
     stopped: bool = False  # the user pressed Stop (partial without it = hit the token limit)
     check: str = ""  # where the answer and the measurement disagree (llamo.answer_check), one sentence
-    grounded: str = ""  # how the answer's number was measured (llamo.grounding), one sentence
+    grounded: str = ""  # how the answer's count, time or side was measured (llamo.grounding)
 
     @property
     def looked_times(self) -> list[float]:

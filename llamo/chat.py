@@ -35,7 +35,7 @@ class TurnResult:
     timings: dict = field(default_factory=dict)
     selected_frames: list[int] = field(default_factory=list)  # motion frame indices
     frame_scores: list[float] = field(default_factory=list)
-    grounded: str = ""  # how the answer's count or side was measured (llamo.grounding), or ""
+    grounded: str = ""  # how the answer's count, time or side was measured (llamo.grounding), or ""
 
 
 @dataclass

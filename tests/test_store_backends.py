@@ -164,7 +164,13 @@ def test_answers_the_measurement_contradicts_are_kept_and_found(backend):
     store.add_candidate(leg, "The left leg.", measured_flag=flag)
     store.add_candidate(count, "Four.", measured_flag="The answer says 4; the joints show 3 repetitions.")
     store.add_candidate(count, "Three.", regenerated=True)  # the latest answer agrees
-    store.add_candidate(side, "The right arm.")
+    grounded = "The side is measured from the joints: the right arm's end travels 3.0 times as far as the left's (0.0-4.0 s)."
+    store.add_candidate(side, "The right arm.", timings={"ttft_s": 0.1, "grounded": grounded})
+    assert {r.turn_id: r.grounded for r in store.review_rows()} == {
+        leg.id: "",
+        count.id: "",
+        side.id: grounded,
+    }
     assert [r.turn_id for r in store.review_rows(flagged=True)] == [leg.id]
     assert store.review_rows(flagged=True)[0].flag == flag
     assert {r.turn_id: r.flag for r in store.review_rows()} == {leg.id: flag, count.id: "", side.id: ""}

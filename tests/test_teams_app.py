@@ -173,6 +173,8 @@ def test_answers_the_measurement_contradicts_are_stored_listed_and_shown_again(c
     core.open_file(s, clip, source="import")
     list(core.ask(s, "Which leg does the person kick with?", Settings(max_new_tokens=6), ANA))
     turn = s.turns[0]
+    # the kick's right leg clearly moves most: the side is grounded, and the note says so
+    assert turn.grounded.startswith("The side is measured from the joints: the right leg's end")
     stored = core.store.review_rows()[0]
     # whatever the tiny model said, the store holds the check of exactly that answer
     assert stored.answer == turn.answer and stored.flag == turn.check
@@ -194,6 +196,7 @@ def test_answers_the_measurement_contradicts_are_stored_listed_and_shown_again(c
     core.reopen(again, conv, ANA)
     notes = answer_notes(again.turns)
     assert notes.count("measured otherwise") == 1 and "the right leg moving most" in notes
+    assert again.turns[0].grounded == turn.grounded and "The side is measured from the joints" in notes
     core.correct(again, 1, "The right leg.", ANA)
     assert "measured otherwise" not in answer_notes(again.turns)  # an expert decided: it goes
     assert core.review_rows(RUI, status="unreviewed", flagged=True) == []

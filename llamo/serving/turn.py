@@ -62,7 +62,7 @@ class TurnDecoder:
     finished: bool = False  # ended with an end-of-turn token (not cut short)
     t_first: float | None = None
     text: str = ""
-    constraint: object | None = None  # e.g. serving.constrain.DigitsConstraint: .apply(logits, text)
+    constraint: object | None = None  # serving.constrain's: .apply(logits, answer text so far)
     gen: torch.Generator | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
