@@ -15,35 +15,10 @@ import re
 
 import torch
 
-NUMBER_WORDS = frozenset(
-    [
-        "zero",
-        "one",
-        "two",
-        "three",
-        "four",
-        "five",
-        "six",
-        "seven",
-        "eight",
-        "nine",
-        "ten",
-        "eleven",
-        "twelve",
-        "thirteen",
-        "fourteen",
-        "fifteen",
-        "sixteen",
-        "seventeen",
-        "eighteen",
-        "nineteen",
-        "twenty",
-        "once",
-        "twice",
-        "thrice",
-        "dozen",
-    ]
-)
+from llamo.data.templates.normalise import NUMBER_WORDS as COUNT_WORDS
+
+# number words a held answer may not use instead of its digits ("three", "twice")
+NUMBER_WORDS = frozenset(COUNT_WORDS) | {"once", "twice", "thrice", "dozen"}
 TRAILING_RUN = re.compile(r"\d[\d.]*$")  # the number being written at the end of the text
 
 
