@@ -134,5 +134,6 @@ fi
 python -m llamo eval --model assets/checkpoint --data "$W/test/data.jsonl" --limit 600 --max-new-tokens 40 \
   --chat-data "$W/chat_test.jsonl" --mocap ../shared/data/mocap/bandai_ds1 --squat-video ../shared/data/videos/pose_squats.mp4 --held-out \
   -o "$W/eval/eval.json"    # copied to assets/checkpoint/eval.{json,md}, eval.md with a licence line on top
+# (grounded answers on, the default since 2026-12-07; add --grounded none for the model's own answers)
 # The development set that chose between checkpoints (ds2 validation takes, llamo/dev_phrasings.py):
 if [ "$REAL" = 1 ]; then python -m llamo eval --model assets/checkpoint --dev-clips "$W/ds2_motions" -o "$W/eval/dev.json"; fi
