@@ -340,18 +340,26 @@ def _revisions(s: Session, names: dict[int, str]) -> dict[int, list[_Revision]]:
 
 
 class ModelAnswer(NamedTuple):
-    """One model candidate and the measurement's check of it ("" where none disagreed)."""
+    """One model candidate, the measurement's check of it ("" where none disagreed) and where its
+    grounded value was measured ("" where none was held, llamo.grounding)."""
 
     text: str
     measured_flag: str = ""
+    grounded: str = ""
+
+    @classmethod
+    def of(cls, row) -> ModelAnswer:
+        """From a candidate row (text, measured_flag, timings)."""
+        return cls(row.text, row.measured_flag or "", str((row.timings or {}).get("grounded", "")))
+
+
+CANDIDATE_ANSWER = (Candidate.text, Candidate.measured_flag, Candidate.timings)  # ModelAnswer.of's columns
 
 
 def _model_answers(s: Session) -> dict[int, tuple[ModelAnswer, ...]]:
     cands: dict[int, list[ModelAnswer]] = {}
-    for c in s.exec(
-        select(Candidate.turn_id, Candidate.text, Candidate.measured_flag).order_by(Candidate.id)
-    ):
-        cands.setdefault(c.turn_id, []).append(ModelAnswer(c.text, c.measured_flag or ""))
+    for c in s.exec(select(Candidate.turn_id, *CANDIDATE_ANSWER).order_by(Candidate.id)):
+        cands.setdefault(c.turn_id, []).append(ModelAnswer.of(c))
     return {tid: tuple(answers) for tid, answers in cands.items()}
 
 

@@ -29,7 +29,7 @@ from annotations.models import (
     Turn,
     row_id,
 )
-from annotations.queries import ModelAnswer
+from annotations.queries import CANDIDATE_ANSWER, ModelAnswer
 from llamo.errors import LlamoError
 
 # key -> (default, check): what an admin may set
@@ -253,9 +253,7 @@ class TeamStore:
             t, c, owner, clip = found
             names = dict(s.exec(select(Annotator.id, Annotator.name)).all())
             cands = s.exec(
-                select(Candidate.text, Candidate.measured_flag)
-                .where(Candidate.turn_id == tid)
-                .order_by(Candidate.id)
+                select(*CANDIDATE_ANSWER).where(Candidate.turn_id == tid).order_by(Candidate.id)
             ).all()
             fixes = list(s.exec(select(Correction).where(Correction.turn_id == tid).order_by(Correction.id)))
             reviews: dict[int, list[str]] = {}
@@ -282,4 +280,4 @@ class TeamStore:
         )
         return TurnRecord(t.id, c.id, owner.name, t.position, t.question, t.status,
                           clip.id if clip else None, clip.sha256 if clip else None,
-                          tuple(ModelAnswer(c.text, c.measured_flag or "") for c in cands), revisions)  # fmt: skip
+                          tuple(ModelAnswer.of(c) for c in cands), revisions)  # fmt: skip

@@ -24,7 +24,7 @@ class ReviewRecord:
     owner: str
     status: str
     question: str
-    model_answers: tuple  # annotations.queries.ModelAnswer (text, measured_flag), oldest first
+    model_answers: tuple  # annotations.queries.ModelAnswer (text, measured_flag, grounded), oldest first
     revisions: tuple  # annotations.teams.RevisionView, oldest first
     clip_title: str
     glb: str | None  # the clip's animated skeleton (a temp file), None without a stored motion

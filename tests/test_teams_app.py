@@ -192,6 +192,8 @@ def test_answers_the_measurement_contradicts_are_stored_listed_and_shown_again(c
     assert rows[0].queue_cells()[6] == "⚠"
     md = team.record_markdown(core.review_record(RUI, second, workdir=tmp_path / "glb"))
     assert "Measured otherwise" in md and "the right leg moving most" in md
+    first = team.record_markdown(core.review_record(RUI, turn.turn_id, workdir=tmp_path / "glb"))
+    assert "The side is measured from the joints" in first  # the reviewer sees it too
     again = Session()
     core.reopen(again, conv, ANA)
     notes = answer_notes(again.turns)

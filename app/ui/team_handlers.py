@@ -19,7 +19,7 @@ def _quote(text: str) -> str:
 
 def record_markdown(rec) -> str:
     """The record beside the clip: question, the model's answers (each with the measurement's
-    disagreement, if any), every revision with its author."""
+    disagreement and where a grounded value was measured, if any), every revision with its author."""
     out = [f"**Turn {rec.turn_id}** of conversation {rec.conversation_id} · {esc_md(rec.owner)} · "
            f"{esc_md(rec.clip_title)} · _{rec.status}_", "", "**Question**", _quote(rec.question), ""]  # fmt: skip
     for i, answer in enumerate(rec.model_answers, 1):
@@ -31,6 +31,8 @@ def record_markdown(rec) -> str:
         out += [f"**{label}**", _quote(answer.text), ""]
         if answer.measured_flag:
             out += [f"⚠ **Measured otherwise:** {esc_md(answer.measured_flag)}", ""]
+        if answer.grounded:
+            out += [f"↳ {esc_md(answer.grounded)}", ""]
     if not rec.revisions:
         out.append("_No correction yet._")
     for rev in rec.revisions:
