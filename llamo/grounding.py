@@ -15,7 +15,7 @@ labels, docs/evaluation.md, "Counts from the joints"):
   the other (`SIDE_MARGIN`), over the same spans.
 - Nothing is grounded when the question names an action the summary does not show, so that a
   false premise ("how many squats?" about punches) stays the model's to correct; nor for a count
-  question that is not about the clip ("How many days are in a leap year?").
+  or time question that is not about the clip ("How many days are in a leap year?").
 """
 
 from __future__ import annotations
@@ -44,9 +44,10 @@ ACTION_SIGNALS = {
     "torso_twist": "torso_twist",
 }  # fmt: skip
 NOT_ACTIONS = ("idle", OTHER, REST)
-# a count question is about the clip when it names an action, a repetition or the person in it
+# a count or time question is about the clip when it names an action, a repetition or the person
+# in it ("How many days are in a leap year?", "When was the first moon landing?" are not)
 ABOUT_CLIP = re.compile(
-    r"\b(reps?|repetitions?|times|sets?|cycles?|strides?|steps?|person|people|s?he|her|him|they|them|"
+    r"\b(reps?|repetitions?|times|sets?|cycles?|strides?|steps?|person|s?he|her|him|they|them|"
     r"subject|athlete|patient|client|clip|video|recording|motion|movements?|exercises?)\b",
     re.I,
 )
@@ -141,7 +142,9 @@ def grounded_time(question: str, motion: Motion | None, summary: list[dict]) -> 
     if motion is None or k is None or not ASKS_TIME.search(question):
         return None
     scope = _scope(question, summary, motion.duration)
-    peaks = _peaks(motion, *scope) if scope else None
+    if scope is None or (scope[0] is None and not ABOUT_CLIP.search(question)):
+        return None
+    peaks = _peaks(motion, *scope)
     if not peaks or k >= len(peaks.times):
         return None
     words = f"{ORDINALS[k] if k < len(ORDINALS) else f'{k + 1}th'} peak of the {SIGNAL_WORDS.get(peaks.signal, peaks.signal)}"

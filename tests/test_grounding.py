@@ -78,6 +78,7 @@ def test_the_kth_repetition_time_is_its_peak():
     assert grounded_time("When does the fifth squat happen?", squat, []) is None  # there is none
     assert grounded_time("When does the person squat?", squat, []) is None  # no ordinal
     assert grounded_time("How many squats?", squat, []) is None
+    assert grounded_time("When was the first moon landing?", squat, []) is None  # not about the clip
 
 
 def test_the_whole_clip_is_counted_when_the_question_names_no_action():
