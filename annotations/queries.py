@@ -116,15 +116,15 @@ def turn_rows(s: Session, f: TurnFilter) -> list[TurnRow]:
     """Turns with their latest answer and latest correction: three SELECTs in all."""
     rows = s.exec(_turn_query(f)).all()
     ids = [t.id for t, *_ in rows]
-    answers = {}  # turn id -> its latest candidate (text, measured_flag, timings)
+    answers: dict[int, ModelAnswer] = {}  # turn id -> its latest candidate
     fixes = {}  # turn id -> its latest correction (id, text, tags)
     if ids:
         for cand in s.exec(
-            select(Candidate.turn_id, Candidate.text, Candidate.measured_flag, Candidate.timings)
+            select(Candidate.turn_id, *CANDIDATE_ANSWER)
             .where(Candidate.turn_id.in_(ids))
             .order_by(Candidate.id)
         ):
-            answers[cand.turn_id] = cand
+            answers[cand.turn_id] = ModelAnswer.of(cand)
         for fix in s.exec(
             select(Correction.turn_id, Correction.id, Correction.text, Correction.tags)
             .where(Correction.turn_id.in_(ids))
@@ -150,8 +150,8 @@ def turn_rows(s: Session, f: TurnFilter) -> list[TurnRow]:
                 clip_sha256=clip.sha256 if clip is not None else None,
                 updated_at=t.updated_at,
                 tags=list(fix.tags or []) if fix else [],
-                flag=(cand.measured_flag or "") if cand else "",
-                grounded=str((cand.timings or {}).get("grounded", "")) if cand else "",
+                flag=cand.measured_flag if cand else "",
+                grounded=cand.grounded if cand else "",
             )
         )
     return out

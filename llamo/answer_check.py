@@ -75,6 +75,11 @@ def _side_words(side: str, limb: str) -> str:
     return f"both {limb}s" if side == "both" else f"the {side} {limb}"
 
 
+def nth(k: int) -> str:
+    """The k-th (from 0) in words: "first", ..., "tenth", then "11th"."""
+    return ORDINALS[k] if k < len(ORDINALS) else f"{k + 1}th"
+
+
 def asked_ordinal(question: str) -> int | None:
     """The repetition a question asks about, from 0 ("the second rep" -> 1), or None."""
     m = ORDINAL.search(question)
@@ -87,18 +92,18 @@ def _time(question: str, answer: str, ev: Evidence) -> Mismatch | None:
     k, said = asked_ordinal(question), answer_time(answer)
     if k is None:
         return None
-    nth = ORDINALS[k] if k < len(ORDINALS) else f"{k + 1}th"
+    kth = nth(k)
     if said is None:  # only a denial is read: "I see no second rep" where the joints show one
         if DENIES.match(answer) and k < len(ev.rep_times):
             return Mismatch(
-                "time", f"there is no {nth} repetition", f"the {nth} repetition at {ev.rep_times[k]:.1f} s"
+                "time", f"there is no {kth} repetition", f"the {kth} repetition at {ev.rep_times[k]:.1f} s"
             )
         return None
     if k >= len(ev.rep_times):
         reps = "no repetitions" if not ev.rep_times else f"only {len(ev.rep_times)} repetitions"
         return Mismatch("time", f"{said:.1f} s", reps)
     if abs(said - ev.rep_times[k]) > TIME_TOLERANCE_S:
-        return Mismatch("time", f"{said:.1f} s", f"the {nth} repetition at {ev.rep_times[k]:.1f} s")
+        return Mismatch("time", f"{said:.1f} s", f"the {kth} repetition at {ev.rep_times[k]:.1f} s")
     return None
 
 

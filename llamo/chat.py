@@ -23,7 +23,7 @@ from llamo.errors import LlamoError
 from llamo.evidence import Evidence, measure, with_evidence
 from llamo.grounding import COUNT_UNITS, banned_words, grounded_count, grounded_side, grounded_time
 from llamo.motion import Motion
-from llamo.serving.constrain import NumberConstraint, WordsConstraint
+from llamo.serving.constrain import NumberConstraint, Vocabulary, WordsConstraint
 from llamo.serving.turn import Sampling, TurnDecoder
 
 
@@ -83,6 +83,7 @@ class ChatSession:
         self.stop_ids = self._stop_ids()
         self.max_positions = int(getattr(model.llm.config, "max_position_embeddings", 0) or 1 << 30)
         self._measured: Evidence | None = None
+        self._vocab: Vocabulary | None = None  # for grounded answers (llamo.serving.constrain)
 
     @property
     def measured(self) -> Evidence | None:
@@ -299,15 +300,21 @@ class ChatSession:
             return None
         summary = self.model.motion_summary(self.state) if self.state is not None else []
         if "count" in kinds and (found := grounded_count(question, self.motion, summary)):
-            constraint = NumberConstraint(self.tok, found.value, COUNT_UNITS)
+            constraint = NumberConstraint(self._vocabulary(), found.value, COUNT_UNITS)
         elif "time" in kinds and (found := grounded_time(question, self.motion, summary)):
-            constraint = NumberConstraint(self.tok, found.value, opening=False, only_first=True)
+            constraint = NumberConstraint(self._vocabulary(), found.value, opening=False, only_first=True)
         elif "side" in kinds and (found := grounded_side(question, self.motion, summary)):
-            constraint = WordsConstraint(self.tok, banned_words(found, question))
+            constraint = WordsConstraint(self._vocabulary(), banned_words(found, question))
         else:
             return None
         result.grounded = found.sentence()
         return constraint
+
+    def _vocabulary(self) -> Vocabulary:
+        """The tokenizer's token texts, read at the first grounded answer of this conversation."""
+        if self._vocab is None:
+            self._vocab = Vocabulary.of(self.tok)
+        return self._vocab
 
     def end(self, decoder: TurnDecoder) -> None:
         """Close the turn: restore the model's mode, write the answer and timings."""

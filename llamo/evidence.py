@@ -113,11 +113,16 @@ def _limb_speeds(joints: np.ndarray, fps: float) -> tuple[dict[str, float], np.n
     return mean, speed.max(axis=1)
 
 
+def limb_paths(joints: np.ndarray, left: int, right: int) -> np.ndarray:
+    """(2,) how far the left and the right limb end travel relative to the pelvis, in metres."""
+    rel = joints[:, [left, right]] - joints[:, [J["pelvis"]]]
+    return np.linalg.norm(np.diff(rel, axis=0), axis=-1).sum(axis=0)
+
+
 def limb_side(joints: np.ndarray, left: int, right: int) -> str:
     """left / right / both: whose limb end travels further relative to the pelvis. Answers about
     "which arm" or "which leg" rest on this; the real-motion evaluation takes it as its truth."""
-    rel = joints[:, [left, right]] - joints[:, [J["pelvis"]]]
-    path = np.linalg.norm(np.diff(rel, axis=0), axis=-1).sum(axis=0)
+    path = limb_paths(joints, left, right)
     if min(path) > BOTH_SIDES * max(path):
         return "both"
     return "left" if path[0] > path[1] else "right"

@@ -26,10 +26,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from llamo.answer_check import ASKS_COUNT, ASKS_SIDE, ASKS_TIME, ORDINALS, asked_limb, asked_ordinal
+from llamo.answer_check import ASKS_COUNT, ASKS_SIDE, ASKS_TIME, asked_limb, asked_ordinal, nth
 from llamo.data.templates import normalise
 from llamo.data.templates.answers import ACTION_WORDS
-from llamo.evidence import SIDE_ENDS, SIGNAL_WORDS
+from llamo.evidence import SIDE_ENDS, SIGNAL_WORDS, limb_paths
 from llamo.kinematics import count_repetitions
 from llamo.labels import OTHER, REST
 from llamo.motion import Motion
@@ -147,7 +147,7 @@ def grounded_time(question: str, motion: Motion | None, summary: list[dict]) -> 
     peaks = _peaks(motion, *scope)
     if not peaks or k >= len(peaks.times):
         return None
-    words = f"{ORDINALS[k] if k < len(ORDINALS) else f'{k + 1}th'} peak of the {SIGNAL_WORDS.get(peaks.signal, peaks.signal)}"
+    words = f"{nth(k)} peak of the {SIGNAL_WORDS.get(peaks.signal, peaks.signal)}"
     return Grounded("time", f"{peaks.times[k]:.1f}", words, scope[1][0][0], scope[1][-1][1])
 
 
@@ -161,12 +161,8 @@ def grounded_side(question: str, motion: Motion | None, summary: list[dict]) -> 
     scope = _scope(question, summary, motion.duration)
     if scope is None:
         return None
-    ends = [J[SIDE_ENDS[limb][0]], J[SIDE_ENDS[limb][1]]]
-    path = np.zeros(2)
-    for span in scope[1]:
-        joints = motion.joints[_frames(motion, span)]
-        rel = joints[:, ends] - joints[:, [J["pelvis"]]]
-        path += np.linalg.norm(np.diff(rel, axis=0), axis=-1).sum(axis=0) if len(joints) > 1 else 0.0
+    ends = J[SIDE_ENDS[limb][0]], J[SIDE_ENDS[limb][1]]
+    path = sum((limb_paths(motion.joints[_frames(motion, span)], *ends) for span in scope[1]), np.zeros(2))
     if path.max() <= 0 or path.min() > SIDE_MARGIN * path.max():
         return None
     side, other = ("left", "right") if path[0] > path[1] else ("right", "left")

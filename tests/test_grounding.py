@@ -7,7 +7,7 @@ from llamo.data.synth import synthesize, synthesize_sequence
 from llamo.data.synth.spec import SegmentSpec
 from llamo.grounding import banned_words, grounded_count, grounded_side, grounded_time
 from llamo.kinematics import count_repetitions
-from llamo.serving.constrain import NumberConstraint, WordsConstraint
+from llamo.serving.constrain import NumberConstraint, Vocabulary, WordsConstraint
 from llamo.testing import tiny_tokenizer
 
 
@@ -23,7 +23,7 @@ def _allowed(c: NumberConstraint, tok, text: str) -> set[str]:
 
 
 def test_every_number_in_the_answer_spells_the_count(tok):
-    c = NumberConstraint(tok, "12")
+    c = NumberConstraint(Vocabulary.of(tok), "12")
     assert _allowed(c, tok, "") == {"1"}  # the answer opens with the number
     assert _allowed(c, tok, "Exactly ") == {"1"}
     assert _allowed(c, tok, "1") == {"2"}
@@ -34,7 +34,7 @@ def test_every_number_in_the_answer_spells_the_count(tok):
 
 def test_the_opening_count_is_followed_by_what_was_counted(tok):
     """ "3.9 s." to "how many?" held to 3 wrote "3." or "3 psi."; now a unit follows the count."""
-    c = NumberConstraint(tok, "3", ("squats", "reps"))
+    c = NumberConstraint(Vocabulary.of(tok), "3", ("squats", "reps"))
     out = c.apply(torch.zeros(len(tok)), "3")
     firsts = {
         tok.encode(" squats", add_special_tokens=False)[0],
@@ -45,7 +45,7 @@ def test_the_opening_count_is_followed_by_what_was_counted(tok):
 
 
 def test_mid_number_only_the_next_digit_is_left(tok):
-    c = NumberConstraint(tok, "12")
+    c = NumberConstraint(Vocabulary.of(tok), "12")
     out = c.apply(torch.randn(len(tok)), "1")
     assert torch.isfinite(out).sum() == 1 and torch.isfinite(out[c.char_ids["2"]])
     words = c.apply(torch.zeros(len(tok)), "3 squats")
@@ -54,11 +54,11 @@ def test_mid_number_only_the_next_digit_is_left(tok):
 
 def test_a_value_must_be_a_number(tok):
     with pytest.raises(ValueError):
-        NumberConstraint(tok, "3.5.1")
+        NumberConstraint(Vocabulary.of(tok), "3.5.1")
 
 
 def test_a_time_holds_only_the_first_number(tok):
-    c = NumberConstraint(tok, "6.7", opening=False, only_first=True)
+    c = NumberConstraint(Vocabulary.of(tok), "6.7", opening=False, only_first=True)
     assert c.next_char("") == "6" and c.next_char("At ") == "6"
     assert (c.next_char("At 6"), c.next_char("At 6."), c.next_char("At 6.7")) == (".", "7", "")
     out = c.apply(torch.zeros(len(tok)), "At 6")
@@ -134,7 +134,7 @@ def test_a_clear_side_is_grounded_and_an_unclear_one_is_not():
 
 def test_words_are_kept_out_in_every_spelling(default_model):
     tok = default_model.tokenizer  # the served tokenizer: SmolLM2 spells " left" as one token
-    words = WordsConstraint(tok, ("left",))
+    words = WordsConstraint(Vocabulary.of(tok), ("left",))
     spellings = {
         i for s in (" left", "left", " Left", "Left") for i in tok.encode(s, add_special_tokens=False)
     }
@@ -166,6 +166,9 @@ def test_the_shipped_model_writes_the_measured_count_in_both_serving_paths(defau
     alone = ChatSession(default_model, squat)
     answer = "".join(alone.ask(question, max_new_tokens=12)).strip()
     assert answer.startswith("4") and "counted from the joints: 4" in alone.last_turn.grounded
+    vocab = alone._vocab  # read once per conversation, at its first grounded answer
+    list(alone.ask("And which leg moves more, left or right?", max_new_tokens=8))
+    assert vocab is not None and alone._vocab is vocab
     sched = Scheduler(default_model)
     try:
         batched = ChatSession(default_model, squat)

@@ -94,9 +94,7 @@ class Llamo(nn.Module):
         self.register_buffer("feature_std", std, persistent=False)
         self.lora_state = "none"  # none | adapter | merged
         self.check_actions = False  # True: gate the heads' names (action_gate; off: see its docstring)
-        # answers held to the measurement (llamo.grounding); on by the development rule of
-        # docs/evaluation.md ("Counts from the joints"); () = the model's own
-        self.grounded: tuple[str, ...] = ("count", "time", "side")
+        self.grounded = ("count", "time", "side")  # held to the measurement (llamo.grounding); () = off
         self.checkpoint_dir: str | None = None
         self.to(self.llm_device)
         self.set_stage("align")
@@ -380,8 +378,7 @@ class Llamo(nn.Module):
         """config + LLaMo modules (safetensors) + peft adapter (if LoRA was added)."""
         return checkpoint.save_checkpoint(self, directory)
 
-    # Restore a checkpoint: backbone None (the one it names), an id that must match, or a loaded
-    # (llm, tokenizer) pair whose architecture must match (see `checkpoint.load_checkpoint`).
+    # Restore a checkpoint; backbone: None (the one it names), a matching id or (llm, tokenizer) pair
     from_pretrained = classmethod(checkpoint.load_checkpoint)
 
     def describe(self) -> dict:
