@@ -31,6 +31,30 @@ ASKS_COUNT = re.compile(r"\b(how many|count|number of|how often|total)\b", re.I)
 ASKS_SIDE = re.compile(r"\b(which|left|right|side)\b", re.I)
 ASKS_WAY = re.compile(r"\b(which way|direction|travel\w*|heading|forwards?|backwards?)\b", re.I)
 DENIES = re.compile(r"^\s*I see no\b", re.I)  # the false-premise form: "I see no second rep; ..."
+# a count or time question is about the clip when it names an action, a repetition or the person
+# in it ("How many days are in a leap year?", "When was the first moon landing?" are not)
+ABOUT_CLIP = re.compile(
+    r"\b(reps?|repetitions?|times|sets?|cycles?|strides?|steps?|person|s?he|her|him|they|them|"
+    r"subject|athlete|patient|client|clip|video|recording|motion|movements?|exercises?)\b",
+    re.I,
+)
+# a question about people in general, not this clip ("Which hand do most people write
+# with?"): unless it also names the person or the clip
+GENERAL = re.compile(
+    r"\b(people|usually|typically|generally|in general|normally|dominant|should|humans?|everyone|"
+    r"anyone|on average)\b",
+    re.I,
+)
+
+
+def about_clip(question: str) -> bool:
+    """A count or time question is about the clip when it names an action or ABOUT_CLIP's words."""
+    return bool(ABOUT_CLIP.search(question)) or normalise("action", question) is not None
+
+
+def in_general(question: str) -> bool:
+    """A side question about people in general, not the clip ("Which hand do most people write with?")."""
+    return bool(GENERAL.search(question)) and not ABOUT_CLIP.search(question)
 
 
 def side_answer(answer: str, limb: str) -> str | None:
@@ -151,13 +175,13 @@ def _direction(answer: str, ev: Evidence) -> Mismatch | None:
 def check_answer(question: str, answer: str, ev: Evidence) -> Mismatch | None:
     """The first way `answer` to `question` disagrees with the measurement `ev`, or None (also
     for questions the measurement does not answer)."""
-    if ASKS_TIME.search(question):
-        return _time(question, answer, ev)
-    if ASKS_COUNT.search(question):
-        return _count(answer, ev)
+    if ASKS_TIME.search(question) or ASKS_COUNT.search(question):
+        if not about_clip(question):  # "How many days are in a leap year?"
+            return None
+        return _time(question, answer, ev) if ASKS_TIME.search(question) else _count(answer, ev)
     limb = asked_limb(question)
     if limb and ASKS_SIDE.search(question):
-        return _side(limb, answer, ev)
+        return None if in_general(question) else _side(limb, answer, ev)
     if ASKS_WAY.search(question):
         return _direction(answer, ev)
     return None

@@ -15,18 +15,27 @@ labels, docs/evaluation.md, "Counts from the joints"):
   the other (`SIDE_MARGIN`), over the same spans.
 - Nothing is grounded when the question names an action the summary does not show, so that a
   false premise ("how many squats?" about punches) stays the model's to correct; nor for a count
-  or time question that is not about the clip ("How many days are in a leap year?").
+  or time question that is not about the clip ("How many days are in a leap year?"), nor for a
+  side question about people in general ("Which hand do most people write with?").
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
 
-from llamo.answer_check import ASKS_COUNT, ASKS_SIDE, ASKS_TIME, asked_limb, asked_ordinal, nth
+from llamo.answer_check import (
+    ASKS_COUNT,
+    ASKS_SIDE,
+    ASKS_TIME,
+    about_clip,
+    asked_limb,
+    asked_ordinal,
+    in_general,
+    nth,
+)
 from llamo.data.templates import normalise
 from llamo.data.templates.answers import ACTION_WORDS
 from llamo.evidence import SIDE_ENDS, SIGNAL_WORDS, limb_paths
@@ -44,13 +53,6 @@ ACTION_SIGNALS = {
     "torso_twist": "torso_twist",
 }  # fmt: skip
 NOT_ACTIONS = ("idle", OTHER, REST)
-# a count or time question is about the clip when it names an action, a repetition or the person
-# in it ("How many days are in a leap year?", "When was the first moon landing?" are not)
-ABOUT_CLIP = re.compile(
-    r"\b(reps?|repetitions?|times|sets?|cycles?|strides?|steps?|person|s?he|her|him|they|them|"
-    r"subject|athlete|patient|client|clip|video|recording|motion|movements?|exercises?)\b",
-    re.I,
-)
 # what a grounded count may count: every action's noun (singular and plural) and the generic ones
 COUNT_UNITS = tuple(
     sorted(
@@ -126,7 +128,7 @@ def grounded_count(question: str, motion: Motion | None, summary: list[dict]) ->
     if motion is None or not ASKS_COUNT.search(question) or ASKS_TIME.search(question):
         return None
     scope = _scope(question, summary, motion.duration)
-    if scope is None or (scope[0] is None and not ABOUT_CLIP.search(question)):
+    if scope is None or not about_clip(question):
         return None
     peaks = _peaks(motion, *scope)
     if not peaks or not peaks.times:
@@ -142,7 +144,7 @@ def grounded_time(question: str, motion: Motion | None, summary: list[dict]) -> 
     if motion is None or k is None or not ASKS_TIME.search(question):
         return None
     scope = _scope(question, summary, motion.duration)
-    if scope is None or (scope[0] is None and not ABOUT_CLIP.search(question)):
+    if scope is None or not about_clip(question):
         return None
     peaks = _peaks(motion, *scope)
     if not peaks or k >= len(peaks.times):
@@ -157,6 +159,8 @@ def grounded_side(question: str, motion: Motion | None, summary: list[dict]) -> 
     if motion is None or limb is None or not ASKS_SIDE.search(question):
         return None
     if ASKS_TIME.search(question) or ASKS_COUNT.search(question):  # read as those kinds
+        return None
+    if in_general(question):
         return None
     scope = _scope(question, summary, motion.duration)
     if scope is None:

@@ -81,8 +81,14 @@ def test_direction_against_the_measured_travel():
 def test_questions_the_measurement_does_not_answer_are_not_checked(kick):
     for q, a in [("What is the person doing?", "The person is waving."),
                  ("Who wrote Romeo and Juliet?", "William Shakespeare."),
-                 ("Does the person look tired?", "Energetic: brisk and lively.")]:  # fmt: skip
+                 ("Does the person look tired?", "Energetic: brisk and lively."),
+                 # questions about the world or people in general, with a clip attached
+                 ("How many days are in a leap year?", "366 days."),
+                 ("When was the first moon landing?", "In 1969, at 20:17 UTC, 4 s after ..."),
+                 ("Which leg do most people kick a ball with?", "The left leg.")]:  # fmt: skip
         assert check_answer(q, a, kick) is None
+    # the same readers, asked about the clip, are checked
+    assert check_answer("Which leg does she usually kick with?", "The left leg.", kick) is not None
 
 
 def test_the_real_motion_report_says_what_the_check_flags():

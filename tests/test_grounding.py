@@ -132,6 +132,14 @@ def test_a_clear_side_is_grounded_and_an_unclear_one_is_not():
     assert grounded_side("What is the person doing?", kick, []) is None
 
 
+def test_a_side_question_about_people_in_general_is_not_grounded():
+    kick = synthesize("kick", side="left", reps=3, noise=False, seed=5)
+    assert grounded_side("Which leg do most people kick a ball with, left or right?", kick, []) is None
+    assert grounded_side("Which foot should I lead with when I start running?", kick, []) is None
+    assert grounded_side("Which leg does the person usually kick with here?", kick, []).value == "left"
+    assert grounded_side("Which lower limb is most active, left or right?", kick, []).value == "left"
+
+
 def test_words_are_kept_out_in_every_spelling(default_model):
     tok = default_model.tokenizer  # the served tokenizer: SmolLM2 spells " left" as one token
     words = WordsConstraint(Vocabulary.of(tok), ("left",))
