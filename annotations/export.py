@@ -11,7 +11,7 @@ Formats (TRL's dataset_formats; every row also carries `id`, `motion`, optional 
   corrected) answer, false for each model answer the expert replaced.
 
 This module only turns named rows into files: which answer each turn carries and whether it
-trains is the store's query (`Store.export_rows`, rules in `annotations.queries`). Turns that do
+trains is the store's query (`Store.export_rows`, rules in `annotations.export_query`). Turns that do
 not train stay in the conversation as context (`"train": false`). Conversations with no training
 turn, deleted clips and clips without motion are left out (and counted). With `segments` (the
 default), each clip's time segments join as one more conversation of grounded questions with
@@ -34,8 +34,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import NamedTuple
 
+from annotations.export_query import ExportConversation, ExportFilters, ExportTurn
 from annotations.models import utcnow
-from annotations.queries import ExportConversation, ExportFilters, ExportTurn, check_statuses
+from annotations.queries import check_statuses
 from annotations.segment_qa import segment_conversation
 from annotations.store import Store
 from llamo.conversation import MOTION_MARKER

@@ -24,8 +24,8 @@ from sqlmodel import Session, select
 
 from annotations.dataset_card import NC_LICENSE, CardFacts, card_text
 from annotations.export import prepare_out
+from annotations.export_query import ExportConversation, ExportFilters
 from annotations.models import STATUSES, Annotator, Clip, Conversation, Correction, Review, Turn
-from annotations.queries import ExportConversation, ExportFilters
 from annotations.store import Store
 from llamo.errors import LlamoError
 from llamo.motion import Motion

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 
-from annotations.queries import ExportConversation, ExportTurn
+from annotations.export_query import ExportConversation, ExportTurn
 from annotations.segments import ClipSegments, SegmentRow
 
 KIND = "segments"

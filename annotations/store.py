@@ -3,7 +3,7 @@
 Every public write is one unit of work in one transaction (`BEGIN IMMEDIATE` on SQLite), opened
 and committed inside the method, so Gradio handlers on many threads and several processes can
 share a store. Methods take model objects or their integer ids and return detached SQLModel
-objects (attributes loaded; safe to read after the call) or named rows (`annotations.queries`).
+objects (attributes loaded; safe to read after the call) or named rows (`annotations.queries`, `annotations.export_query`).
 
     store = Store.open()                                   # LLAMO_DATA_DIR, /data, or ./data
     clip = store.add_clip(motion, "squat.mp4", source="upload")
@@ -38,6 +38,7 @@ from sqlmodel import Session, select
 
 from annotations import db, maintenance, queries
 from annotations.conversations import ConversationWrites
+from annotations.export_query import ExportConversation, ExportFilters, export_rows
 from annotations.limits import MAX_NAME, MAX_NOTE, MAX_TAG, MAX_TAGS, MAX_TEXT, check_role, check_text
 from annotations.maintenance import CheckReport
 from annotations.media import MEDIA_DIR, TMP_DIR, MediaFiles, StoredMedia
@@ -54,7 +55,7 @@ from annotations.models import (
     row_id,
     utcnow,
 )
-from annotations.queries import ExportConversation, ExportFilters, TurnFilter, TurnRow
+from annotations.queries import TurnFilter, TurnRow
 from annotations.segments import SegmentWrites
 from annotations.stats import store_stats
 from annotations.teams import TeamStore
@@ -359,9 +360,9 @@ class Store(ConversationWrites, TeamStore, SegmentWrites):
             return queries.review_rows(s, f, tag or None)
 
     def export_rows(self, filters: ExportFilters) -> list[ExportConversation]:
-        """Every live conversation with what each turn exports as (see `annotations.queries`)."""
+        """Every live conversation with what each turn exports as (see `annotations.export_query`)."""
         with self._read() as s:
-            return queries.export_rows(s, filters)
+            return export_rows(s, filters)
 
     def stats(self) -> dict:
         """Counts by status and annotator, corrections per tag, reviews, and inter-annotator agreement."""

@@ -15,7 +15,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import httpx  # noqa: E402
 import pytest  # noqa: E402
 
-from annotations.queries import ExportFilters  # noqa: E402
+from annotations.export_query import ExportFilters  # noqa: E402
 from annotations.store import Store  # noqa: E402
 from app import AppConfig, create_app  # noqa: E402
 from app.identity import Identity  # noqa: E402
