@@ -73,3 +73,16 @@ PLAIN = [
     "How many days are in a leap year?",
     "Which planet is closest to the sun?",
 ]
+
+# general questions worded like motion ones (a side, a count, a time), asked with a one-sided
+# clip attached: a model that reads the words, not the question, answers them about the clip
+PLAIN_WORDED = [
+    "Which hand do most people write with, left or right?",
+    "In Japan, do cars drive on the left or the right side of the road?",
+    "Which side of the body is the heart on?",
+    "Which hemisphere of the brain controls the left arm?",
+    "How many legs does a spider have?",
+    "How many players does a football team have on the pitch?",
+    "How many bones are there in the human hand?",
+    "When did the Berlin Wall fall?",
+]

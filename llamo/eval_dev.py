@@ -126,7 +126,8 @@ def dev_motions(folder: str | Path, per_content: int = PER_CONTENT) -> dict[str,
 
 def evaluate_dev(model, folder: str | Path, per_content: int = PER_CONTENT) -> dict:
     """Action, count, arm and leg side, direction and "when" on validation takes, plain chat on
-    one, and the moving leg of both probes. The leg's truth is the measured one, as in the test set
+    one (and general questions worded like motion ones on a one-sided one), and the moving leg of
+    both probes. The leg's truth is the measured one, as in the test set
     (`eval_real.leg_side_truth`)."""
     clips = dev_clips(folder, per_content)
     kinds = ("action", "count", "arm_side", "leg_side", "direction", "when")
@@ -137,6 +138,10 @@ def evaluate_dev(model, folder: str | Path, per_content: int = PER_CONTENT) -> d
     for kind, (make_probe, label) in PROBES.items():
         rows[kind] = _probe_rows(model, clips, make_probe, label)
     rows["plain"] = evaluate_plain_chat(model, clips[0].motion, P.PLAIN)["rows"] if clips else []
+    sided = [c for c in clips if c.label.get("side") in ("left", "right")] or clips
+    rows["plain_worded"] = (
+        evaluate_plain_chat(model, sided[0].motion, P.PLAIN_WORDED)["rows"] if clips else []
+    )
     return {"clips": len(clips), "scores": {k: by_phrasing(v) for k, v in rows.items()}, "rows": rows}
 
 

@@ -12,7 +12,7 @@ from llamo.data.templates.phrasings import HELD_OUT, Q_EXTENDED, Q
 from llamo.eval_dev import dev_clips, evaluate_dev, markdown_dev
 from llamo.testing import tiny_model
 
-DEV_LISTS = ("ACTION", "COUNT", "ARM_SIDE", "LEG_SIDE", "DIRECTION", "WHEN", "STYLE", "PLAIN")
+DEV_LISTS = ("ACTION", "COUNT", "ARM_SIDE", "LEG_SIDE", "DIRECTION", "WHEN", "STYLE", "PLAIN", "PLAIN_WORDED")
 
 
 def _words_apart(a: str, b: str) -> int:
@@ -89,6 +89,7 @@ def test_dev_clips_are_validation_takes_and_the_evaluation_scores_them(tmp_path)
     assert scores["direction"]["n"] == len(dev_phrasings.DIRECTION)  # the walk only
     assert scores["arm_side"]["n"] == scores["count"]["n"] == 2 * len(dev_phrasings.ARM_SIDE)
     assert scores["plain"]["n"] == len(dev_phrasings.PLAIN)
+    assert scores["plain_worded"]["n"] == len(dev_phrasings.PLAIN_WORDED)
     assert scores["leg_side"]["n"] == 3 * len(dev_phrasings.LEG_SIDE)  # every clip, measured truth
     assert {r["truth"] for r in rep["rows"]["leg_side"]} <= {"left", "right", "both"}
     kicks = rep["rows"]["kick_leg"]  # the two waves, a kicking leg grafted on each
@@ -97,7 +98,7 @@ def test_dev_clips_are_validation_takes_and_the_evaluation_scores_them(tmp_path)
     for s in scores.values():
         assert s["n"] == 0 or 0.0 <= s["min_over_phrasings"] <= s["mean_over_phrasings"] <= 1.0
     # every asked answer carries what the app's measurement check would say under it
-    asked = [r for k, v in rep["rows"].items() if k != "plain" for r in v]
+    asked = [r for k, v in rep["rows"].items() if not k.startswith("plain") for r in v]
     assert all(isinstance(r["flag"], str) for r in asked)
     wrong = [r for r in rep["rows"]["leg_side"] if not r["ok"]]
     flagged = sum(bool(r["flag"]) for r in wrong)
