@@ -9,6 +9,7 @@ from llamo.data.real_questions import PREMISE_Q, STYLE_Q, WHEN_REP_Q, WHEN_SEG_Q
 from llamo.data.synth import synthesize
 from llamo.data.templates.paraphrases import PARAPHRASES
 from llamo.data.templates.phrasings import HELD_OUT, Q_EXTENDED, Q
+from llamo.data.text_prompts import WORDED_PROMPTS
 from llamo.eval_dev import dev_clips, evaluate_dev, markdown_dev
 from llamo.testing import tiny_model
 
@@ -40,7 +41,7 @@ def test_dev_training_and_test_phrasings_are_three_apart_sets():
     dev = _filled(q for name in DEV_LISTS for q in getattr(dev_phrasings, name))
     test = _filled(_lists(eval_phrasings))
     train = _filled(q for lists in (Q, Q_EXTENDED, PARAPHRASES) for qs in lists.values() for q in qs)
-    train |= _filled(STYLE_Q + WHEN_REP_Q + WHEN_SEG_Q + PREMISE_Q)
+    train |= _filled(STYLE_Q + WHEN_REP_Q + WHEN_SEG_Q + PREMISE_Q + WORDED_PROMPTS)
     assert all(len(getattr(dev_phrasings, name)) >= 5 for name in DEV_LISTS)
     for q in dev:  # not equal, and not a one- or two-word edit of a training or test phrasing
         assert min(_words_apart(q, t) for t in train | test) > 2, q

@@ -48,6 +48,8 @@ def add_arguments(parser) -> None:
     c.add_argument("--split", choices=("train", "test"), default="train")
     c.add_argument("--backbone", default="default")
     c.add_argument("--max-new-tokens", type=int, default=64)
+    c.add_argument("--worded", action="store_true",
+                   help="general questions worded like motion ones (which side, how many, when) instead")  # fmt: skip
     c.add_argument("-o", "--out", required=True, help="output .jsonl")
     r = sub.add_parser(
         "real", help="questions about real mocap (Bandai-Namco dataset 2, CC BY-NC; converted .npz)"
@@ -80,6 +82,8 @@ def add_arguments(parser) -> None:
     m.add_argument("--clips", help="folder of converted real clips for plain chat with a clip attached")
     m.add_argument("--plain", type=int, default=400, help="plain-chat-with-a-clip conversations")
     m.add_argument("--no-evidence", action="store_true", help="for models that do not read measured facts")
+    m.add_argument("--plain-only", action="store_true",
+                   help="write only the plain-chat-with-a-clip rows (the other sets give their clips)")  # fmt: skip
     m.add_argument("--seed", type=int, default=16)
     m.add_argument("-o", "--out", required=True, help="output .jsonl")
     a = sub.add_parser("append", help="a mix with another set's rows after it (all, or a draw per side)")
@@ -138,6 +142,7 @@ def _chat(args) -> int:
         "split": args.split,
         "backbone": args.backbone,
         "max_new_tokens": args.max_new_tokens,
+        "worded": args.worded,
     }
     n = write_text_chat(Path(args.out), **kwargs, progress=_reporter("prompts"))
     print(file=sys.stderr)
@@ -197,6 +202,7 @@ def _mix(args) -> int:
         plain_n=args.plain,
         seed=args.seed,
         evidence=not args.no_evidence,
+        plain_only=args.plain_only,
     )
     print(f"wrote {args.out}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     return 0

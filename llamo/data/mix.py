@@ -48,8 +48,10 @@ def mix(
     plain_n: int = 400,
     seed: int = 16,
     evidence: bool = True,
+    plain_only: bool = False,
 ) -> dict:
-    """Synthetic + real + plain-with-clip conversations, shuffled; returns the counts."""
+    """Synthetic + real + plain-with-clip conversations, shuffled; returns the counts. With
+    `plain_only` only the plain-with-clip ones are written (to append to another mix)."""
     rng = np.random.default_rng(seed)
     synth = [c for path in synth_jsonl for c in read_jsonl(path)]
     real = list(read_jsonl(real_jsonl)) if real_jsonl else []
@@ -57,6 +59,8 @@ def mix(
     clips = [str(c.path) for c in index_clips(real_clips) if c.split == "train"] if real_clips else []
     synth_paths = sorted({c.motion for c in synth if c.motion})
     plain = plain_with_clip(chat, clips or synth_paths, synth_paths, plain_n, rng, evidence)
+    if plain_only:
+        synth, real = [], []
     every = synth + real + plain
     order = rng.permutation(len(every))
     n = write_jsonl(out, [every[i] for i in order])

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from llamo.conversation import Conversation, Turn, write_jsonl
-from llamo.data.text_prompts import TEXT_TEST_PROMPTS, TEXT_TRAIN_PROMPTS
+from llamo.data.text_prompts import TEXT_TEST_PROMPTS, TEXT_TRAIN_PROMPTS, WORDED_PROMPTS
 
 
 def backbone_answers(
@@ -51,9 +51,14 @@ def write_text_chat(
     split: str = "train",
     backbone: str = "default",
     max_new_tokens: int = 64,
+    worded: bool = False,
 ) -> int:
-    """Answer the first n train (or held-out test) prompts with the backbone; write them to `out`."""
-    prompts = (TEXT_TRAIN_PROMPTS if split == "train" else TEXT_TEST_PROMPTS)[:n]
+    """Answer the first n train (or held-out test) prompts, or with `worded` the general questions
+    worded like motion ones (`WORDED_PROMPTS`), with the backbone; write them to `out`."""
+    if worded:
+        prompts, split = WORDED_PROMPTS[:n], "worded"
+    else:
+        prompts = (TEXT_TRAIN_PROMPTS if split == "train" else TEXT_TEST_PROMPTS)[:n]
     answers = backbone_answers(prompts, backbone, max_new_tokens, progress)
     convs = [
         Conversation(

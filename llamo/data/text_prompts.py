@@ -102,3 +102,51 @@ TEXT_PROMPTS = [
 # The last 16 prompts are held out for the general-chat survival check.
 TEXT_TEST_PROMPTS = TEXT_PROMPTS[-16:]
 TEXT_TRAIN_PROMPTS = TEXT_PROMPTS[:-16]
+
+# General questions that use the words motion questions use (a side, a limb, a count, a time).
+# With a clip attached the model answered them about the clip ("Which side of the body is the heart
+# on?" -> "The left arm."), so these, with the backbone's own answers, are asked with a clip
+# attached in training (`data chat --prompts worded`). The development probe
+# (`llamo.dev_phrasings.PLAIN_WORDED`) was written apart from them.
+WORDED_PROMPTS = [
+    "Which hand does a conductor usually hold the baton in?",
+    "Is the steering wheel on the left or the right in a British car?",
+    "Which side of a ship is called port?",
+    "In boxing, what is an orthodox stance?",
+    "Which leg is the stance leg when a right-footed player kicks a ball?",
+    "Which hand do you shake hands with in most countries?",
+    "On which side of the plate does the fork usually go?",
+    "Which side of the brain is said to handle language?",
+    "Which foot goes first when climbing stairs after a knee injury?",
+    "Is it better to sleep on the left or the right side during pregnancy?",
+    "Which arm should a nurse take a blood pressure reading from?",
+    "Which hand is the wedding ring worn on in Germany?",
+    "Do people in Australia drive on the left?",
+    "Which side of the road do cyclists ride on in France?",
+    "Which way does a clock's hand turn, left or right?",
+    "An octopus has how many arms?",
+    "How many toes does a cat have on its front paws?",
+    "How many muscles does a human face have, roughly?",
+    "How many players are in a basketball team on court?",
+    "Bees: how many wings do they have?",
+    "How many times a minute does a resting heart beat?",
+    "How many vertebrae make up the neck?",
+    "A violin has how many strings?",
+    "How many hours does an adult need to sleep?",
+    "How many teeth does an adult usually have?",
+    "How many steps a day do doctors recommend?",
+    "How many fingers do most people have on both hands together?",
+    "How many laps is a 1500 m race on a standard track?",
+    "How many rounds are in an Olympic boxing bout?",
+    "What is the number of sides of a hexagon?",
+    "When did the first modern Olympic Games take place?",
+    "When was the telephone invented?",
+    "When should you stretch, before or after running?",
+    "When did humans first walk on the Moon?",
+    "When is the best time of day to exercise?",
+    "Which muscles do you use to lift your arm sideways?",
+    "Which knee ligament is most often torn in football?",
+    "Which bone is the longest in the human leg?",
+    "Which arm bone is on the thumb side of the forearm?",
+    "Left or right: which lung is bigger?",
+]
