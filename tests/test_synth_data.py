@@ -171,6 +171,13 @@ def test_mix_takes_several_synthetic_files(tmp_path):
     assert {c.id for c in read_jsonl(tmp_path / "b/data.jsonl")} <= ids
     plain = [c for c in rows if c.id.startswith("plainclip-")]
     assert all("Measured:" in c.turns[0].text and c.motion for c in plain)
+    # --plain-only: the synthetic files only lend their clips (rows to append to another mix)
+    counts = mix(
+        [tmp_path / "a/data.jsonl"], None, chat, None, tmp_path / "plain.jsonl", plain_n=3, plain_only=True
+    )
+    assert counts == {"conversations": 3, "synthetic": 0, "real": 0, "plain_with_clip": 3}
+    only = list(read_jsonl(tmp_path / "plain.jsonl"))
+    assert all(c.id.startswith("plainclip-") and c.turns[0].text.endswith("Hello?") for c in only)
 
 
 def test_broad_questions_add_the_paraphrase_bank_but_never_a_held_out_phrasing(tmp_path):
