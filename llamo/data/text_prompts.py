@@ -104,10 +104,10 @@ TEXT_TEST_PROMPTS = TEXT_PROMPTS[-16:]
 TEXT_TRAIN_PROMPTS = TEXT_PROMPTS[:-16]
 
 # General questions that use the words motion questions use (a side, a limb, a count, a time).
-# With a clip attached the model answered them about the clip ("Which side of the body is the heart
-# on?" -> "The left arm."), so these, with the backbone's own answers, are asked with a clip
-# attached in training (`data chat --prompts worded`). The development probe
-# (`llamo.dev_phrasings.PLAIN_WORDED`) was written apart from them.
+# With a clip attached the model answered such questions about the clip ("Which side of the body is
+# the heart on?" -> "The left arm."). Trial L asked these, with the backbone's own answers, with a
+# clip attached (`data chat --worded`, `data mix --plain-only`; not shipped, docs/training.md). The
+# development probe (`llamo.dev_phrasings.PLAIN_WORDED`) was written apart from them.
 WORDED_PROMPTS = [
     "Which hand does a conductor usually hold the baton in?",
     "Is the steering wheel on the left or the right in a British car?",
