@@ -3,7 +3,8 @@
 Every public write is one unit of work in one transaction (`BEGIN IMMEDIATE` on SQLite), opened
 and committed inside the method, so Gradio handlers on many threads and several processes can
 share a store. Methods take model objects or their integer ids and return detached SQLModel
-objects (attributes loaded; safe to read after the call) or named rows (`annotations.queries`, `annotations.export_query`).
+objects (attributes loaded; safe to read after the call) or named rows (`annotations.queries`,
+`annotations.export_query`).
 
     store = Store.open()                                   # LLAMO_DATA_DIR, /data, or ./data
     clip = store.add_clip(motion, "squat.mp4", source="upload")
