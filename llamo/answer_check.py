@@ -100,8 +100,11 @@ def _side_words(side: str, limb: str) -> str:
 
 
 def nth(k: int) -> str:
-    """The k-th (from 0) in words: "first", ..., "tenth", then "11th"."""
-    return ORDINALS[k] if k < len(ORDINALS) else f"{k + 1}th"
+    """The k-th (from 0) in words: "first", ..., "tenth", then "11th", "21st", "22nd"."""
+    if k < len(ORDINALS):
+        return ORDINALS[k]
+    n = k + 1
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
 
 
 def asked_ordinal(question: str) -> int | None:

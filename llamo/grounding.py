@@ -102,24 +102,32 @@ def _frames(motion: Motion, span: tuple[float, float]) -> slice:
 
 class _Peaks(NamedTuple):
     times: list[float]  # seconds into the clip, in order
-    signal: str
+    words: str  # the signal that was counted, in words ("pelvis up-down")
+    start_s: float  # the spans it was measured in
+    end_s: float
 
 
-def _peaks(motion: Motion, named: str | None, spans: Spans) -> _Peaks | None:
-    """The repetitions' peak times: the whole clip's signal, or the named action's own signal
-    inside its spans; None when that action has no signal here."""
+def _clip_peaks(question: str, motion: Motion, summary: list[dict]) -> _Peaks | None:
+    """The repetitions' peak times a count or time question is answered from: the whole clip's
+    signal, or the named action's own signal inside its summary spans. None for a false premise,
+    a question not about the clip, or a named action without a signal."""
+    scope = _scope(question, summary, motion.duration)
+    if scope is None or not about_clip(question):
+        return None
+    named, spans = scope
     if len(spans) == 1 and spans[0] == (0.0, motion.duration):
         reps = count_repetitions(motion)
-        return _Peaks([float(t) for t in reps.peak_times], reps.signal_name)
-    if named not in ACTION_SIGNALS:
+        signal, times = reps.signal_name, [float(t) for t in reps.peak_times]
+    elif named in ACTION_SIGNALS:
+        signal, times = ACTION_SIGNALS[named], []
+        for span in spans:
+            part = _frames(motion, span)
+            if part.stop - part.start >= 3:
+                reps = count_repetitions(motion.slice(part.start, part.stop), signal=signal)
+                times += [part.start / motion.fps + float(t) for t in reps.peak_times]
+    else:
         return None
-    signal, times = ACTION_SIGNALS[named], []
-    for span in spans:
-        part = _frames(motion, span)
-        if part.stop - part.start >= 3:
-            reps = count_repetitions(motion.slice(part.start, part.stop), signal=signal)
-            times += [part.start / motion.fps + float(t) for t in reps.peak_times]
-    return _Peaks(times, signal)
+    return _Peaks(times, SIGNAL_WORDS.get(signal, signal), spans[0][0], spans[-1][1])
 
 
 def grounded_count(question: str, motion: Motion | None, summary: list[dict]) -> Grounded | None:
@@ -127,14 +135,10 @@ def grounded_count(question: str, motion: Motion | None, summary: list[dict]) ->
     rows (`Llamo.motion_summary`), empty for models without summary tokens."""
     if motion is None or not ASKS_COUNT.search(question) or ASKS_TIME.search(question):
         return None
-    scope = _scope(question, summary, motion.duration)
-    if scope is None or not about_clip(question):
-        return None
-    peaks = _peaks(motion, *scope)
+    peaks = _clip_peaks(question, motion, summary)
     if not peaks or not peaks.times:
         return None
-    words = SIGNAL_WORDS.get(peaks.signal, peaks.signal)
-    return Grounded("count", str(len(peaks.times)), words, scope[1][0][0], scope[1][-1][1])
+    return Grounded("count", str(len(peaks.times)), peaks.words, peaks.start_s, peaks.end_s)
 
 
 def grounded_time(question: str, motion: Motion | None, summary: list[dict]) -> Grounded | None:
@@ -143,14 +147,11 @@ def grounded_time(question: str, motion: Motion | None, summary: list[dict]) -> 
     k = asked_ordinal(question)
     if motion is None or k is None or not ASKS_TIME.search(question):
         return None
-    scope = _scope(question, summary, motion.duration)
-    if scope is None or not about_clip(question):
-        return None
-    peaks = _peaks(motion, *scope)
+    peaks = _clip_peaks(question, motion, summary)
     if not peaks or k >= len(peaks.times):
         return None
-    words = f"{nth(k)} peak of the {SIGNAL_WORDS.get(peaks.signal, peaks.signal)}"
-    return Grounded("time", f"{peaks.times[k]:.1f}", words, scope[1][0][0], scope[1][-1][1])
+    words = f"{nth(k)} peak of the {peaks.words}"
+    return Grounded("time", f"{peaks.times[k]:.1f}", words, peaks.start_s, peaks.end_s)
 
 
 def grounded_side(question: str, motion: Motion | None, summary: list[dict]) -> Grounded | None:

@@ -4,7 +4,7 @@ from dataclasses import replace
 
 import pytest
 
-from llamo.answer_check import Mismatch, check_answer
+from llamo.answer_check import Mismatch, check_answer, nth
 from llamo.data.synth import synthesize
 from llamo.evidence import measure
 
@@ -45,6 +45,12 @@ def test_counts_are_compared_and_times_are_not_read_as_counts():
     # a time where a count was asked is not read as a count, and is flagged as no count at all
     found = check_answer("Give me the rep total for this set.", "3.9 s.", ev)
     assert found.said == "a time (3.9 s), not a count" and found.measured.startswith("3 repetitions (")
+
+
+def test_ordinals_in_words():
+    assert [nth(k) for k in (1, 9, 10, 11, 20, 21, 22, 110)] == [
+        "second", "tenth", "11th", "12th", "21st", "22nd", "23rd", "111th"
+    ]  # fmt: skip
 
 
 def test_the_kth_repetition_time_against_the_measured_one():
